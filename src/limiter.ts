@@ -1,0 +1,236 @@
+import { degradedDecision, type StoreErrorPolicy, withTimeout } from './failure.js';
+import type { Decision } from './policies/decision.js';
+import { FlowgateArgumentError, FlowgateRangeError, IssueList, isOptionsObject, show } from './policies/errors.js';
+import type { Policy } from './policies/policy.js';
+import { positiveInteger } from './policies/validate.js';
+import { MemoryStore } from './stores/memory.js';
+import type { BoundStore, Store } from './stores/store.js';
+
+/** Options of {@link RateLimiter}. */
+export interface RateLimiterOptions {
+  /** The algorithm and its limit, from `fixedWindow`, `slidingLog`, `slidingWindow`, `tokenBucket` or `leakyBucket`. */
+  policy: Policy;
+  /** Where state lives. @default new MemoryStore() */
+  store?: Store;
+  /** Key namespace, so several limiters can share a store. @default 'flowgate' */
+  prefix?: string;
+  /**
+   * What a store error or timeout decides: `'allow'` (fail open), `'deny'`
+   * (fail closed) or `'throw'` (reject the promise). Decisions made this way
+   * carry `degraded: true`.
+   * @default 'allow'
+   */
+  onStoreError?: StoreErrorPolicy;
+  /** A store call slower than this many ms counts as a store error. @default 1000 */
+  timeoutMs?: number;
+  /**
+   * Milliseconds since the epoch. Given explicitly, a Redis store uses it
+   * instead of the server's `TIME` (tests, simulation). @default Date.now
+   */
+  clock?: () => number;
+  /**
+   * Split one logical limit into this many sub-keys (of `limit / shards`
+   * each) so a hot key spreads over the nodes of a Redis Cluster. @default 1
+   */
+  shards?: number;
+}
+
+/** Options of {@link RateLimiter.limit}. */
+export interface LimitOptions {
+  /** Units this request spends: a positive whole number, at most the policy's limit. @default 1 */
+  cost?: number;
+  /** With `shards`, callers with the same `shardKey` always use the same sub-key. */
+  shardKey?: string;
+}
+
+const KNOWN = [
+  'policy',
+  'store',
+  'prefix',
+  'onStoreError',
+  'timeoutMs',
+  'clock',
+  'shards',
+] as const satisfies readonly (keyof RateLimiterOptions)[];
+
+const STORE_ERROR_POLICIES: readonly StoreErrorPolicy[] = ['allow', 'deny', 'throw'];
+
+/**
+ * Decides, per key, whether a request may proceed.
+ *
+ * @example
+ * const limiter = new RateLimiter({ policy: tokenBucket({ capacity: 100, refillPerSecond: 10 }) });
+ * const d = await limiter.limit('user:42');
+ * if (!d.allowed) console.log(`retry in ${d.retryAfterMs} ms`);
+ */
+export class RateLimiter {
+  readonly policy: Policy;
+  readonly prefix: string;
+  readonly onStoreError: StoreErrorPolicy;
+  readonly timeoutMs: number;
+  readonly shards: number;
+  private readonly parts: readonly BoundStore[];
+  private readonly partPolicies: readonly Policy[];
+  private nextPart = 0;
+
+  constructor(options: RateLimiterOptions) {
+    const issues = new IssueList();
+    if (isOptionsObject(issues, 'RateLimiter', options)) {
+      issues.unknownKeys('RateLimiter', options, KNOWN);
+      validate(issues, options);
+    }
+    issues.throwIfAny();
+    this.policy = options.policy;
+    this.prefix = options.prefix ?? 'flowgate';
+    this.onStoreError = options.onStoreError ?? 'allow';
+    this.timeoutMs = options.timeoutMs ?? 1000;
+    this.shards = options.shards ?? 1;
+    const store = options.store ?? new MemoryStore();
+    const clock = options.clock;
+    const count = this.shards;
+    this.partPolicies =
+      count === 1 ? [this.policy] : Array.from({ length: count }, (_, i) => this.policy.part(i, count));
+    this.parts = this.partPolicies.map((policy, i) =>
+      store.bind({ prefix: count === 1 ? this.prefix : `${this.prefix}:shard${i}`, policy, clock }),
+    );
+  }
+
+  /**
+   * Decides a request for `key` and, if admitted, records it.
+   * Rejects with a `FlowgateRangeError` when `cost` exceeds the limit.
+   */
+  limit(key: string, options?: LimitOptions): Promise<Decision> {
+    const cost = options?.cost ?? 1;
+    const problem = checkKey(key) ?? this.checkCost(cost);
+    if (problem) return Promise.reject(problem);
+    const part = this.choosePart(options?.shardKey);
+    return this.call(() => (this.parts[part] as BoundStore).limit(key, cost), cost, part);
+  }
+
+  /** The decision a cost-1 request would get now; consumes nothing. */
+  peek(key: string, options?: Pick<LimitOptions, 'shardKey'>): Promise<Decision> {
+    const problem = checkKey(key);
+    if (problem) return Promise.reject(problem);
+    const part = options?.shardKey === undefined ? 0 : this.choosePart(options.shardKey);
+    return this.call(() => (this.parts[part] as BoundStore).peek(key), 1, part);
+  }
+
+  /** Forgets `key` (every shard of it), so it starts again at full capacity. */
+  async reset(key: string): Promise<void> {
+    const problem = checkKey(key);
+    if (problem) throw problem;
+    await Promise.all(this.parts.map((part) => withTimeout(part.reset(key), this.timeoutMs)));
+  }
+
+  private async call(run: () => Decision | Promise<Decision>, cost: number, part: number): Promise<Decision> {
+    try {
+      const result = run();
+      // The memory store answers synchronously: no timer, no extra promise.
+      return result instanceof Promise ? await withTimeout(result, this.timeoutMs) : result;
+    } catch (error) {
+      if (this.onStoreError === 'throw') throw error;
+      return degradedDecision(this.onStoreError, this.partPolicies[part] as Policy, cost);
+    }
+  }
+
+  private checkCost(cost: unknown): Error | undefined {
+    if (typeof cost !== 'number' || !Number.isInteger(cost) || cost < 1) {
+      return new FlowgateArgumentError(
+        'FG_COST_INVALID',
+        `cost: received ${show(cost)}, expected a positive whole number`,
+      );
+    }
+    const limit = this.shards === 1 ? this.policy.limit : minimumLimit(this.partPolicies);
+    if (cost > limit) {
+      const what = this.shards === 1 ? `the policy's limit of ${limit}` : `the smallest shard's limit of ${limit}`;
+      return new FlowgateRangeError(
+        'FG_COST_EXCEEDS_LIMIT',
+        `cost ${cost} exceeds ${what}; such a request could never be admitted`,
+      );
+    }
+    return undefined;
+  }
+
+  private choosePart(shardKey: string | undefined): number {
+    if (this.shards === 1) return 0;
+    if (shardKey === undefined) {
+      this.nextPart = (this.nextPart + 1) % this.shards;
+      return this.nextPart;
+    }
+    return fnv1a(shardKey) % this.shards;
+  }
+}
+
+function validate(issues: IssueList, options: RateLimiterOptions): void {
+  const { policy, store, prefix, onStoreError, timeoutMs, clock, shards } = options;
+  if (!isPolicy(policy)) {
+    issues.add(
+      'FG_POLICY_INVALID',
+      'RateLimiter.policy',
+      policy,
+      'a policy from fixedWindow(), slidingLog(), slidingWindow(), tokenBucket() or leakyBucket()',
+    );
+  }
+  if (store !== undefined && typeof (store as Partial<Store>).bind !== 'function') {
+    issues.add(
+      'FG_STORE_INVALID',
+      'RateLimiter.store',
+      store,
+      'a store such as new MemoryStore() or new RedisStore({ client })',
+    );
+  }
+  if (prefix !== undefined && (typeof prefix !== 'string' || prefix.length === 0)) {
+    issues.add('FG_PREFIX_INVALID', 'RateLimiter.prefix', prefix, 'a non-empty string');
+  }
+  if (onStoreError !== undefined && !STORE_ERROR_POLICIES.includes(onStoreError)) {
+    issues.add(
+      'FG_ON_STORE_ERROR_INVALID',
+      'RateLimiter.onStoreError',
+      onStoreError,
+      `one of 'allow', 'deny', 'throw'`,
+    );
+  }
+  if (
+    timeoutMs !== undefined &&
+    !(typeof timeoutMs === 'number' && timeoutMs > 0 && (Number.isInteger(timeoutMs) || timeoutMs === Infinity))
+  ) {
+    issues.add(
+      'FG_TIMEOUT_INVALID',
+      'RateLimiter.timeoutMs',
+      timeoutMs,
+      'a positive whole number of milliseconds, or Infinity',
+    );
+  }
+  if (clock !== undefined && typeof clock !== 'function') {
+    issues.add('FG_CLOCK_INVALID', 'RateLimiter.clock', clock, 'a function returning milliseconds since the epoch');
+  }
+  if (shards !== undefined) {
+    const max = isPolicy(policy) ? policy.limit : undefined;
+    positiveInteger(issues, 'FG_SHARDS_INVALID', 'RateLimiter.shards', shards, max);
+  }
+}
+
+function isPolicy(value: unknown): value is Policy {
+  return typeof value === 'object' && value !== null && typeof (value as Policy).decide === 'function';
+}
+
+function checkKey(key: unknown): Error | undefined {
+  if (typeof key === 'string' && key.length > 0) return undefined;
+  return new FlowgateArgumentError('FG_KEY_INVALID', `key: received ${show(key)}, expected a non-empty string`);
+}
+
+function minimumLimit(policies: readonly Policy[]): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (const policy of policies) min = Math.min(min, policy.limit);
+  return min;
+}
+
+/** 32-bit FNV-1a: a cheap, stable hash to route a shard key. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}

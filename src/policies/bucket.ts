@@ -1,0 +1,51 @@
+import { ceilDiv, type Decision, decision } from './decision.js';
+import type { Algorithm, Policy, StateVector } from './policy.js';
+import { share } from './policy.js';
+import { TICK_EPOCH_MS, type TickRate } from './rate.js';
+
+/**
+ * The math shared by the token bucket and the leaky bucket, as GCRA. The state
+ * is one number, `tat`: the tick at which the key is back at full capacity
+ * (the theoretical arrival time). Work ahead of `now` is `max(tat, now) - now`
+ * ticks; a request of `cost` units fits when that plus `cost` intervals is
+ * within `capacity` intervals. The two buckets admit identically; the leaky
+ * bucket also tells the caller to hold the request until its turn to drain.
+ */
+export function bucketPolicy(algorithm: Algorithm, capacity: number, rate: TickRate): Policy {
+  const { ticksPerMs, intervalTicks } = rate;
+  const capacityTicks = capacity * intervalTicks;
+  const shapes = algorithm === 'leaky-bucket';
+  return {
+    algorithm,
+    limit: capacity,
+    windowMs: ceilDiv(capacityTicks, ticksPerMs),
+    stateSize: 1,
+    params: [capacity, ticksPerMs, intervalTicks],
+    init(state: StateVector, at: number): void {
+      state[at] = Number.NEGATIVE_INFINITY;
+    },
+    decide(state: StateVector, at: number, nowMs: number, cost: number, commit: boolean): Decision {
+      const now = (nowMs - TICK_EPOCH_MS) * ticksPerMs;
+      const tat = state[at] as number;
+      // Work queued ahead of this request. A clock behind the state only makes it larger.
+      const start = Math.max(tat, now);
+      const backlog = start - now;
+      const need = cost * intervalTicks;
+      const room = capacityTicks - backlog;
+      if (need <= room) {
+        if (commit) state[at] = start + need;
+        const remaining = (room - need - ((room - need) % intervalTicks)) / intervalTicks;
+        const delayMs = shapes ? ceilDiv(backlog, ticksPerMs) : 0;
+        return decision(true, capacity, remaining, ceilDiv(backlog + need, ticksPerMs), 0, delayMs);
+      }
+      const remaining = (room - (room % intervalTicks)) / intervalTicks;
+      return decision(false, capacity, remaining, ceilDiv(backlog, ticksPerMs), ceilDiv(need - room, ticksPerMs), 0);
+    },
+    part(index: number, count: number): Policy {
+      // Each part keeps the same tick, so its rate is a share of the whole rate.
+      const partCapacity = share(capacity, index, count);
+      const partRate = { ticksPerMs, intervalTicks: intervalTicks * count };
+      return bucketPolicy(algorithm, partCapacity, partRate);
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * The answer to one request. Every field is a whole number or a boolean and is
+ * always present; times are in milliseconds, rounded up.
+ */
+export interface Decision {
+  /** Whether the request may proceed. */
+  readonly allowed: boolean;
+  /** The policy's limit (fixed/sliding windows) or capacity (buckets). */
+  readonly limit: number;
+  /** Whole units still admissible now, after this request if it was admitted. Never negative. */
+  readonly remaining: number;
+  /** Least wait until the key behaves like a new key, if nothing else arrives. */
+  readonly resetMs: number;
+  /** 0 when allowed; when denied, the least wait after which the same request would be admitted. */
+  readonly retryAfterMs: number;
+  /** Leaky bucket: how long to hold an admitted request before serving it. 0 otherwise. */
+  readonly delayMs: number;
+  /** True when the decision came from the failure policy (`onStoreError`), not from the store. */
+  readonly degraded: boolean;
+}
+
+/** Builds a decision; one shape for every policy keeps call sites monomorphic. */
+export function decision(
+  allowed: boolean,
+  limit: number,
+  remaining: number,
+  resetMs: number,
+  retryAfterMs: number,
+  delayMs: number,
+): Decision {
+  return { allowed, limit, remaining, resetMs, retryAfterMs, delayMs, degraded: false };
+}
+
+/** `ceil(a / b)` for integers a >= 0, b > 0, exact where `Math.ceil(a / b)` can round. */
+export function ceilDiv(a: number, b: number): number {
+  const r = a % b;
+  return (a - r) / b + (r > 0 ? 1 : 0);
+}
+
+/** `floor(a / b)` for integers, b > 0, exact for negative a too. */
+export function floorDiv(a: number, b: number): number {
+  const r = a % b;
+  return (a - r) / b - (r < 0 ? 1 : 0);
+}

@@ -1,0 +1,137 @@
+/**
+ * Errors users can act on. Every error has a stable `code`; the message names
+ * the option, the value received and what would be valid. Each code has a
+ * section in docs/errors.md.
+ */
+
+export type ErrorCode =
+  | 'FG_UNKNOWN_OPTION'
+  | 'FG_OPTIONS_NOT_OBJECT'
+  | 'FG_LIMIT_INVALID'
+  | 'FG_WINDOW_INVALID'
+  | 'FG_DURATION_UNPARSABLE'
+  | 'FG_CAPACITY_INVALID'
+  | 'FG_RATE_INVALID'
+  | 'FG_RATE_TOO_FINE'
+  | 'FG_RANGE_UNSAFE'
+  | 'FG_POLICY_INVALID'
+  | 'FG_STORE_INVALID'
+  | 'FG_PREFIX_INVALID'
+  | 'FG_ON_STORE_ERROR_INVALID'
+  | 'FG_TIMEOUT_INVALID'
+  | 'FG_CLOCK_INVALID'
+  | 'FG_MAX_KEYS_INVALID'
+  | 'FG_SHARDS_INVALID'
+  | 'FG_KEY_INVALID'
+  | 'FG_COST_INVALID'
+  | 'FG_COST_EXCEEDS_LIMIT'
+  | 'FG_STORE_TIMEOUT';
+
+const DOCS = 'docs/errors.md';
+
+/** Where the explanation of `code` lives. */
+export function errorDocs(code: ErrorCode): string {
+  return `${DOCS}#${code.toLowerCase()}`;
+}
+
+/** One configuration mistake. */
+export interface ConfigIssue {
+  readonly code: ErrorCode;
+  /** Dotted path of the option, e.g. `tokenBucket.capacity`. */
+  readonly option: string;
+  readonly received: unknown;
+  /** What would have been valid, in words. */
+  readonly expected: string;
+}
+
+/** Renders a received value the way a user would have typed it. */
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return `a function`;
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+function describe(issue: ConfigIssue): string {
+  return `${issue.option}: received ${show(issue.received)}, expected ${issue.expected} [${issue.code}, see ${errorDocs(issue.code)}]`;
+}
+
+/**
+ * Thrown at construction when options are wrong. It lists every mistake at
+ * once, so a user fixes the configuration in one pass; `code` is the first
+ * mistake's code and `issues` holds them all.
+ */
+export class FlowgateConfigError extends TypeError {
+  readonly code: ErrorCode;
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(issues: readonly ConfigIssue[]) {
+    const [first] = issues;
+    if (!first) throw new Error('FlowgateConfigError needs at least one issue');
+    const message =
+      issues.length === 1
+        ? describe(first)
+        : `${issues.length} problems in flowgate options:\n${issues.map((i) => `  - ${describe(i)}`).join('\n')}`;
+    super(message);
+    this.name = 'FlowgateConfigError';
+    this.code = first.code;
+    this.issues = issues;
+  }
+}
+
+/** Thrown (as a rejected promise) for a bad argument to `limit`, `peek` or `reset`. */
+export class FlowgateArgumentError extends TypeError {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(`${message} [${code}, see ${errorDocs(code)}]`);
+    this.name = 'FlowgateArgumentError';
+    this.code = code;
+  }
+}
+
+/** A cost that no state of the key could ever admit. */
+export class FlowgateRangeError extends RangeError {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(`${message} [${code}, see ${errorDocs(code)}]`);
+    this.name = 'FlowgateRangeError';
+    this.code = code;
+  }
+}
+
+/** Collects issues while validating an options object, then throws them together. */
+export class IssueList {
+  readonly issues: ConfigIssue[] = [];
+
+  add(code: ErrorCode, option: string, received: unknown, expected: string): void {
+    this.issues.push({ code, option, received, expected });
+  }
+
+  /** Reports every key of `options` that is not in `known`. */
+  unknownKeys(scope: string, options: object, known: readonly string[]): void {
+    for (const key of Object.keys(options)) {
+      if (!known.includes(key)) {
+        this.add(
+          'FG_UNKNOWN_OPTION',
+          `${scope}.${key}`,
+          (options as Record<string, unknown>)[key],
+          `no such option; valid options are ${known.join(', ')}`,
+        );
+      }
+    }
+  }
+
+  throwIfAny(): void {
+    if (this.issues.length > 0) throw new FlowgateConfigError(this.issues);
+  }
+}
+
+/** Checks that `options` is a plain object; records an issue and returns false otherwise. */
+export function isOptionsObject(issues: IssueList, scope: string, options: unknown): options is object {
+  if (typeof options === 'object' && options !== null && !Array.isArray(options)) return true;
+  issues.add('FG_OPTIONS_NOT_OBJECT', scope, options, 'an options object');
+  return false;
+}

@@ -1,0 +1,79 @@
+import { type Decision, decision } from './decision.js';
+import { type Duration, parseDuration } from './duration.js';
+import { IssueList, isOptionsObject } from './errors.js';
+import { type Policy, type StateVector, share } from './policy.js';
+import { positiveInteger } from './validate.js';
+
+/** Options of {@link fixedWindow}. */
+export interface FixedWindowOptions {
+  /** Units admitted per window. */
+  limit: number;
+  /** Window length: ms, or `'10s'`, `'1m'`, … Windows are aligned to the Unix epoch. */
+  window: Duration;
+}
+
+const KNOWN = ['limit', 'window'] as const satisfies readonly (keyof FixedWindowOptions)[];
+
+// State: [windowIndex, count].
+const INDEX = 0;
+const COUNT = 1;
+
+/**
+ * Fixed window: one counter per key per window, windows aligned to the epoch
+ * (`floor(now / window)`). Cheapest, but a client can spend `limit` at the end
+ * of one window and `limit` again at the start of the next: 2× across a boundary.
+ *
+ * @example
+ * const policy = fixedWindow({ limit: 100, window: '1m' });
+ */
+export function fixedWindow(options: FixedWindowOptions): Policy {
+  const issues = new IssueList();
+  let windowMs: number | undefined;
+  if (isOptionsObject(issues, 'fixedWindow', options)) {
+    issues.unknownKeys('fixedWindow', options, KNOWN);
+    positiveInteger(issues, 'FG_LIMIT_INVALID', 'fixedWindow.limit', options.limit);
+    windowMs = parseDuration(issues, 'fixedWindow.window', options.window);
+  }
+  issues.throwIfAny();
+  return fixedWindowPolicy(options.limit, windowMs as number);
+}
+
+function fixedWindowPolicy(limit: number, windowMs: number): Policy {
+  return {
+    algorithm: 'fixed-window',
+    limit,
+    windowMs,
+    stateSize: 2,
+    params: [limit, windowMs],
+    init(state: StateVector, at: number): void {
+      state[at + INDEX] = Number.NEGATIVE_INFINITY;
+      state[at + COUNT] = 0;
+    },
+    decide(state: StateVector, at: number, nowMs: number, cost: number, commit: boolean): Decision {
+      let windowIndex = (nowMs - (nowMs % windowMs)) / windowMs;
+      let now = nowMs;
+      let count = state[at + COUNT] as number;
+      const storedIndex = state[at + INDEX] as number;
+      if (storedIndex > windowIndex) {
+        // A clock behind the stored state: decide as if at the stored window's start.
+        windowIndex = storedIndex;
+        now = storedIndex * windowMs;
+      } else if (storedIndex < windowIndex) {
+        count = 0;
+      }
+      const untilNextWindow = (windowIndex + 1) * windowMs - now;
+      if (count + cost <= limit) {
+        count += cost;
+        if (commit) {
+          state[at + INDEX] = windowIndex;
+          state[at + COUNT] = count;
+        }
+        return decision(true, limit, limit - count, untilNextWindow, 0, 0);
+      }
+      return decision(false, limit, limit - count, untilNextWindow, untilNextWindow, 0);
+    },
+    part(index: number, count: number): Policy {
+      return fixedWindowPolicy(share(limit, index, count), windowMs);
+    },
+  };
+}

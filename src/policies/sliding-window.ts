@@ -1,0 +1,113 @@
+import { ceilDiv, type Decision, decision, floorDiv } from './decision.js';
+import { type Duration, parseDuration } from './duration.js';
+import { IssueList, isOptionsObject } from './errors.js';
+import { type Policy, type StateVector, share } from './policy.js';
+import { positiveInteger, safeProduct } from './validate.js';
+
+/** Options of {@link slidingWindow}. */
+export interface SlidingWindowOptions {
+  /** Units admitted per window (weighted across the previous and current window). */
+  limit: number;
+  /** Window length: ms, or `'10s'`, `'1m'`, … Windows are aligned to the Unix epoch. */
+  window: Duration;
+}
+
+const KNOWN = ['limit', 'window'] as const satisfies readonly (keyof SlidingWindowOptions)[];
+
+// State: [windowIndex, previous, current].
+const INDEX = 0;
+const PREVIOUS = 1;
+const CURRENT = 2;
+
+/**
+ * Sliding window counter: two counters per key. The previous window counts in
+ * proportion to how much of it still overlaps the sliding window:
+ * `weighted = previous * (1 - elapsed / window) + current`, admitted when
+ * `weighted + cost <= limit`. All of it is computed scaled by `window`, in
+ * integers, so 15 × (1 − 20000/60000) is exactly 10.
+ *
+ * @example
+ * const policy = slidingWindow({ limit: 100, window: '1m' });
+ */
+export function slidingWindow(options: SlidingWindowOptions): Policy {
+  const issues = new IssueList();
+  let windowMs: number | undefined;
+  if (isOptionsObject(issues, 'slidingWindow', options)) {
+    issues.unknownKeys('slidingWindow', options, KNOWN);
+    const limit = positiveInteger(issues, 'FG_LIMIT_INVALID', 'slidingWindow.limit', options.limit);
+    windowMs = parseDuration(issues, 'slidingWindow.window', options.window);
+    if (limit !== undefined && windowMs !== undefined) {
+      safeProduct(issues, 'slidingWindow.limit', 2 * limit, windowMs, 'twice the limit times the window in ms');
+    }
+  }
+  issues.throwIfAny();
+  return slidingWindowPolicy(options.limit, windowMs as number);
+}
+
+function slidingWindowPolicy(limit: number, windowMs: number): Policy {
+  const scaledLimit = limit * windowMs;
+  return {
+    algorithm: 'sliding-window',
+    limit,
+    windowMs,
+    stateSize: 3,
+    params: [limit, windowMs],
+    init(state: StateVector, at: number): void {
+      state[at + INDEX] = Number.NEGATIVE_INFINITY;
+      state[at + PREVIOUS] = 0;
+      state[at + CURRENT] = 0;
+    },
+    decide(state: StateVector, at: number, nowMs: number, cost: number, commit: boolean): Decision {
+      let windowIndex = (nowMs - (nowMs % windowMs)) / windowMs;
+      let elapsed = nowMs - windowIndex * windowMs;
+      const storedIndex = state[at + INDEX] as number;
+      let previous = state[at + PREVIOUS] as number;
+      let current = state[at + CURRENT] as number;
+      if (storedIndex > windowIndex) {
+        // A clock behind the stored state: decide as if at the stored window's start.
+        windowIndex = storedIndex;
+        elapsed = 0;
+      } else if (storedIndex === windowIndex - 1) {
+        previous = current;
+        current = 0;
+      } else if (storedIndex < windowIndex) {
+        previous = 0;
+        current = 0;
+      }
+      const untilNextWindow = windowMs - elapsed;
+      // weighted * windowMs, exact in integers.
+      const previousWeight = previous * untilNextWindow;
+      const scaledUsed = previousWeight + current * windowMs;
+      if (scaledUsed + cost * windowMs <= scaledLimit) {
+        current += cost;
+        if (commit) {
+          state[at + INDEX] = windowIndex;
+          state[at + PREVIOUS] = previous;
+          state[at + CURRENT] = current;
+        }
+        const remaining = limit - current - ceilDiv(previousWeight, windowMs);
+        return decision(true, limit, remaining, untilNextWindow + windowMs, 0, 0);
+      }
+      const remaining = Math.max(0, limit - current - ceilDiv(previousWeight, windowMs));
+      const resetMs = current > 0 ? untilNextWindow + windowMs : previous > 0 ? untilNextWindow : 0;
+      return decision(false, limit, remaining, resetMs, retryAfter(previous, current, cost, elapsed), 0);
+    },
+    part(index: number, count: number): Policy {
+      return slidingWindowPolicy(share(limit, index, count), windowMs);
+    },
+  };
+
+  /** Least whole wait after which `cost` fits, if nothing else arrives. */
+  function retryAfter(previous: number, current: number, cost: number, elapsed: number): number {
+    const untilNextWindow = windowMs - elapsed;
+    const slack = (limit - current - cost) * windowMs;
+    if (slack >= 0 && previous > 0) {
+      // Still in this window once previous * (windowMs - elapsed - wait) <= slack.
+      return untilNextWindow - floorDiv(slack, previous);
+    }
+    // In the next window `current` becomes the previous window's count.
+    const nextSlack = (limit - cost) * windowMs;
+    const intoNextWindow = current > 0 ? Math.max(0, windowMs - floorDiv(nextSlack, current)) : 0;
+    return untilNextWindow + intoNextWindow;
+  }
+}
