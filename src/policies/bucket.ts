@@ -38,7 +38,8 @@ export function bucketPolicy(algorithm: Algorithm, capacity: number, rate: TickR
         const delayMs = shapes ? ceilDiv(backlog, ticksPerMs) : 0;
         return decision(true, capacity, remaining, ceilDiv(backlog + need, ticksPerMs), 0, delayMs);
       }
-      const remaining = (room - (room % intervalTicks)) / intervalTicks;
+      // A clock far behind the state can leave room below zero; remaining never is.
+      const remaining = Math.max(0, (room - (room % intervalTicks)) / intervalTicks);
       return decision(false, capacity, remaining, ceilDiv(backlog, ticksPerMs), ceilDiv(need - room, ticksPerMs), 0);
     },
     part(index: number, count: number): Policy {
