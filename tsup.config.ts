@@ -5,6 +5,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
+    redis: 'src/stores/redis/index.ts',
     // Subpath entries are added here as their modules land:
     // redis: 'src/stores/redis/index.ts', express: 'src/http/express.ts',
     // fastify: 'src/http/fastify.ts', hono: 'src/http/hono.ts', node: 'src/http/node.ts',

@@ -25,7 +25,9 @@ export type ErrorCode =
   | 'FG_KEY_INVALID'
   | 'FG_COST_INVALID'
   | 'FG_COST_EXCEEDS_LIMIT'
-  | 'FG_STORE_TIMEOUT';
+  | 'FG_STORE_TIMEOUT'
+  | 'FG_REDIS_CLIENT_INVALID'
+  | 'FG_DENIAL_CACHE_INVALID';
 
 const DOCS = 'docs/errors.md';
 

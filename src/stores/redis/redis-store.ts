@@ -1,0 +1,115 @@
+import { type Decision, decision } from '../../policies/decision.js';
+import { IssueList, isOptionsObject } from '../../policies/errors.js';
+import type { BoundStore, Store, StoreBinding } from '../store.js';
+import { clientKind, guardErrorEvents, type RedisClientLike, type ScriptRunner, scriptRunner } from './client.js';
+import { keyHead, redisKey } from './keys.js';
+import { type Script, scriptFor } from './scripts.js';
+
+/** Options of {@link RedisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * An ioredis `Redis` or `Cluster`, a connected node-redis (v4+) client from
+   * `createClient()` or `createCluster()`, or any `{ sendCommand(args) }`.
+   * If it has no 'error' listener, RedisStore attaches one that ignores the
+   * event, so a lost connection cannot crash the process.
+   */
+  client: RedisClientLike;
+}
+
+const KNOWN = ['client'] as const satisfies readonly (keyof RedisStoreOptions)[];
+
+/**
+ * State in Redis or Redis Cluster: every decision is one atomic Lua script
+ * (one round trip, `EVALSHA`, and `EVAL` only after `NOSCRIPT`). Time is the
+ * Redis server's `TIME`, so processes with skewed clocks agree, unless the
+ * limiter has an explicit `clock`. Keys expire (relative TTL) as soon as their
+ * state is back at full capacity.
+ *
+ * @example
+ * import { Redis } from 'ioredis';
+ * import { RateLimiter, tokenBucket } from 'flowgate';
+ * import { RedisStore } from 'flowgate/redis';
+ *
+ * const limiter = new RateLimiter({
+ *   policy: tokenBucket({ capacity: 100, refillPerSecond: 10 }),
+ *   store: new RedisStore({ client: new Redis() }),
+ *   timeoutMs: 100,
+ * });
+ */
+export class RedisStore implements Store {
+  private readonly runner: ScriptRunner;
+
+  constructor(options: RedisStoreOptions) {
+    const issues = new IssueList();
+    if (isOptionsObject(issues, 'RedisStore', options)) {
+      issues.unknownKeys('RedisStore', options, KNOWN);
+      if (clientKind(options.client) === undefined) {
+        issues.add(
+          'FG_REDIS_CLIENT_INVALID',
+          'RedisStore.client',
+          options.client,
+          'an ioredis Redis or Cluster, a node-redis client from createClient() or createCluster(), or an object with sendCommand(args)',
+        );
+      }
+    }
+    issues.throwIfAny();
+    guardErrorEvents(options.client);
+    this.runner = scriptRunner(options.client);
+  }
+
+  bind(binding: StoreBinding): BoundStore {
+    const { script, params } = scriptFor(binding.policy);
+    return new RedisBinding(this.runner, script, params, keyHead(binding.prefix), binding.policy.limit, binding.clock);
+  }
+}
+
+class RedisBinding implements BoundStore {
+  constructor(
+    private readonly runner: ScriptRunner,
+    private readonly script: Script,
+    private readonly params: readonly string[],
+    private readonly head: string,
+    private readonly policyLimit: number,
+    private readonly clock: (() => number) | undefined,
+  ) {}
+
+  limit(key: string, cost: number): Promise<Decision> {
+    return this.decide(key, cost, '1');
+  }
+
+  peek(key: string): Promise<Decision> {
+    return this.decide(key, 1, '0');
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.runner.del(redisKey(this.head, key));
+  }
+
+  private async decide(key: string, cost: number, commit: '0' | '1'): Promise<Decision> {
+    // '' tells the script to read the server's TIME.
+    const now = this.clock === undefined ? '' : String(Math.floor(this.clock()));
+    const reply = await this.runner.run(this.script, redisKey(this.head, key), [
+      String(cost),
+      commit,
+      now,
+      ...this.params,
+    ]);
+    return toDecision(reply, this.policyLimit);
+  }
+}
+
+/** Reads the script's reply: `{ allowed (1|0), remaining, resetMs, retryAfterMs, delayMs }`. */
+function toDecision(reply: unknown, limit: number): Decision {
+  if (!Array.isArray(reply) || reply.length !== 5) {
+    throw new TypeError(`flowgate: unexpected reply from the Redis script: ${JSON.stringify(reply)}`);
+  }
+  const [allowed, remaining, resetMs, retryAfterMs, delayMs] = reply as number[];
+  return decision(
+    Number(allowed) === 1,
+    limit,
+    Number(remaining),
+    Number(resetMs),
+    Number(retryAfterMs),
+    Number(delayMs),
+  );
+}
