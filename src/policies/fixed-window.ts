@@ -51,17 +51,17 @@ function fixedWindowPolicy(limit: number, windowMs: number): Policy {
     },
     decide(state: StateVector, at: number, nowMs: number, cost: number, commit: boolean): Decision {
       let windowIndex = (nowMs - (nowMs % windowMs)) / windowMs;
-      let now = nowMs;
       let count = state[at + COUNT] as number;
       const storedIndex = state[at + INDEX] as number;
       if (storedIndex > windowIndex) {
-        // A clock behind the stored state: decide as if at the stored window's start.
+        // A clock behind the stored state: decide in the stored window.
         windowIndex = storedIndex;
-        now = storedIndex * windowMs;
       } else if (storedIndex < windowIndex) {
         count = 0;
       }
-      const untilNextWindow = (windowIndex + 1) * windowMs - now;
+      // Waits are measured on the caller's clock, so they stay exact (and the
+      // store's expiry stays late enough) when that clock is behind the state.
+      const untilNextWindow = (windowIndex + 1) * windowMs - nowMs;
       if (count + cost <= limit) {
         count += cost;
         if (commit) {

@@ -62,11 +62,12 @@ function slidingLogPolicy(limit: number, windowMs: number): Policy {
           if (expired > 0) entries.splice(0, expired);
           for (let i = 0; i < cost; i++) entries.push(now);
         }
-        return decision(true, limit, limit - count - cost, windowMs, 0, 0);
+        // Waits are measured on the caller's clock (`nowMs`), behind `now` when the clock went backwards.
+        return decision(true, limit, limit - count - cost, now + windowMs - nowMs, 0, 0);
       }
       // Admitted once the oldest `count + cost - limit` live entries have left the window.
       const unblocking = log[expired + count + cost - limit - 1] as number;
-      return decision(false, limit, limit - count, newest + windowMs - now, unblocking + windowMs - now, 0);
+      return decision(false, limit, limit - count, newest + windowMs - nowMs, unblocking + windowMs - nowMs, 0);
     },
     part(index: number, count: number): Policy {
       return slidingLogPolicy(share(limit, index, count), windowMs);

@@ -75,6 +75,8 @@ function slidingWindowPolicy(limit: number, windowMs: number): Policy {
         current = 0;
       }
       const untilNextWindow = windowMs - elapsed;
+      // Waits are measured on the caller's clock: `lag` ms behind the stored window's start when it went backwards.
+      const lag = windowIndex * windowMs + elapsed - nowMs;
       // weighted * windowMs, exact in integers.
       const previousWeight = previous * untilNextWindow;
       const scaledUsed = previousWeight + current * windowMs;
@@ -86,11 +88,11 @@ function slidingWindowPolicy(limit: number, windowMs: number): Policy {
           state[at + CURRENT] = current;
         }
         const remaining = limit - current - ceilDiv(previousWeight, windowMs);
-        return decision(true, limit, remaining, untilNextWindow + windowMs, 0, 0);
+        return decision(true, limit, remaining, lag + untilNextWindow + windowMs, 0, 0);
       }
       const remaining = Math.max(0, limit - current - ceilDiv(previousWeight, windowMs));
-      const resetMs = current > 0 ? untilNextWindow + windowMs : previous > 0 ? untilNextWindow : 0;
-      return decision(false, limit, remaining, resetMs, retryAfter(previous, current, cost, elapsed), 0);
+      const resetMs = current > 0 ? lag + untilNextWindow + windowMs : previous > 0 ? lag + untilNextWindow : 0;
+      return decision(false, limit, remaining, resetMs, lag + retryAfter(previous, current, cost, elapsed), 0);
     },
     part(index: number, count: number): Policy {
       return slidingWindowPolicy(share(limit, index, count), windowMs);
