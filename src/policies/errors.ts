@@ -27,7 +27,8 @@ export type ErrorCode =
   | 'FG_COST_EXCEEDS_LIMIT'
   | 'FG_STORE_TIMEOUT'
   | 'FG_REDIS_CLIENT_INVALID'
-  | 'FG_DENIAL_CACHE_INVALID';
+  | 'FG_DENIAL_CACHE_INVALID'
+  | 'FG_EXPIRY_MARGIN_INVALID';
 
 const DOCS = 'docs/errors.md';
 

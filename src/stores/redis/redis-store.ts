@@ -14,9 +14,21 @@ export interface RedisStoreOptions {
    * event, so a lost connection cannot crash the process.
    */
   client: RedisClientLike;
+  /**
+   * With an explicit limiter `clock`, how many ms a key outlives its state.
+   * Keys expire on the Redis server's time while the state is on the callers'
+   * clocks; the margin lets a caller whose clock lags the others by up to this
+   * much still find the state instead of a fresh key. Unused with the server's
+   * `TIME`, where keys expire exactly when their state is back at full capacity.
+   * @default 1000
+   */
+  expiryMarginMs?: number;
 }
 
-const KNOWN = ['client'] as const satisfies readonly (keyof RedisStoreOptions)[];
+const KNOWN = ['client', 'expiryMarginMs'] as const satisfies readonly (keyof RedisStoreOptions)[];
+const DEFAULT_EXPIRY_MARGIN_MS = 1000;
+/** A day: a margin is for clock skew, not for keeping state. */
+const MAX_EXPIRY_MARGIN_MS = 86_400_000;
 
 /**
  * State in Redis or Redis Cluster: every decision is one atomic Lua script
@@ -38,6 +50,7 @@ const KNOWN = ['client'] as const satisfies readonly (keyof RedisStoreOptions)[]
  */
 export class RedisStore implements Store {
   private readonly runner: ScriptRunner;
+  private readonly expiryMarginMs: string;
 
   constructor(options: RedisStoreOptions) {
     const issues = new IssueList();
@@ -52,13 +65,25 @@ export class RedisStore implements Store {
         );
       }
     }
+    const margin = options.expiryMarginMs;
+    if (margin !== undefined && !(Number.isInteger(margin) && margin >= 0 && margin <= MAX_EXPIRY_MARGIN_MS)) {
+      issues.add(
+        'FG_EXPIRY_MARGIN_INVALID',
+        'RedisStore.expiryMarginMs',
+        margin,
+        `a whole number of milliseconds from 0 to ${MAX_EXPIRY_MARGIN_MS}`,
+      );
+    }
     issues.throwIfAny();
+    this.expiryMarginMs = String(options.expiryMarginMs ?? DEFAULT_EXPIRY_MARGIN_MS);
     guardErrorEvents(options.client);
     this.runner = scriptRunner(options.client);
   }
 
   bind(binding: StoreBinding): BoundStore {
     const { script, params } = scriptFor(binding.policy);
+    // ARGV[4]: the expiry margin, which only an explicit clock needs.
+    params.unshift(binding.clock === undefined ? '0' : this.expiryMarginMs);
     return new RedisBinding(this.runner, script, params, keyHead(binding.prefix), binding.policy.limit, binding.clock);
   }
 }

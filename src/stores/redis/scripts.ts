@@ -31,7 +31,7 @@ const BY_ALGORITHM: Readonly<Record<Algorithm, Script>> = {
   'sliding-log': SCRIPTS.slidingLog,
 };
 
-/** The script deciding `policy`, and its ARGV after the shared cost/commit/now (ARGV[4] on). */
+/** The script deciding `policy`, and its parameters: ARGV[5] on, after cost, commit, now and the expiry margin. */
 export function scriptFor(policy: Policy): { script: Script; params: string[] } {
   const params = policy.params.map((value) => String(value));
   if (policy.algorithm === 'token-bucket') params.push('0');

@@ -5,12 +5,12 @@ import { PRELUDE } from './prelude.lua.js';
  * integer string, `tat` in ticks since TICK_EPOCH_MS; a missing key is -inf.
  */
 export const BUCKET_LUA = `${PRELUDE}
--- ARGV[4..6]: policy.params = capacity, ticksPerMs, intervalTicks
-local capacity = tonumber(ARGV[4])
-local ticksPerMs = tonumber(ARGV[5])
-local intervalTicks = tonumber(ARGV[6])
--- ARGV[7]: '1' for the leaky bucket, which shapes (returns delayMs)
-local shapes = ARGV[7] == '1'
+-- ARGV[5..7]: policy.params = capacity, ticksPerMs, intervalTicks
+local capacity = tonumber(ARGV[5])
+local ticksPerMs = tonumber(ARGV[6])
+local intervalTicks = tonumber(ARGV[7])
+-- ARGV[8]: '1' for the leaky bucket, which shapes (returns delayMs)
+local shapes = ARGV[8] == '1'
 -- TICK_EPOCH_MS of src/policies/rate.ts
 local TICK_EPOCH_MS = 1767225600000
 local capacityTicks = capacity * intervalTicks
@@ -25,7 +25,7 @@ local need = cost * intervalTicks
 local room = capacityTicks - backlog
 if need <= room then
   local resetMs = ceilDiv(backlog + need, ticksPerMs)
-  if commit then redis.call('SET', key, fmt(start + need), 'PX', fmt(resetMs)) end
+  if commit then redis.call('SET', key, fmt(start + need), 'PX', fmt(resetMs + expiryMarginMs)) end
   local remaining = (room - need - math.fmod(room - need, intervalTicks)) / intervalTicks
   local delayMs = shapes and ceilDiv(backlog, ticksPerMs) or 0
   return { 1, remaining, resetMs, 0, delayMs }

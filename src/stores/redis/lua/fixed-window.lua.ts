@@ -5,12 +5,11 @@ import { PRELUDE } from './prelude.lua.js';
  * `windowIndex:count`; a missing key is window -inf with count 0.
  */
 export const FIXED_WINDOW_LUA = `${PRELUDE}
--- ARGV[4..5]: policy.params = limit, windowMs
-local limit = tonumber(ARGV[4])
-local windowMs = tonumber(ARGV[5])
+-- ARGV[5..6]: policy.params = limit, windowMs
+local limit = tonumber(ARGV[5])
+local windowMs = tonumber(ARGV[6])
 
 local windowIndex = (nowMs - math.fmod(nowMs, windowMs)) / windowMs
-local now = nowMs
 local count = 0
 local storedIndex = -math.huge
 local stored = redis.call('GET', key)
@@ -20,19 +19,18 @@ if stored then
   count = tonumber(string.sub(stored, colon + 1))
 end
 if storedIndex > windowIndex then
-  -- A clock behind the stored state: decide as if at the stored window's start.
+  -- A clock behind the stored state: decide in the stored window.
   windowIndex = storedIndex
-  now = storedIndex * windowMs
 elseif storedIndex < windowIndex then
   count = 0
 end
-local untilNextWindow = (windowIndex + 1) * windowMs - now
+-- Waits are measured on the caller's clock, so they stay exact (and the
+-- store's expiry stays late enough) when that clock is behind the state.
+local untilNextWindow = (windowIndex + 1) * windowMs - nowMs
 if count + cost <= limit then
   count = count + cost
   if commit then
-    -- Relative to the caller's own now, so a late caller cannot shorten the state's life.
-    local ttlMs = untilNextWindow + now - nowMs
-    redis.call('SET', key, fmt(windowIndex) .. ':' .. fmt(count), 'PX', fmt(ttlMs))
+    redis.call('SET', key, fmt(windowIndex) .. ':' .. fmt(count), 'PX', fmt(untilNextWindow + expiryMarginMs))
   end
   return { 1, limit - count, untilNextWindow, 0, 0 }
 end

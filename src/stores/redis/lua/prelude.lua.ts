@@ -21,6 +21,8 @@ if ARGV[3] == '' then
 else
   nowMs = tonumber(ARGV[3])
 end
+-- ARGV[4]: ms a key outlives its state: 0 with TIME; with a clock, room for callers whose clocks lag
+local expiryMarginMs = tonumber(ARGV[4])
 
 local function fmt(x)
   return string.format('%.0f', x)

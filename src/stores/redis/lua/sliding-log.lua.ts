@@ -5,9 +5,9 @@ import { PRELUDE } from './prelude.lua.js';
  * (ms), one per unit, oldest first; a missing key is the empty log.
  */
 export const SLIDING_LOG_LUA = `${PRELUDE}
--- ARGV[4..5]: policy.params = limit, windowMs
-local limit = tonumber(ARGV[4])
-local windowMs = tonumber(ARGV[5])
+-- ARGV[5..6]: policy.params = limit, windowMs
+local limit = tonumber(ARGV[5])
+local windowMs = tonumber(ARGV[6])
 -- Entries per RPUSH: keeps unpack() within Lua's C stack limit.
 local PUSH_CHUNK = 1000
 
@@ -20,6 +20,8 @@ local expired = 0
 while expired < size and tonumber(log[expired + 1]) + windowMs <= now do expired = expired + 1 end
 local count = size - expired
 if count + cost <= limit then
+  -- Waits are measured on the caller's clock (nowMs), behind now when the clock went backwards.
+  local resetMs = now + windowMs - nowMs
   if commit then
     if expired > 0 then redis.call('LTRIM', key, expired, -1) end
     local entry = fmt(now)
@@ -30,12 +32,11 @@ if count + cost <= limit then
       redis.call('RPUSH', key, unpack(chunk))
       left = left - #chunk
     end
-    -- Relative to the caller's own now, so a late caller cannot shorten the log's life.
-    redis.call('PEXPIRE', key, fmt(windowMs + now - nowMs))
+    redis.call('PEXPIRE', key, fmt(resetMs + expiryMarginMs))
   end
-  return { 1, limit - count - cost, windowMs, 0, 0 }
+  return { 1, limit - count - cost, resetMs, 0, 0 }
 end
 -- Admitted once the oldest count + cost - limit live entries have left the window.
 local unblocking = tonumber(log[expired + count + cost - limit])
-return { 0, limit - count, newest + windowMs - now, unblocking + windowMs - now, 0 }
+return { 0, limit - count, newest + windowMs - nowMs, unblocking + windowMs - nowMs, 0 }
 `;

@@ -5,9 +5,9 @@ import { PRELUDE } from './prelude.lua.js';
  * `windowIndex:previous:current`; a missing key is window -inf, both counts 0.
  */
 export const SLIDING_WINDOW_LUA = `${PRELUDE}
--- ARGV[4..5]: policy.params = limit, windowMs
-local limit = tonumber(ARGV[4])
-local windowMs = tonumber(ARGV[5])
+-- ARGV[5..6]: policy.params = limit, windowMs
+local limit = tonumber(ARGV[5])
+local windowMs = tonumber(ARGV[6])
 local scaledLimit = limit * windowMs
 
 -- Least whole wait after which cost fits, if nothing else arrives.
@@ -48,16 +48,17 @@ elseif storedIndex < windowIndex then
   current = 0
 end
 local untilNextWindow = windowMs - elapsed
+-- Waits are measured on the caller's clock: lag ms behind the stored window's start when it went backwards.
+local lag = windowIndex * windowMs + elapsed - nowMs
 -- weighted * windowMs, exact in integers.
 local previousWeight = previous * untilNextWindow
 local scaledUsed = previousWeight + current * windowMs
 if scaledUsed + cost * windowMs <= scaledLimit then
   current = current + cost
-  local resetMs = untilNextWindow + windowMs
+  local resetMs = lag + untilNextWindow + windowMs
   if commit then
-    -- Relative to the caller's own now, so a late caller cannot shorten the state's life.
-    local ttlMs = resetMs + windowIndex * windowMs + elapsed - nowMs
-    redis.call('SET', key, fmt(windowIndex) .. ':' .. fmt(previous) .. ':' .. fmt(current), 'PX', fmt(ttlMs))
+    local state = fmt(windowIndex) .. ':' .. fmt(previous) .. ':' .. fmt(current)
+    redis.call('SET', key, state, 'PX', fmt(resetMs + expiryMarginMs))
   end
   local remaining = limit - current - ceilDiv(previousWeight, windowMs)
   return { 1, remaining, resetMs, 0, 0 }
@@ -65,9 +66,9 @@ end
 local remaining = math.max(0, limit - current - ceilDiv(previousWeight, windowMs))
 local resetMs = 0
 if current > 0 then
-  resetMs = untilNextWindow + windowMs
+  resetMs = lag + untilNextWindow + windowMs
 elseif previous > 0 then
-  resetMs = untilNextWindow
+  resetMs = lag + untilNextWindow
 end
-return { 0, remaining, resetMs, retryAfter(previous, current, cost, elapsed), 0 }
+return { 0, remaining, resetMs, lag + retryAfter(previous, current, cost, elapsed), 0 }
 `;
