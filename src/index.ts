@@ -1,3 +1,4 @@
+export type { DenialCacheOptions } from './denial-cache.js';
 export { type StoreErrorPolicy, StoreTimeoutError } from './failure.js';
 export { type LimitOptions, RateLimiter, type RateLimiterOptions } from './limiter.js';
 export type { Decision } from './policies/decision.js';

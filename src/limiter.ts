@@ -1,3 +1,4 @@
+import { DenialCache, type DenialCacheOptions, denialCacheSize } from './denial-cache.js';
 import { degradedDecision, type StoreErrorPolicy, withTimeout } from './failure.js';
 import type { Decision } from './policies/decision.js';
 import { FlowgateArgumentError, FlowgateRangeError, IssueList, isOptionsObject, show } from './policies/errors.js';
@@ -33,6 +34,14 @@ export interface RateLimiterOptions {
    * each) so a hot key spreads over the nodes of a Redis Cluster. @default 1
    */
   shards?: number;
+  /**
+   * Remember each denial in this process until its `retryAfterMs` has passed
+   * (by `clock`), so a client hammering a blocked key costs no store round
+   * trip. It only ever answers with denials, never admits what the store
+   * would deny; `true` holds up to 10 000 keys, `{ maxKeys }` sets the bound.
+   * @default false
+   */
+  denialCache?: boolean | DenialCacheOptions;
 }
 
 /** Options of {@link RateLimiter.limit}. */
@@ -51,6 +60,7 @@ const KNOWN = [
   'timeoutMs',
   'clock',
   'shards',
+  'denialCache',
 ] as const satisfies readonly (keyof RateLimiterOptions)[];
 
 const STORE_ERROR_POLICIES: readonly StoreErrorPolicy[] = ['allow', 'deny', 'throw'];
@@ -72,12 +82,15 @@ export class RateLimiter {
   private readonly parts: readonly BoundStore[];
   private readonly partPolicies: readonly Policy[];
   private nextPart = 0;
+  private readonly denials: DenialCache | undefined;
 
   constructor(options: RateLimiterOptions) {
     const issues = new IssueList();
+    let denialKeys = 0;
     if (isOptionsObject(issues, 'RateLimiter', options)) {
       issues.unknownKeys('RateLimiter', options, KNOWN);
       validate(issues, options);
+      denialKeys = denialCacheSize(issues, 'RateLimiter.denialCache', options.denialCache) ?? 0;
     }
     issues.throwIfAny();
     this.policy = options.policy;
@@ -87,6 +100,7 @@ export class RateLimiter {
     this.shards = options.shards ?? 1;
     const store = options.store ?? new MemoryStore();
     const clock = options.clock;
+    this.denials = denialKeys ? new DenialCache(denialKeys, clock ?? Date.now) : undefined;
     const count = this.shards;
     this.partPolicies =
       count === 1 ? [this.policy] : Array.from({ length: count }, (_, i) => this.policy.part(i, count));
@@ -104,7 +118,9 @@ export class RateLimiter {
     const problem = checkKey(key) ?? this.checkCost(cost);
     if (problem) return Promise.reject(problem);
     const part = this.choosePart(options?.shardKey);
-    return this.call(() => (this.parts[part] as BoundStore).limit(key, cost), cost, part);
+    const cached = this.denials?.get(this.denialId(part, key), cost);
+    if (cached) return Promise.resolve(cached);
+    return this.call(() => (this.parts[part] as BoundStore).limit(key, cost), cost, part, key);
   }
 
   /** The decision a cost-1 request would get now; consumes nothing. */
@@ -112,25 +128,39 @@ export class RateLimiter {
     const problem = checkKey(key);
     if (problem) return Promise.reject(problem);
     const part = options?.shardKey === undefined ? 0 : this.choosePart(options.shardKey);
-    return this.call(() => (this.parts[part] as BoundStore).peek(key), 1, part);
+    const cached = this.denials?.get(this.denialId(part, key), 1);
+    if (cached) return Promise.resolve(cached);
+    return this.call(() => (this.parts[part] as BoundStore).peek(key), 1, part, key);
   }
 
   /** Forgets `key` (every shard of it), so it starts again at full capacity. */
   async reset(key: string): Promise<void> {
     const problem = checkKey(key);
     if (problem) throw problem;
+    if (this.denials) for (let part = 0; part < this.shards; part++) this.denials.forget(this.denialId(part, key));
     await Promise.all(this.parts.map((part) => withTimeout(part.reset(key), this.timeoutMs)));
   }
 
-  private async call(run: () => Decision | Promise<Decision>, cost: number, part: number): Promise<Decision> {
+  private async call(
+    run: () => Decision | Promise<Decision>,
+    cost: number,
+    part: number,
+    key: string,
+  ): Promise<Decision> {
     try {
       const result = run();
       // The memory store answers synchronously: no timer, no extra promise.
-      return result instanceof Promise ? await withTimeout(result, this.timeoutMs) : result;
+      const decided = result instanceof Promise ? await withTimeout(result, this.timeoutMs) : result;
+      if (this.denials && !decided.allowed) this.denials.remember(this.denialId(part, key), cost, decided);
+      return decided;
     } catch (error) {
       if (this.onStoreError === 'throw') throw error;
       return degradedDecision(this.onStoreError, this.partPolicies[part] as Policy, cost);
     }
+  }
+
+  private denialId(part: number, key: string): string {
+    return this.shards === 1 ? key : `${part}\u0000${key}`;
   }
 
   private checkCost(cost: unknown): Error | undefined {
