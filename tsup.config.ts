@@ -9,6 +9,10 @@ export default defineConfig({
     // Subpath entries are added here as their modules land:
     // redis: 'src/stores/redis/index.ts', express: 'src/http/express.ts',
     // fastify: 'src/http/fastify.ts', hono: 'src/http/hono.ts', node: 'src/http/node.ts',
+    express: 'src/http/express.ts',
+    fastify: 'src/http/fastify.ts',
+    hono: 'src/http/hono.ts',
+    node: 'src/http/node.ts',
     'cli/main': 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],

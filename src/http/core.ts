@@ -1,0 +1,149 @@
+import type { LimitOptions, RateLimiter } from '../limiter.js';
+import type { Decision } from '../policies/decision.js';
+import { IssueList, isOptionsObject } from '../policies/errors.js';
+import type { HeaderBag, ProxyHeader } from './forwarded.js';
+import { HEADERS_MODES, type HeaderPlan, isSfStringSafe, planHeaders, writeHeaders } from './headers.js';
+import { clientKey, type IdentitySettings } from './identity.js';
+import { HTTP_OPTION_KEYS, type HttpOptions, type MaybePromise } from './options.js';
+import { problemDetails } from './problem.js';
+import { compileTrust } from './trust.js';
+import { RuntimeChecks } from './validation.js';
+
+const PROXY_HEADERS: readonly ProxyHeader[] = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
+const COST_ONE: LimitOptions | undefined = undefined;
+
+/**
+ * The framework-neutral middleware: validates options once, then per request
+ * skips, keys, costs and decides. Adapters only translate requests and
+ * responses. Kept free of per-request closures: it is on every request's path.
+ */
+export class HttpLimiter<Req> {
+  readonly limiter: RateLimiter;
+  readonly policyName: string;
+  private readonly plan: HeaderPlan;
+  private readonly identity: IdentitySettings;
+  private readonly keyOf: ((req: Req) => MaybePromise<string>) | undefined;
+  private readonly costOf: ((req: Req) => MaybePromise<number>) | undefined;
+  private readonly skipOf: ((req: Req) => MaybePromise<boolean>) | undefined;
+  private readonly checks: RuntimeChecks | undefined;
+
+  /**
+   * @param scope the adapter's name in error messages, e.g. `'flowgate/express rateLimit'`
+   * @param extraKeys option names the adapter adds (e.g. `onLimited`); their values are checked by the adapter
+   */
+  constructor(options: HttpOptions<Req>, scope: string, extraKeys: readonly string[]) {
+    const issues = new IssueList();
+    let identity: IdentitySettings | undefined;
+    if (isOptionsObject(issues, scope, options)) {
+      issues.unknownKeys(scope, options, [...HTTP_OPTION_KEYS, ...extraKeys]);
+      identity = validate(issues, scope, options);
+    }
+    issues.throwIfAny();
+    this.limiter = options.limiter;
+    this.policyName = options.policyName ?? 'default';
+    this.plan = planHeaders(options.limiter.policy, options.headers ?? 'draft-10', this.policyName);
+    this.identity = identity as IdentitySettings;
+    this.keyOf = options.key;
+    this.costOf = options.cost;
+    this.skipOf = options.skip;
+    this.checks =
+      options.validate === false
+        ? undefined
+        : new RuntimeChecks(options.logger ?? console, options.limiter, options.trustProxy !== undefined, scope);
+  }
+
+  /**
+   * Decides one request. `undefined` (or a promise of it) means skipped: pass
+   * the request on untouched. `tag` is an object that lives as long as the
+   * request (the raw request), used to spot double counting.
+   */
+  decide(
+    req: Req,
+    address: string | undefined,
+    headers: HeaderBag,
+    tag: object,
+  ): Promise<Decision | undefined> | undefined {
+    if (this.skipOf !== undefined) {
+      const skip = this.skipOf(req);
+      if (skip === true) return undefined;
+      if (skip !== false) {
+        return Promise.resolve(skip).then((s) => (s ? undefined : this.keyed(req, address, headers, tag)));
+      }
+    }
+    return this.keyed(req, address, headers, tag);
+  }
+
+  /** Sets the rate-limit headers (and `Retry-After` on a denial) through the adapter's setter. */
+  writeHeaders<T>(decision: Decision, target: T, set: (target: T, name: string, value: string) => void): void {
+    writeHeaders(this.plan, decision, target, set, this.plan.legacy ? Date.now() : 0);
+  }
+
+  /** The JSON text of the 429 problem details body. */
+  problemBody(decision: Decision): string {
+    return JSON.stringify(problemDetails(decision, this.policyName));
+  }
+
+  private keyed(req: Req, address: string | undefined, headers: HeaderBag, tag: object): Promise<Decision> {
+    this.checks?.request(headers);
+    let key: MaybePromise<string>;
+    if (this.keyOf === undefined) {
+      const found = clientKey(address, headers, this.identity);
+      if (found === undefined) this.checks?.noAddress();
+      key = found ?? 'unknown';
+    } else {
+      key = this.keyOf(req);
+    }
+    const cost = this.costOf === undefined ? 1 : this.costOf(req);
+    if (typeof key === 'string' && typeof cost === 'number') return this.spend(tag, key, cost);
+    return Promise.all([key, cost]).then(([k, c]) => this.spend(tag, k, c));
+  }
+
+  private spend(tag: object, key: string, cost: number): Promise<Decision> {
+    this.checks?.decided(tag, key);
+    return this.limiter.limit(key, cost === 1 ? COST_ONE : { cost });
+  }
+}
+
+function validate<Req>(issues: IssueList, scope: string, options: HttpOptions<Req>): IdentitySettings {
+  const { limiter, headers, policyName, proxyHeader, ipv6Subnet, logger, validate } = options;
+  const isLimiter =
+    typeof limiter === 'object' &&
+    limiter !== null &&
+    typeof (limiter as RateLimiter).limit === 'function' &&
+    typeof (limiter as RateLimiter).policy?.limit === 'number';
+  if (!isLimiter)
+    issues.add('FG_LIMITER_INVALID', `${scope}.limiter`, limiter, 'a RateLimiter, created once at start-up');
+  for (const name of ['key', 'cost', 'skip'] as const) {
+    const value = options[name];
+    if (value !== undefined && typeof value !== 'function') {
+      issues.add('FG_HTTP_OPTION_INVALID', `${scope}.${name}`, value, 'a function of the request');
+    }
+  }
+  if (!HEADERS_MODES.includes(headers as never) && headers !== undefined) {
+    issues.add('FG_HEADERS_INVALID', `${scope}.headers`, headers, "one of 'draft-10', 'legacy', 'both', false");
+  }
+  if (policyName !== undefined && !isSfStringSafe(policyName)) {
+    issues.add('FG_POLICY_NAME_INVALID', `${scope}.policyName`, policyName, 'a non-empty string of printable ASCII');
+  }
+  if (proxyHeader !== undefined && !PROXY_HEADERS.includes(proxyHeader)) {
+    issues.add('FG_PROXY_HEADER_INVALID', `${scope}.proxyHeader`, proxyHeader, `one of ${PROXY_HEADERS.join(', ')}`);
+  }
+  if (
+    ipv6Subnet !== undefined &&
+    ipv6Subnet !== false &&
+    !(typeof ipv6Subnet === 'number' && Number.isInteger(ipv6Subnet) && ipv6Subnet >= 1 && ipv6Subnet <= 128)
+  ) {
+    issues.add('FG_IPV6_SUBNET_INVALID', `${scope}.ipv6Subnet`, ipv6Subnet, 'a prefix length from 1 to 128, or false');
+  }
+  if (logger !== undefined && (typeof logger?.warn !== 'function' || typeof logger?.error !== 'function')) {
+    issues.add('FG_HTTP_OPTION_INVALID', `${scope}.logger`, logger, 'an object with warn(message) and error(message)');
+  }
+  if (validate !== undefined && typeof validate !== 'boolean') {
+    issues.add('FG_HTTP_OPTION_INVALID', `${scope}.validate`, validate, 'true or false');
+  }
+  return {
+    trust: compileTrust(issues, `${scope}.trustProxy`, options.trustProxy),
+    proxyHeader: proxyHeader ?? 'x-forwarded-for',
+    ipv6Subnet: ipv6Subnet ?? 64,
+  };
+}

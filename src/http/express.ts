@@ -1,0 +1,43 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Decision } from '../policies/decision.js';
+import { nodeStyleMiddleware } from './node-middleware.js';
+import type { HttpOptions } from './options.js';
+
+export type { Decision } from '../policies/decision.js';
+export type { ProxyHeader } from './forwarded.js';
+export type { HeadersMode } from './headers.js';
+export type { HttpOptions } from './options.js';
+export { QUOTA_EXCEEDED_TYPE, type QuotaExceededProblem } from './problem.js';
+export type { TrustProxy } from './trust.js';
+export type { Logger } from './validation.js';
+
+/** Options of the Express middleware. */
+export interface ExpressRateLimitOptions extends HttpOptions<Request> {
+  /**
+   * Called on every denial, after the rate-limit headers and `Retry-After`
+   * are set. Send a response (`res.status(429).json(...)`) to replace the
+   * default problem+json body; send nothing to keep it.
+   */
+  onLimited?: (req: Request, res: Response, decision: Decision) => void | Promise<void>;
+}
+
+/**
+ * Rate limiting for Express 4 and 5. The client is `req.socket.remoteAddress`
+ * unless flowgate's own `trustProxy` says otherwise; Express's
+ * `trust proxy` setting and `req.ip` are not consulted, so one option governs
+ * who may name the client.
+ *
+ * @example
+ * import express from 'express';
+ * import { RateLimiter, slidingWindow } from 'flowgate';
+ * import { rateLimit } from 'flowgate/express';
+ *
+ * const app = express();
+ * const limiter = new RateLimiter({ policy: slidingWindow({ limit: 100, window: '1m' }) });
+ * app.use(rateLimit({ limiter, trustProxy: 1 }));
+ * app.get('/', (req, res) => res.send('hello'));
+ * app.listen(3000);
+ */
+export function rateLimit(options: ExpressRateLimitOptions): (req: Request, res: Response, next: NextFunction) => void {
+  return nodeStyleMiddleware<Request, Response>(options, 'flowgate/express rateLimit');
+}

@@ -1,0 +1,108 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Decision } from '../policies/decision.js';
+import { IssueList } from '../policies/errors.js';
+import { HttpLimiter } from './core.js';
+import { holdRequest } from './hold.js';
+import type { HttpOptions } from './options.js';
+import { PROBLEM_CONTENT_TYPE } from './problem.js';
+
+export type { Decision } from '../policies/decision.js';
+export type { ProxyHeader } from './forwarded.js';
+export type { HeadersMode } from './headers.js';
+export type { HttpOptions } from './options.js';
+export { QUOTA_EXCEEDED_TYPE, type QuotaExceededProblem } from './problem.js';
+export type { TrustProxy } from './trust.js';
+export type { Logger } from './validation.js';
+
+/** Options of the Fastify plugin. */
+export interface FastifyRateLimitOptions extends HttpOptions<FastifyRequest> {
+  /**
+   * Called on every denial, after the rate-limit headers and `Retry-After`
+   * are set. Send a reply to replace the default 429 problem+json body; send
+   * nothing to keep it.
+   */
+  onLimited?: (request: FastifyRequest, reply: FastifyReply, decision: Decision) => void | Promise<void>;
+}
+
+// Options Fastify itself understands on register(); not ours to reject.
+const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'];
+
+function setHeader(reply: FastifyReply, name: string, value: string): void {
+  reply.header(name, value);
+}
+
+async function flowgateRateLimit(fastify: FastifyInstance, registered: FastifyRateLimitOptions): Promise<void> {
+  const scope = 'flowgate/fastify rateLimit';
+  const options = { ...registered } as FastifyRateLimitOptions & Record<string, unknown>;
+  for (const name of REGISTER_OPTIONS) delete options[name];
+  const core = new HttpLimiter<FastifyRequest>(options, scope, ['onLimited']);
+  const onLimited = options.onLimited;
+  if (onLimited !== undefined && typeof onLimited !== 'function') {
+    const issues = new IssueList();
+    issues.add('FG_HTTP_OPTION_INVALID', `${scope}.onLimited`, onLimited, 'a function (request, reply, decision)');
+    issues.throwIfAny();
+  }
+
+  const send429 = (decision: Decision, reply: FastifyReply): void => {
+    if (reply.sent) return;
+    reply.code(429).type(PROBLEM_CONTENT_TYPE).send(core.problemBody(decision));
+  };
+
+  const deny = (decision: Decision, request: FastifyRequest, reply: FastifyReply, done: (e?: Error) => void): void => {
+    if (onLimited === undefined) {
+      send429(decision, reply);
+      return;
+    }
+    const result = onLimited(request, reply, decision);
+    if (result instanceof Promise) result.then(() => send429(decision, reply), done);
+    else send429(decision, reply);
+  };
+
+  // A callback hook, not an async one: a denial replies without calling done().
+  fastify.addHook('onRequest', function flowgateOnRequest(request, reply, done) {
+    let pending: Promise<Decision | undefined> | undefined;
+    try {
+      pending = core.decide(request, request.raw.socket.remoteAddress, request.headers, request.raw);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    if (pending === undefined) {
+      done();
+      return;
+    }
+    pending.then((decision) => {
+      if (decision === undefined) return done();
+      core.writeHeaders(decision, reply, setHeader);
+      if (!decision.allowed) return deny(decision, request, reply, done);
+      if (decision.delayMs > 0) return holdRequest(reply.raw, decision.delayMs, () => done());
+      done();
+    }, done);
+  });
+}
+
+/**
+ * Rate limiting for Fastify 5, as a plugin that applies to the instance it is
+ * registered on and everything registered after it (it skips Fastify's
+ * encapsulation, as `fastify-plugin` would, without depending on it). The
+ * check runs in an `onRequest` hook, before the body is parsed.
+ *
+ * @example
+ * import Fastify from 'fastify';
+ * import { RateLimiter, tokenBucket } from 'flowgate';
+ * import { rateLimit } from 'flowgate/fastify';
+ *
+ * const app = Fastify();
+ * await app.register(rateLimit, {
+ *   limiter: new RateLimiter({ policy: tokenBucket({ capacity: 100, refillPerSecond: 10 }) }),
+ * });
+ * app.get('/', async () => 'hello');
+ * await app.listen({ port: 3000 });
+ */
+export const rateLimit = Object.assign(flowgateRateLimit, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: 'flowgate',
+  [Symbol.for('plugin-meta')]: { name: 'flowgate', fastify: '>=5' },
+});
+
+export default rateLimit;

@@ -1,0 +1,98 @@
+import type { IncomingMessage } from 'node:http';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Decision } from '../policies/decision.js';
+import { IssueList } from '../policies/errors.js';
+import { HttpLimiter } from './core.js';
+import type { HeaderBag } from './forwarded.js';
+import { holdUntil } from './hold.js';
+import type { HttpOptions } from './options.js';
+import { PROBLEM_CONTENT_TYPE } from './problem.js';
+
+export type { Decision } from '../policies/decision.js';
+export type { ProxyHeader } from './forwarded.js';
+export type { HeadersMode } from './headers.js';
+export type { HttpOptions } from './options.js';
+export { QUOTA_EXCEEDED_TYPE, type QuotaExceededProblem } from './problem.js';
+export type { TrustProxy } from './trust.js';
+export type { Logger } from './validation.js';
+
+/** Options of the Hono middleware. */
+export interface HonoRateLimitOptions extends HttpOptions<Context> {
+  /**
+   * Called on every denial, after the rate-limit headers and `Retry-After`
+   * are set. Return a `Response` to replace the default 429 problem+json
+   * body; return nothing to keep it.
+   */
+  onLimited?: (c: Context, decision: Decision) => Response | undefined | Promise<Response | undefined>;
+  /**
+   * The client's socket address, like Hono's `getConnInfo(c).remote.address`.
+   * @default `c.env.incoming.socket.remoteAddress` (@hono/node-server)
+   */
+  getAddress?: (c: Context) => string | undefined;
+}
+
+interface NodeBindings {
+  incoming?: IncomingMessage;
+}
+
+function setHeader(c: Context, name: string, value: string): void {
+  c.header(name, value);
+}
+
+/** The proxy headers of a fetch `Request`, for runtimes without a node request. */
+function proxyHeaders(headers: Headers): HeaderBag {
+  return {
+    'x-forwarded-for': headers.get('x-forwarded-for') ?? undefined,
+    forwarded: headers.get('forwarded') ?? undefined,
+    'x-real-ip': headers.get('x-real-ip') ?? undefined,
+  };
+}
+
+/**
+ * Rate limiting for Hono 4, as `(c, next)` middleware. On @hono/node-server
+ * the client is the socket peer (`c.env.incoming`); elsewhere pass
+ * `getAddress` (e.g. from `getConnInfo`) or a `key`.
+ *
+ * @example
+ * import { Hono } from 'hono';
+ * import { serve } from '@hono/node-server';
+ * import { RateLimiter, fixedWindow } from 'flowgate';
+ * import { rateLimit } from 'flowgate/hono';
+ *
+ * const app = new Hono();
+ * app.use(rateLimit({ limiter: new RateLimiter({ policy: fixedWindow({ limit: 100, window: '1m' }) }) }));
+ * app.get('/', (c) => c.text('hello'));
+ * serve({ fetch: app.fetch, port: 3000 });
+ */
+export function rateLimit(options: HonoRateLimitOptions): MiddlewareHandler {
+  const scope = 'flowgate/hono rateLimit';
+  const core = new HttpLimiter<Context>(options, scope, ['onLimited', 'getAddress']);
+  const { onLimited, getAddress } = options;
+  const issues = new IssueList();
+  if (onLimited !== undefined && typeof onLimited !== 'function') {
+    issues.add('FG_HTTP_OPTION_INVALID', `${scope}.onLimited`, onLimited, 'a function (c, decision)');
+  }
+  if (getAddress !== undefined && typeof getAddress !== 'function') {
+    issues.add('FG_HTTP_OPTION_INVALID', `${scope}.getAddress`, getAddress, 'a function (c) returning an address');
+  }
+  issues.throwIfAny();
+
+  return async function rateLimitMiddleware(c, next) {
+    const incoming = (c.env as NodeBindings | undefined)?.incoming;
+    const address = getAddress === undefined ? incoming?.socket?.remoteAddress : getAddress(c);
+    const headers = incoming?.headers ?? proxyHeaders(c.req.raw.headers);
+    const pending = core.decide(c, address, headers, c.req.raw);
+    const decision = pending === undefined ? undefined : await pending;
+    if (decision === undefined) return next();
+    core.writeHeaders(decision, c, setHeader);
+    if (!decision.allowed) {
+      const replaced = onLimited === undefined ? undefined : await onLimited(c, decision);
+      if (replaced instanceof Response) return replaced;
+      return c.body(core.problemBody(decision), 429, { 'Content-Type': PROBLEM_CONTENT_TYPE });
+    }
+    // 499 (client closed request) is never seen: the client has gone.
+    if (decision.delayMs > 0 && !(await holdUntil(c.req.raw.signal, decision.delayMs)))
+      return new Response(null, { status: 499 });
+    await next();
+  };
+}

@@ -1,0 +1,78 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Decision } from '../policies/decision.js';
+import { IssueList } from '../policies/errors.js';
+import { HttpLimiter } from './core.js';
+import { holdRequest } from './hold.js';
+import type { HttpOptions } from './options.js';
+import { PROBLEM_CONTENT_TYPE } from './problem.js';
+
+/** Options of a `(req, res, next)` middleware (node `http`, Express, Connect). */
+export interface NodeStyleOptions<Req, Res> extends HttpOptions<Req> {
+  /**
+   * Called on every denial, after the rate-limit headers and `Retry-After`
+   * are set. Send a response to replace the default 429 problem+json body;
+   * send nothing to keep it. Useful for logging and metrics too.
+   */
+  onLimited?: (req: Req, res: Res, decision: Decision) => void | Promise<void>;
+}
+
+/** `(req, res, next)`: `next()` passes the request on, `next(error)` reports a failure. */
+export type NodeStyleMiddleware<Req, Res> = (req: Req, res: Res, next: (error?: unknown) => void) => void;
+
+function setHeader(res: ServerResponse, name: string, value: string): void {
+  res.setHeader(name, value);
+}
+
+/** Builds the shared `(req, res, next)` middleware of `flowgate/node` and `flowgate/express`. */
+export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends ServerResponse>(
+  options: NodeStyleOptions<Req, Res>,
+  scope: string,
+): NodeStyleMiddleware<Req, Res> {
+  const core = new HttpLimiter<Req>(options, scope, ['onLimited']);
+  const onLimited = options.onLimited;
+  if (onLimited !== undefined && typeof onLimited !== 'function') {
+    const issues = new IssueList();
+    issues.add('FG_HTTP_OPTION_INVALID', `${scope}.onLimited`, onLimited, 'a function (req, res, decision)');
+    issues.throwIfAny();
+  }
+
+  const send429 = (decision: Decision, res: Res): void => {
+    if (res.headersSent || res.writableEnded) return;
+    const body = core.problemBody(decision);
+    res.statusCode = 429;
+    res.setHeader('Content-Type', PROBLEM_CONTENT_TYPE);
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.end(body);
+  };
+
+  const deny = (decision: Decision, req: Req, res: Res, next: (error?: unknown) => void): void => {
+    if (onLimited === undefined) {
+      send429(decision, res);
+      return;
+    }
+    const done = onLimited(req, res, decision);
+    if (done instanceof Promise) done.then(() => send429(decision, res), next);
+    else send429(decision, res);
+  };
+
+  return function rateLimitMiddleware(req: Req, res: Res, next: (error?: unknown) => void): void {
+    let pending: Promise<Decision | undefined> | undefined;
+    try {
+      pending = core.decide(req, req.socket.remoteAddress, req.headers, req);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (pending === undefined) {
+      next();
+      return;
+    }
+    pending.then((decision) => {
+      if (decision === undefined) return next();
+      if (!res.headersSent) core.writeHeaders(decision, res, setHeader);
+      if (!decision.allowed) return deny(decision, req, res, next);
+      if (decision.delayMs > 0) return holdRequest(res, decision.delayMs, () => next());
+      next();
+    }, next);
+  };
+}
