@@ -45,7 +45,11 @@ async function flowgateRateLimit(fastify: FastifyInstance, registered: FastifyRa
 
   const send429 = (decision: Decision, reply: FastifyReply): void => {
     if (reply.sent) return;
-    reply.code(429).type(PROBLEM_CONTENT_TYPE).send(core.problemBody(decision));
+    // A Buffer, so Fastify sends the media type as given, without a charset parameter.
+    reply
+      .code(429)
+      .type(PROBLEM_CONTENT_TYPE)
+      .send(Buffer.from(core.problemBody(decision)));
   };
 
   const deny = (decision: Decision, request: FastifyRequest, reply: FastifyReply, done: (e?: Error) => void): void => {

@@ -1,0 +1,237 @@
+// One real server per framework, all driven through the same small interface
+// so that test/http/adapter-suite.ts runs unchanged against each of them.
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { serve } from '@hono/node-server';
+import express5 from 'express';
+// @ts-expect-error express4 is an npm alias of express@4 and has no types of its own.
+import express4 from 'express4';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
+import { rateLimit as expressRateLimit } from '../../src/http/express.js';
+import { rateLimit as fastifyRateLimit } from '../../src/http/fastify.js';
+import { rateLimit as honoRateLimit } from '../../src/http/hono.js';
+import { rateLimit as nodeRateLimit } from '../../src/http/node.js';
+import type { Decision } from '../../src/index.js';
+
+/** Framework-neutral settings; each harness turns them into its adapter's options. */
+export interface Setup {
+  /** Plain options passed through (limiter, headers, trustProxy, ...). */
+  options: Record<string, unknown>;
+  /** key(req) = this request header. */
+  keyHeader?: string;
+  /** cost(req) = Number(this request header), 1 when absent. */
+  costHeader?: string;
+  /** skip(req) = this request header is present. */
+  skipHeader?: string;
+  /** 'observe' records denials; 'replace' sends `418 custom` instead of the default 429. */
+  onLimited?: 'observe' | 'replace';
+  /** 'twice' mounts the same middleware twice on the route; 'per-request' builds it inside a handler. */
+  mount?: 'once' | 'twice' | 'per-request';
+  host?: string;
+}
+
+export interface Running {
+  port: number;
+  host: string;
+  /** How many times the route handler ran. */
+  handled: number;
+  limited: Decision[];
+  /** Server-side sockets, newest last. */
+  sockets: Socket[];
+  close(): Promise<void>;
+}
+
+export interface Harness {
+  name: string;
+  /** Whether the framework allows building the middleware inside a request handler. */
+  perRequest: boolean;
+  start(setup: Setup): Promise<Running>;
+}
+
+type HeaderOf = (req: unknown, name: string) => string | undefined;
+
+function options(setup: Setup, header: HeaderOf, onLimited: unknown): Record<string, unknown> {
+  const o: Record<string, unknown> = { ...setup.options };
+  if (setup.keyHeader) o.key = (req: unknown) => header(req, setup.keyHeader as string) ?? 'none';
+  if (setup.costHeader) o.cost = (req: unknown) => Number(header(req, setup.costHeader as string) ?? 1);
+  if (setup.skipHeader) o.skip = async (req: unknown) => header(req, setup.skipHeader as string) !== undefined;
+  if (setup.onLimited) o.onLimited = onLimited;
+  return o;
+}
+
+function track(server: Server, running: Running): void {
+  server.on('connection', (socket: Socket) => running.sockets.push(socket));
+}
+
+async function listen(server: Server, host: string): Promise<number> {
+  if (!server.listening) {
+    server.listen(0, host);
+    await once(server, 'listening');
+  }
+  return (server.address() as AddressInfo).port;
+}
+
+function closer(server: Server): () => Promise<void> {
+  return async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+}
+
+function fresh(setup: Setup): Running {
+  return {
+    port: 0,
+    host: setup.host ?? '127.0.0.1',
+    handled: 0,
+    limited: [],
+    sockets: [],
+    close: async () => {},
+  };
+}
+
+const nodeHeader: HeaderOf = (req, name) => (req as IncomingMessage).headers[name] as string | undefined;
+
+function expressHarness(name: string, factory: typeof express5): Harness {
+  return {
+    name,
+    perRequest: true,
+    async start(setup) {
+      const running = fresh(setup);
+      const onLimited = (_req: unknown, res: { status(n: number): { send(b: string): void } }, decision: Decision) => {
+        running.limited.push(decision);
+        if (setup.onLimited === 'replace') res.status(418).send('custom');
+      };
+      const o = () => options(setup, nodeHeader, onLimited) as never;
+      const app = factory();
+      const handler = (_req: unknown, res: { send(body: string): void }) => {
+        running.handled++;
+        res.send('ok');
+      };
+      if (setup.mount === 'per-request') {
+        app.use((req, res, next) => expressRateLimit(o())(req, res, next));
+        app.get('/', handler);
+      } else {
+        const mw = expressRateLimit(o());
+        app.use(mw);
+        if (setup.mount === 'twice') app.get('/', mw, handler);
+        else app.get('/', handler);
+      }
+      // Quiet 500s: the suite provokes errors on purpose.
+      app.use((_error: unknown, _req: unknown, res: ServerResponse, _next: unknown) => {
+        res.statusCode = 500;
+        res.end('error');
+      });
+      const server = createServer(app);
+      track(server, running);
+      running.port = await listen(server, running.host);
+      running.close = closer(server);
+      return running;
+    },
+  };
+}
+
+const fastifyHarness: Harness = {
+  name: 'fastify 5',
+  perRequest: false,
+  async start(setup) {
+    const running = fresh(setup);
+    const onLimited = async (_req: unknown, reply: { code(n: number): { send(b: string): unknown } }, d: Decision) => {
+      running.limited.push(d);
+      if (setup.onLimited === 'replace') reply.code(418).send('custom');
+    };
+    const app = Fastify();
+    const o = options(setup, (req, n) => (req as { headers: Record<string, string> }).headers[n], onLimited);
+    await app.register(fastifyRateLimit, o as never);
+    if (setup.mount === 'twice') await app.register(fastifyRateLimit, o as never);
+    app.get('/', async () => {
+      running.handled++;
+      return 'ok';
+    });
+    await app.ready();
+    track(app.server, running);
+    running.port = await listen(app.server, running.host);
+    running.close = async () => {
+      app.server.closeAllConnections();
+      await app.close();
+    };
+    return running;
+  },
+};
+
+const honoHarness: Harness = {
+  name: 'hono 4 (node-server)',
+  perRequest: true,
+  async start(setup) {
+    const running = fresh(setup);
+    const onLimited = (c: { text(b: string, s: number): Response }, decision: Decision) => {
+      running.limited.push(decision);
+      return setup.onLimited === 'replace' ? c.text('custom', 418) : undefined;
+    };
+    const header: HeaderOf = (c, n) => (c as { req: { header(n: string): string | undefined } }).req.header(n);
+    const o = () => options(setup, header, onLimited) as never;
+    const app = new Hono();
+    const handler = (c: { text(b: string): Response }) => {
+      running.handled++;
+      return c.text('ok');
+    };
+    if (setup.mount === 'per-request') {
+      app.use((c, next) => honoRateLimit(o())(c, next));
+      app.get('/', handler);
+    } else {
+      const mw = honoRateLimit(o());
+      app.use(mw);
+      if (setup.mount === 'twice') app.get('/', mw, handler);
+      else app.get('/', handler);
+    }
+    app.onError((_error, c) => c.text('error', 500));
+    const server = serve({ fetch: app.fetch, port: 0, hostname: running.host }) as Server;
+    track(server, running);
+    running.port = await listen(server, running.host);
+    running.close = closer(server);
+    return running;
+  },
+};
+
+const nodeHarness: Harness = {
+  name: 'node http',
+  perRequest: true,
+  async start(setup) {
+    const running = fresh(setup);
+    const onLimited = (_req: unknown, res: ServerResponse, decision: Decision) => {
+      running.limited.push(decision);
+      if (setup.onLimited === 'replace') {
+        res.statusCode = 418;
+        res.end('custom');
+      }
+    };
+    const o = () => options(setup, nodeHeader, onLimited) as never;
+    const shared = setup.mount === 'per-request' ? undefined : nodeRateLimit(o());
+    const server = createServer((req, res) => {
+      const mw = shared ?? nodeRateLimit(o());
+      const fail = (error: unknown) => {
+        res.statusCode = 500;
+        res.end(String(error));
+      };
+      const serveIt = (error?: unknown) => {
+        if (error) return fail(error);
+        running.handled++;
+        res.end('ok');
+      };
+      mw(req, res, setup.mount === 'twice' ? (e) => (e ? fail(e) : mw(req, res, serveIt)) : serveIt);
+    });
+    track(server, running);
+    running.port = await listen(server, running.host);
+    running.close = closer(server);
+    return running;
+  },
+};
+
+export const harnesses: readonly Harness[] = [
+  expressHarness('express 5', express5),
+  expressHarness('express 4', express4 as unknown as typeof express5),
+  fastifyHarness,
+  honoHarness,
+  nodeHarness,
+];

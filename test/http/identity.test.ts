@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { addressKey, normalizeIp } from '../../src/http/address.js';
+import { forwardedChain } from '../../src/http/forwarded.js';
+import { clientAddress, clientKey } from '../../src/http/identity.js';
+import { compileTrust } from '../../src/http/trust.js';
+import { IssueList } from '../../src/policies/errors.js';
+
+function trust(value: unknown) {
+  const issues = new IssueList();
+  const fn = compileTrust(issues, 'trustProxy', value);
+  issues.throwIfAny();
+  return fn;
+}
+
+test('normalizeIp canonicalises, unwraps IPv4-mapped addresses and rejects non-addresses', () => {
+  assert.equal(normalizeIp('203.0.113.7'), '203.0.113.7');
+  assert.equal(normalizeIp('::ffff:203.0.113.7'), '203.0.113.7');
+  assert.equal(normalizeIp('::FFFF:203.0.113.7'), '203.0.113.7');
+  assert.equal(normalizeIp('::ffff:cb00:7107'), '203.0.113.7');
+  assert.equal(normalizeIp('0:0:0:0:0:ffff:cb00:7107'), '203.0.113.7');
+  assert.equal(normalizeIp('2001:DB8:0:0:0::1'), '2001:db8::1');
+  assert.equal(normalizeIp('fe80::1%eth0'), 'fe80::1');
+  assert.equal(normalizeIp('::1'), '::1');
+  for (const bad of ['', 'unknown', '_hidden', '1.2.3', '01.2.3.4', '1.2.3.4:80', '[::1]', 'localhost']) {
+    assert.equal(normalizeIp(bad), undefined, bad);
+  }
+});
+
+test('addressKey groups IPv6 by prefix and leaves IPv4 alone', () => {
+  assert.equal(addressKey('2001:db8:1:2:aaaa:bbbb:cccc:dddd', 64), '2001:db8:1:2::/64');
+  assert.equal(addressKey('2001:db8:1:2::1', 64), '2001:db8:1:2::/64');
+  assert.equal(addressKey('2001:db8:1:3::1', 64), '2001:db8:1:3::/64');
+  assert.equal(addressKey('2001:db8:1:2::1', 56), '2001:db8:1::/56');
+  assert.equal(addressKey('2001:db8:1:ff::1', 60), '2001:db8:1:f0::/60');
+  assert.equal(addressKey('2001:db8::1', false), '2001:db8::1');
+  assert.equal(addressKey('2001:db8::1', 128), '2001:db8::1');
+  assert.equal(addressKey('::1', 64), '::/64');
+  assert.equal(addressKey('203.0.113.7', 64), '203.0.113.7');
+});
+
+test('forwardedChain reads X-Forwarded-For, RFC 7239 Forwarded and X-Real-IP', () => {
+  assert.deepEqual(forwardedChain({ 'x-forwarded-for': ' 203.0.113.7 ,10.0.0.2' }, 'x-forwarded-for'), [
+    '203.0.113.7',
+    '10.0.0.2',
+  ]);
+  assert.deepEqual(forwardedChain({ 'x-forwarded-for': '[2001:db8::1]:443, 1.2.3.4:80, nope' }, 'x-forwarded-for'), [
+    '2001:db8::1',
+    '1.2.3.4',
+    undefined,
+  ]);
+  assert.deepEqual(
+    forwardedChain(
+      {
+        forwarded:
+          'for=192.0.2.60;proto=http;by=203.0.113.43, For="[2001:db8:cafe::17]:4711", for=unknown, proto=https',
+      },
+      'forwarded',
+    ),
+    ['192.0.2.60', '2001:db8:cafe::17', undefined, undefined],
+  );
+  assert.deepEqual(forwardedChain({ forwarded: 'for="_gazonk;x", for="1.2.3.4"' }, 'forwarded'), [
+    undefined,
+    '1.2.3.4',
+  ]);
+  assert.deepEqual(forwardedChain({ 'x-real-ip': '198.51.100.9' }, 'x-real-ip'), ['198.51.100.9']);
+  // Two X-Real-IP fields, joined by node: ambiguous, so not an address.
+  assert.deepEqual(forwardedChain({ 'x-real-ip': '1.1.1.1, 2.2.2.2' }, 'x-real-ip'), [undefined]);
+  assert.deepEqual(forwardedChain({}, 'forwarded'), []);
+});
+
+test('without trustProxy the socket address is the client, whatever the headers say', () => {
+  const headers = { 'x-forwarded-for': '6.6.6.6', forwarded: 'for=6.6.6.6', 'x-real-ip': '6.6.6.6' };
+  for (const header of ['x-forwarded-for', 'forwarded', 'x-real-ip'] as const) {
+    assert.equal(clientAddress('10.0.0.2', headers, undefined, header), '10.0.0.2');
+    assert.equal(clientAddress('10.0.0.2', headers, trust(false), header), '10.0.0.2');
+    assert.equal(clientAddress('10.0.0.2', headers, trust(0), header), '10.0.0.2');
+  }
+});
+
+test('a hop count trusts that many proxies from the right, never a forged leftmost entry', () => {
+  const headers = { 'x-forwarded-for': '6.6.6.6, 203.0.113.7, 10.0.0.3' };
+  assert.equal(clientAddress('10.0.0.2', headers, trust(1), 'x-forwarded-for'), '10.0.0.3');
+  assert.equal(clientAddress('10.0.0.2', headers, trust(2), 'x-forwarded-for'), '203.0.113.7');
+  assert.equal(clientAddress('10.0.0.2', headers, trust(3), 'x-forwarded-for'), '6.6.6.6');
+  assert.equal(clientAddress('10.0.0.2', headers, trust(9), 'x-forwarded-for'), '6.6.6.6');
+  // A garbage hop stops the walk at the proxy that reported it.
+  const garbage = { 'x-forwarded-for': '6.6.6.6, nonsense' };
+  assert.equal(clientAddress('10.0.0.2', garbage, trust(2), 'x-forwarded-for'), '10.0.0.2');
+});
+
+test('an address list trusts only the listed proxies (IPv4, IPv6, CIDRs, names)', () => {
+  const list = trust(['10.0.0.0/8', '2001:db8:ffff::/48', 'loopback']);
+  const xff = { 'x-forwarded-for': '6.6.6.6, 203.0.113.7, 10.9.9.9' };
+  assert.equal(clientAddress('10.0.0.2', xff, list, 'x-forwarded-for'), '203.0.113.7');
+  assert.equal(clientAddress('::ffff:10.0.0.2', xff, list, 'x-forwarded-for'), '203.0.113.7');
+  assert.equal(clientAddress('192.0.2.1', xff, list, 'x-forwarded-for'), '192.0.2.1');
+  assert.equal(clientAddress('2001:db8:ffff:1::5', xff, list, 'x-forwarded-for'), '203.0.113.7');
+  assert.equal(clientAddress('::1', { forwarded: 'for="[2001:db8::9]"' }, list, 'forwarded'), '2001:db8::9');
+  assert.equal(clientAddress('127.0.0.1', { 'x-real-ip': '198.51.100.9' }, list, 'x-real-ip'), '198.51.100.9');
+  assert.equal(clientAddress('192.0.2.1', { 'x-real-ip': '198.51.100.9' }, list, 'x-real-ip'), '192.0.2.1');
+  // Only the configured header is read: a forged Forwarded cannot override X-Forwarded-For.
+  const mixed = { 'x-forwarded-for': '203.0.113.7', forwarded: 'for=6.6.6.6' };
+  assert.equal(clientAddress('10.0.0.2', mixed, list, 'x-forwarded-for'), '203.0.113.7');
+  assert.equal(trust('10.0.0.1, 10.0.0.2')?.('10.0.0.2', 0), true);
+});
+
+test('clientKey groups IPv6 clients by /64 and keeps IPv4-mapped clients apart', () => {
+  const settings = { trust: trust(1), proxyHeader: 'x-forwarded-for' as const, ipv6Subnet: 64 as const };
+  const key = (xff: string) => clientKey('10.0.0.2', { 'x-forwarded-for': xff }, settings);
+  assert.equal(key('2001:db8:1:2::1'), key('2001:db8:1:2:ffff::9'));
+  assert.notEqual(key('2001:db8:1:2::1'), key('2001:db8:1:3::1'));
+  assert.equal(key('::ffff:1.2.3.4'), '1.2.3.4');
+  assert.notEqual(key('::ffff:1.2.3.4'), key('::ffff:5.6.7.8'));
+  assert.equal(clientKey('2001:db8::1', {}, { ...settings, ipv6Subnet: false }), '2001:db8::1');
+  assert.equal(clientKey(undefined, {}, settings), undefined);
+});
+
+test('invalid trustProxy values are rejected with FG_TRUST_PROXY_INVALID', () => {
+  for (const bad of [-1, 1.5, true, '10.0.0.0/33', 'not-an-ip', ['::1/129'], [], {}, '']) {
+    assert.throws(() => trust(bad), { code: 'FG_TRUST_PROXY_INVALID' }, String(bad));
+  }
+});
