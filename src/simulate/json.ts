@@ -1,0 +1,12 @@
+import type { SimulationReport } from './simulate.js';
+
+/**
+ * The report as JSON (`--format json`):
+ * `{ scenario, summary, params, results: [{ algorithm, admitted, denied, maxAdmittedInWindow, overAdmitted, underAdmitted, stateBytesPerKey, delays?, ... }] }`.
+ *
+ * @example
+ * JSON.parse(renderJson(report)).results[0].admitted;
+ */
+export function renderJson(report: SimulationReport): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}

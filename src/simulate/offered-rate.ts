@@ -1,0 +1,67 @@
+import type { RunRecord } from './runner.js';
+
+/** How often the sliding window counter's estimate disagrees with the exact count, on offered traffic. */
+export interface OfferedRateError {
+  /** Requests judged. */
+  readonly requests: number;
+  /** Requests where `estimate <= limit` and `exact <= limit` disagree. */
+  readonly wrong: number;
+  /** Of those, the estimate said "over the limit" and the exact count did not. */
+  readonly falsePositives: number;
+  readonly percent: number;
+}
+
+/**
+ * Cloudflare's method ("Counting things, a lot of different things", 2017): every
+ * request counts, admitted or not, so the state never depends on the
+ * decisions. For each request, per key, compare the sliding window counter's
+ * estimate `previous × (1 - elapsed / window) + current` with the exact number
+ * of requests in `(t - window, t]` (both including the request itself): a
+ * request is wrongly decided when one is within the limit and the other is not.
+ * Integer arithmetic (scaled by the window), like the policy itself.
+ *
+ * @example
+ * offeredRateError(run, 100, 60_000).percent; // e.g. 0.05
+ */
+export function offeredRateError(run: RunRecord, limit: number, windowMs: number): OfferedRateError {
+  const keys = run.keys.map(() => ({
+    index: Number.NEGATIVE_INFINITY,
+    previous: 0,
+    current: 0,
+    times: [] as number[],
+    head: 0,
+    sum: 0,
+    costs: [] as number[],
+  }));
+  let wrong = 0;
+  let falsePositives = 0;
+  const n = run.at.length;
+  for (let i = 0; i < n; i++) {
+    const at = run.at[i] as number;
+    const cost = run.cost[i] as number;
+    const key = keys[run.keyId[i] as number] as (typeof keys)[number];
+    const index = (at - (at % windowMs)) / windowMs;
+    if (index === key.index + 1) {
+      key.previous = key.current;
+      key.current = 0;
+    } else if (index > key.index) {
+      key.previous = 0;
+      key.current = 0;
+    }
+    key.index = index;
+    key.current += cost;
+    const elapsed = at - index * windowMs;
+    const estimateOk = key.previous * (windowMs - elapsed) + key.current * windowMs <= limit * windowMs;
+    key.times.push(at);
+    key.costs.push(cost);
+    key.sum += cost;
+    while ((key.times[key.head] as number) <= at - windowMs) {
+      key.sum -= key.costs[key.head] as number;
+      key.head++;
+    }
+    const exactOk = key.sum <= limit;
+    if (estimateOk !== exactOk) wrong++;
+    if (!estimateOk && exactOk) falsePositives++;
+  }
+  return { requests: n, wrong, falsePositives, percent: n === 0 ? 0 : (wrong / n) * 100 };
+}
