@@ -78,10 +78,13 @@ async function kill(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** Starts a fresh redis-server on a free loopback port, or connects to REDIS_URL. */
-export async function startRedis(): Promise<RedisServer> {
+/**
+ * Starts a fresh redis-server on a free loopback port, or connects to REDIS_URL.
+ * `own: true` always starts one (tests that kill and restart it).
+ */
+export async function startRedis(options: { own?: boolean } = {}): Promise<RedisServer> {
   const external = process.env.REDIS_URL;
-  if (external) {
+  if (external && !options.own) {
     const parsed = new URL(external);
     const port = Number(parsed.port || 6379);
     return {
