@@ -18,7 +18,7 @@ interface Entry {
   readonly atMs: number;
   /** Clock time (ms) from which the store may admit again. */
   readonly untilMs: number;
-  /** The cost that was denied: a smaller cost may fit sooner, so only costs at least this big are answered. */
+  /** The cost that was denied: other costs have other waits, so only this one is answered. */
   readonly cost: number;
   readonly denial: Decision;
 }
@@ -27,9 +27,11 @@ interface Entry {
  * Remembers, in this process, each key's last denial until its
  * `retryAfterMs` has passed, so a client hammering a blocked key costs no
  * round trip to the store. It only ever answers with denials the store made,
- * with times reduced by the time elapsed since: it can never admit what the
- * store would deny. Capacity only comes back with time (other processes
- * only consume), except through `reset`, which forgets the key here too.
+ * for the same cost, with `retryAfterMs` and `resetMs` reduced by the time
+ * elapsed since (`remaining` is as of the store's denial): it can never admit
+ * what the store would deny. Capacity only comes back with time (other
+ * processes only consume), except through `reset`, which forgets the key here
+ * too.
  */
 export class DenialCache {
   private readonly entries = new Map<string, Entry>();
@@ -49,7 +51,7 @@ export class DenialCache {
       this.entries.delete(id);
       return undefined;
     }
-    if (cost < entry.cost) return undefined;
+    if (cost !== entry.cost) return undefined;
     const elapsed = Math.ceil(now - entry.atMs);
     const { denial } = entry;
     return {
@@ -63,17 +65,20 @@ export class DenialCache {
     };
   }
 
-  /** Records a denial the store made for `cost` units of `id`. */
-  remember(id: string, cost: number, denial: Decision): void {
-    if (denial.allowed || denial.degraded || denial.retryAfterMs <= 0) return;
-    const atMs = this.clock();
+  /**
+   * Records what the store decided for `cost` units of `id`: a denial is kept,
+   * anything else forgets the key (an admission changed its state).
+   */
+  remember(id: string, cost: number, decided: Decision): void {
     this.entries.delete(id);
+    if (decided.allowed || decided.degraded || decided.retryAfterMs <= 0) return;
+    const atMs = this.clock();
     if (this.entries.size >= this.maxKeys) {
       // Maps iterate in insertion order: the first key is the oldest entry.
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(id, { atMs, untilMs: atMs + denial.retryAfterMs, cost, denial });
+    this.entries.set(id, { atMs, untilMs: atMs + decided.retryAfterMs, cost, denial: decided });
   }
 
   forget(id: string): void {
