@@ -151,7 +151,7 @@ export class RateLimiter {
       const result = run();
       // The memory store answers synchronously: no timer, no extra promise.
       const decided = result instanceof Promise ? await withTimeout(result, this.timeoutMs) : result;
-      if (this.denials && !decided.allowed) this.denials.remember(this.denialId(part, key), cost, decided);
+      if (this.denials) this.denials.remember(this.denialId(part, key), cost, decided);
       return decided;
     } catch (error) {
       if (this.onStoreError === 'throw') throw error;
