@@ -1,5 +1,6 @@
 /** Renders ms the way a user would type it: `60s`, `1500ms`, `2m`. */
 export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0 && ms >= 120_000) return `${ms / 60_000}m`;
   if (ms % 1000 === 0) return `${ms / 1000}s`;

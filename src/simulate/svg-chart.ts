@@ -26,11 +26,12 @@ const MAX_BOUNDARY_LINES = 150;
  * const svg = renderSvgChart(chartData(runs, startMs, windowMs));
  */
 export function renderSvgChart(data: ChartData): string {
-  const { series, binMs, windowMs, startMs, endMs } = data;
+  const { series, binMs, windowMs, startMs, fromMs, endMs } = data;
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
   const plotHeight = PANEL_HEIGHT - MARGIN.top - MARGIN.bottom;
-  const spanMs = endMs - startMs;
+  const spanMs = endMs - fromMs;
   const yMax = niceCeiling(Math.max(1, ...series.flatMap((s) => s.admitted)));
+  // `ms` counts from `fromMs`.
   const x = (ms: number): number => MARGIN.left + (ms / spanMs) * plotWidth;
   const y = (value: number): number => MARGIN.top + plotHeight - (Math.min(value, yMax * 1.05) / yMax) * plotHeight;
   const height = PANEL_HEIGHT * series.length + 24;
@@ -39,7 +40,7 @@ export function renderSvgChart(data: ChartData): string {
     `<style>text{font:11px system-ui,sans-serif;fill:#333}.title{font-weight:600;font-size:12px}.axis{stroke:#999}.grid{stroke:#eee}.boundary{stroke:#555;stroke-dasharray:3 3;stroke-width:.8}.offered{fill:#ccc;stroke:none}</style>`,
   ];
   const boundaries: number[] = [];
-  const firstBoundary = Math.ceil(startMs / windowMs) * windowMs;
+  const firstBoundary = Math.ceil(fromMs / windowMs) * windowMs;
   for (let t = firstBoundary; t <= endMs && boundaries.length <= MAX_BOUNDARY_LINES; t += windowMs) boundaries.push(t);
   const drawBoundaries = boundaries.length <= MAX_BOUNDARY_LINES;
   series.forEach((s, index) => {
@@ -49,8 +50,12 @@ export function renderSvgChart(data: ChartData): string {
     parts.push(
       `<clipPath id="clip-${index}"><rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotWidth}" height="${plotHeight}"/></clipPath>`,
     );
+    const served = s.algorithm === 'leaky-bucket' ? ' (counted when served: admission + delayMs)' : '';
+    const peak = round(Math.max(0, ...s.admitted));
+    const total = round(s.admitted.reduce((sum, v) => sum + v, 0) * (binMs / 1000));
     parts.push(
-      `<text class="title" x="${MARGIN.left}" y="${MARGIN.top - 8}" fill="${color}">${s.algorithm}${s.algorithm === 'leaky-bucket' ? ' (counted when served: admission + delayMs)' : ''}</text>`,
+      `<text class="title" x="${MARGIN.left}" y="${MARGIN.top - 8}" fill="${color}">${s.algorithm}${served}</text>`,
+      `<text x="${MARGIN.left + plotWidth}" y="${MARGIN.top - 8}" text-anchor="end">${total} admitted, peak ${peak}/s</text>`,
     );
     for (const fraction of [0, 0.5, 1]) {
       const gy = y(yMax * fraction);
@@ -65,16 +70,18 @@ export function renderSvgChart(data: ChartData): string {
     parts.push('</g>');
     if (drawBoundaries) {
       for (const t of boundaries) {
-        const bx = x(t - startMs);
+        const bx = x(t - fromMs);
         parts.push(`<line class="boundary" x1="${bx}" x2="${bx}" y1="${MARGIN.top}" y2="${MARGIN.top + plotHeight}"/>`);
       }
     }
     parts.push(
       `<line class="axis" x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${MARGIN.top + plotHeight}" y2="${MARGIN.top + plotHeight}"/>`,
     );
-    for (const tick of ticks(spanMs)) {
+    // Labels count from the first window start, so boundaries fall on round numbers.
+    for (const tick of ticks(fromMs - startMs, endMs - startMs)) {
+      const tx = x(tick - (fromMs - startMs));
       parts.push(
-        `<text x="${x(tick)}" y="${MARGIN.top + plotHeight + 14}" text-anchor="middle">${formatDuration(tick)}</text>`,
+        `<text x="${tx}" y="${MARGIN.top + plotHeight + 14}" text-anchor="middle">${formatDuration(tick)}</text>`,
       );
     }
     parts.push('</g>');
@@ -98,14 +105,14 @@ function area(values: number[], binMs: number, x: (ms: number) => number, y: (v:
   return points.join('');
 }
 
-/** About eight round tick positions across `spanMs`. */
-function ticks(spanMs: number): number[] {
+/** At most about ten round tick positions in `[from, to]` (ms since the first window start). */
+function ticks(from: number, to: number): number[] {
   const steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400].map(
     (s) => s * 1000,
   );
-  const step = steps.find((s) => spanMs / s <= 10) ?? Math.ceil(spanMs / 10);
+  const step = steps.find((s) => (to - from) / s <= 10) ?? Math.ceil((to - from) / 10);
   const out: number[] = [];
-  for (let t = 0; t <= spanMs; t += step) out.push(t);
+  for (let t = Math.ceil(from / step) * step; t <= to; t += step) out.push(t);
   return out;
 }
 

@@ -10,7 +10,7 @@ const BURST_MS = 200;
  */
 export const boundaryBurst: Scenario = {
   name: 'boundary-burst',
-  summary: 'limit requests in the last 200 ms of a window, then limit more in the first 200 ms of the next',
+  summary: '--limit requests in the last 200 ms of a window, then --limit more in the first 200 ms of the next',
   defaultWindows: 2,
   describe: ({ limit, windowMs }) => {
     const span = Math.min(BURST_MS, Math.floor(windowMs / 2));
