@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type AlgorithmResult, simulate } from '../../src/simulate/simulate.js';
+import { ALGORITHMS } from '../../src/simulate/types.js';
+
+const MINUTE = 60_000;
+
+function byAlgorithm(results: readonly AlgorithmResult[]): Record<string, AlgorithmResult> {
+  return Object.fromEntries(results.map((r) => [r.algorithm, r]));
+}
+
+/** Holds for every scenario: the log is the reference, and some algorithms can only err one way. */
+function checkInvariants(results: readonly AlgorithmResult[], limit: number): void {
+  const r = byAlgorithm(results);
+  const log = r['sliding-log'] as AlgorithmResult;
+  assert.equal(log.overAdmitted + log.underAdmitted, 0);
+  // The exact rule on the log's own history is the log: zero same-history errors.
+  assert.deepEqual(log.sameHistory, { over: 0, under: 0, percent: 0 });
+  assert.ok(log.maxAdmittedInWindow <= limit);
+  assert.equal(log.stateBytesPerKey, 8 * log.maxAdmittedInWindow);
+  // A full fixed window or an empty bucket implies a full rolling window: they never deny wrongly.
+  assert.equal(r['fixed-window']?.sameHistory.under, 0);
+  assert.equal(r['token-bucket']?.sameHistory.under, 0);
+  // Both buckets admit identically; the leaky one also delays.
+  assert.equal(r['leaky-bucket']?.admitted, r['token-bucket']?.admitted);
+  assert.ok(r['leaky-bucket']?.delays && r['leaky-bucket'].delays.max <= 60_000);
+}
+
+test('steady: same offered trace for every algorithm, invariants hold, deterministic per seed', async () => {
+  const options = {
+    scenario: 'steady',
+    limit: 100,
+    windowMs: MINUTE,
+    algorithms: ALGORITHMS,
+    seed: 7,
+    durationMs: 10 * MINUTE,
+  };
+  const { report } = await simulate(options);
+  const requests = report.results.map((r) => r.admitted + r.denied);
+  assert.ok(requests.every((n) => n === requests[0]) && (requests[0] as number) > 15_000);
+  checkInvariants(report.results, 100);
+  const again = await simulate(options);
+  assert.deepEqual(again.report, report);
+  const other = await simulate({ ...options, seed: 8 });
+  assert.notDeepEqual(other.report.results, report.results);
+});
+
+test('mobile-sync: the sliding window counter admits more than the limit in some rolling window', async () => {
+  const { report } = await simulate({
+    scenario: 'mobile-sync',
+    limit: 100,
+    windowMs: MINUTE,
+    algorithms: ALGORITHMS,
+    seed: 1,
+    durationMs: 10 * MINUTE,
+  });
+  checkInvariants(report.results, 100);
+  const r = byAlgorithm(report.results);
+  assert.ok((r['sliding-window']?.maxAdmittedInWindow as number) > 100);
+  assert.ok((r['fixed-window']?.maxAdmittedInWindow as number) > 100);
+  assert.ok((r['sliding-window']?.offeredRateError?.requests as number) > 0);
+});
+
+test('retry-storm: closed loop; clients that back off complete at least as many jobs with fewer denials on the fixed window', async () => {
+  const { report } = await simulate({
+    scenario: 'retry-storm',
+    limit: 10,
+    windowMs: 1000,
+    algorithms: ALGORITHMS,
+    seed: 3,
+    durationMs: 20_000,
+  });
+  checkInvariants(report.results, 10);
+  const fixed = byAlgorithm(report.results)['fixed-window'] as AlgorithmResult;
+  const backoff = fixed.groups.backoff as { admitted: number; denied: number };
+  const immediate = fixed.groups.immediate as { admitted: number; denied: number };
+  assert.ok(backoff.denied < immediate.denied, JSON.stringify(fixed.groups));
+  assert.ok(backoff.admitted >= immediate.admitted * 0.9, JSON.stringify(fixed.groups));
+});
+
+test('botnet: per-source limits never bind; the global limit does, and the token bucket can pass 2x it in a window', async () => {
+  const { report } = await simulate({
+    scenario: 'botnet',
+    limit: 100,
+    windowMs: MINUTE,
+    algorithms: ['fixed-window', 'sliding-log', 'token-bucket'],
+    seed: 1,
+    durationMs: MINUTE,
+  });
+  assert.equal(report.params.globalLimit, 10_000);
+  const r = byAlgorithm(report.results);
+  for (const result of report.results) {
+    assert.equal(result.admitted + result.denied, 50_000);
+    assert.equal(result.maxAdmittedInWindow, 1);
+  }
+  assert.equal(r['fixed-window']?.admitted, 10_000);
+  assert.equal(r['sliding-log']?.admitted, 10_000);
+  assert.equal(r['sliding-log']?.maxAdmittedInWindowAllKeys, 10_000);
+  // Capacity 10,000 up front plus refill during the minute.
+  assert.ok((r['token-bucket']?.admitted as number) > 10_000);
+});
