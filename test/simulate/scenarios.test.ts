@@ -33,7 +33,7 @@ test('steady: same offered trace for every algorithm, invariants hold, determini
     windowMs: MINUTE,
     algorithms: ALGORITHMS,
     seed: 7,
-    durationMs: 10 * MINUTE,
+    durationMs: 5 * MINUTE,
   };
   const { report } = await simulate(options);
   const requests = report.results.map((r) => r.admitted + r.denied);
