@@ -64,8 +64,6 @@ export class MemoryStore implements Store {
 }
 
 class MemoryBinding implements BoundStore {
-  /** The sliding log's per-key logs, by slot; unused by the other policies. */
-  private readonly logs: number[][] = [];
   private readonly stride: number;
   private readonly scratch: Float64Array;
 
@@ -82,16 +80,23 @@ class MemoryBinding implements BoundStore {
     const now = Math.floor(this.clock());
     const { table, policy } = this;
     let slot = table.find(key);
+    const created = slot === undefined;
     if (slot === undefined) {
       slot = table.add(key);
       this.init(slot);
     } else {
       table.touch(slot);
     }
-    const result =
-      this.stride === 0
-        ? policy.decide(this.logs[slot] as number[], 0, now, cost, true)
-        : policy.decide(table.state, slot * this.stride, now, cost, true);
+    let result: Decision;
+    if (this.stride === 0) {
+      const log = table.logs[slot] as number[];
+      result = policy.decide(log, 0, now, cost, true);
+      // The first push into an empty array reserves 16 spare entries (128 bytes);
+      // many keys are seen only once or twice, so a new key keeps an exact copy.
+      if (created && result.allowed) table.logs[slot] = log.slice();
+    } else {
+      result = policy.decide(table.state, slot * this.stride, now, cost, true);
+    }
     if (result.allowed) table.expiresAt[slot] = now + result.resetMs;
     table.reclaim(now, RECLAIM_PER_WRITE);
     return result;
@@ -101,7 +106,7 @@ class MemoryBinding implements BoundStore {
     const now = Math.floor(this.clock());
     const slot = this.table.find(key);
     if (this.stride === 0) {
-      const log = slot === undefined ? [] : (this.logs[slot] as number[]);
+      const log = slot === undefined ? [] : (this.table.logs[slot] as number[]);
       return this.policy.decide(log, 0, now, 1, false);
     }
     if (slot !== undefined) return this.policy.decide(this.table.state, slot * this.stride, now, 1, false);
@@ -117,10 +122,10 @@ class MemoryBinding implements BoundStore {
 
   private init(slot: number): void {
     if (this.stride === 0) {
-      let log = this.logs[slot];
+      let log = this.table.logs[slot];
       if (log === undefined) {
         log = [];
-        this.logs[slot] = log;
+        this.table.logs[slot] = log;
       }
       this.policy.init(log, 0);
     } else {

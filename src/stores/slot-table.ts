@@ -5,7 +5,11 @@
  */
 export class SlotTable {
   private readonly index = new Map<string, number>();
-  private keys: (string | undefined)[] = [];
+  // Plain arrays sized to `capacity` like the typed arrays: appending would
+  // reserve up to 50 % more, several bytes per key at a million keys.
+  private keys: (string | undefined)[];
+  /** One JS value per slot, for policies whose state is not a fixed count of numbers (the sliding log). */
+  logs: (number[] | undefined)[];
   private previous: Int32Array;
   private next: Int32Array;
   /** Clock time (ms) at which each slot's key is back at full capacity; reclaimable from then on. */
@@ -29,6 +33,8 @@ export class SlotTable {
     this.next = new Int32Array(this.capacity);
     this.expiresAt = new Float64Array(this.capacity);
     this.state = new Float64Array(this.capacity * stride);
+    this.keys = new Array(this.capacity);
+    this.logs = new Array(stride === 0 ? this.capacity : 0);
   }
 
   get size(): number {
@@ -86,7 +92,8 @@ export class SlotTable {
 
   clear(): void {
     this.index.clear();
-    this.keys = [];
+    this.keys = new Array(this.capacity);
+    if (this.stride === 0) this.logs = new Array(this.capacity);
     this.freeSlots.length = 0;
     this.head = -1;
     this.tail = -1;
@@ -106,6 +113,8 @@ export class SlotTable {
     const state = new Float64Array(capacity * this.stride);
     state.set(this.state);
     this.state = state;
+    this.keys = resized(this.keys, capacity);
+    if (this.stride === 0) this.logs = resized(this.logs, capacity);
     this.capacity = capacity;
   }
 
@@ -125,4 +134,11 @@ export class SlotTable {
     if (after >= 0) this.previous[after] = before;
     else this.tail = before;
   }
+}
+
+/** A copy of `items` with room for exactly `capacity` entries. */
+function resized<T>(items: readonly T[], capacity: number): T[] {
+  const copy = new Array<T>(capacity);
+  for (let i = 0; i < items.length; i++) copy[i] = items[i] as T;
+  return copy;
 }
