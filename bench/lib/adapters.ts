@@ -225,6 +225,40 @@ const limiterAsync: Adapter = {
   },
 };
 
+/**
+ * Not a rate limiter: the least work any promise-based limiter keyed in a Map
+ * does per call (one Map lookup, one clock read, one awaited promise). It
+ * bounds what the others can reach on this machine.
+ */
+const floor: Adapter = {
+  label: '(reference) Map.get + Date.now() + await',
+  api: 'promise, no decision',
+  supports: () => true,
+  create(path) {
+    // 1 = admit. On the reject path a key admits once (the setup pass), then never.
+    const seen = new Map<string, number>();
+    const spend = path === 'reject';
+    return {
+      async run(keys, start, count) {
+        let admitted = 0;
+        let i = start % keys.length;
+        for (let n = 0; n < count; n++) {
+          const key = keys[i] as string;
+          const now = Date.now();
+          let verdict = seen.get(key);
+          if (verdict === undefined) {
+            verdict = 1;
+            seen.set(key, spend ? 0 : 1);
+          }
+          admitted += await Promise.resolve(now > 0 ? verdict : 0);
+          if (++i === keys.length) i = 0;
+        }
+        return admitted;
+      },
+    };
+  },
+};
+
 export const POLICIES = ['fixed-window', 'sliding-window', 'sliding-log', 'token-bucket', 'leaky-bucket'] as const;
 
 /** Every library under test, by id; the rate-limiter-flexible row is the baseline of every ratio. */
@@ -234,6 +268,7 @@ export const ADAPTERS: Record<string, Adapter> = {
   erl,
   'limiter-sync': limiterSync,
   'limiter-async': limiterAsync,
+  floor,
 };
 
 export const BASELINE = 'rlf';
