@@ -1,25 +1,34 @@
 import { defineConfig } from 'tsup';
 
-// ESM and CJS from one build; each subpath export is its own entry. The CLI's
-// own libraries are bundled into it, so the package has no runtime dependencies.
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-    redis: 'src/stores/redis/index.ts',
-    // Subpath entries are added here as their modules land:
-    // redis: 'src/stores/redis/index.ts', express: 'src/http/express.ts',
-    // fastify: 'src/http/fastify.ts', hono: 'src/http/hono.ts', node: 'src/http/node.ts',
-    express: 'src/http/express.ts',
-    fastify: 'src/http/fastify.ts',
-    hono: 'src/http/hono.ts',
-    node: 'src/http/node.ts',
-    'cli/main': 'src/cli/main.ts',
+export default defineConfig([
+  // The library: ESM and CJS, one entry per subpath export, no dependencies bundled.
+  {
+    entry: {
+      index: 'src/index.ts',
+      redis: 'src/stores/redis/index.ts',
+      express: 'src/http/express.ts',
+      fastify: 'src/http/fastify.ts',
+      hono: 'src/http/hono.ts',
+      node: 'src/http/node.ts',
+    },
+    format: ['esm', 'cjs'],
+    dts: true,
+    clean: true,
+    sourcemap: true,
+    target: 'node20',
+    splitting: true,
   },
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  splitting: true,
-  noExternal: ['commander', 'csv-parse'],
-});
+  // The `flowgate` bin: one ESM file with its libraries bundled in, so the
+  // package has no runtime dependencies. commander is CommonJS and calls
+  // `require('events')`, which an ESM bundle only has through createRequire.
+  {
+    entry: { 'cli/main': 'src/cli/main.ts' },
+    format: ['esm'],
+    sourcemap: true,
+    target: 'node20',
+    noExternal: ['commander', 'csv-parse'],
+    banner: {
+      js: "import { createRequire as __flowgateRequire } from 'node:module';\nconst require = __flowgateRequire(import.meta.url);",
+    },
+  },
+]);
