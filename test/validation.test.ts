@@ -400,3 +400,16 @@ describe('arguments of limit, peek and reset', () => {
     assert.equal((await sharded.limit('k', { cost: 3 })).allowed, true);
   });
 });
+
+test('an unknown option one or two edits from a valid one is suggested', () => {
+  const error = rejects(
+    () => tokenBucket({ capacity: 1, refillPerSecond: 1, capacty: 2 } as never),
+    [['FG_UNKNOWN_OPTION', 'tokenBucket.capacty', '2']],
+  );
+  assert.match(error.message, /did you mean capacity\?/);
+  const far = rejects(
+    () => tokenBucket({ capacity: 1, refillPerSecond: 1, burst: 2 } as never),
+    [['FG_UNKNOWN_OPTION', 'tokenBucket.burst', '2']],
+  );
+  assert.doesNotMatch(far.message, /did you mean/);
+});

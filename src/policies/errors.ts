@@ -132,7 +132,7 @@ export class IssueList {
           'FG_UNKNOWN_OPTION',
           `${scope}.${key}`,
           (options as Record<string, unknown>)[key],
-          `no such option; valid options are ${known.join(', ')}`,
+          `no such option${suggestion(key, known)}; valid options are ${known.join(', ')}`,
         );
       }
     }
@@ -148,4 +148,28 @@ export function isOptionsObject(issues: IssueList, scope: string, options: unkno
   if (typeof options === 'object' && options !== null && !Array.isArray(options)) return true;
   issues.add('FG_OPTIONS_NOT_OBJECT', scope, options, 'an options object');
   return false;
+}
+
+/** `; did you mean "x"?` for a key one or two edits away from a known option. */
+function suggestion(key: string, known: readonly string[]): string {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best === undefined ? '' : ` (did you mean ${best}?)`;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
 }
