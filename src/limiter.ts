@@ -1,3 +1,4 @@
+import { Deadlines } from './deadlines.js';
 import { DenialCache, type DenialCacheOptions, denialCacheSize } from './denial-cache.js';
 import { degradedDecision, type StoreErrorPolicy, withTimeout } from './failure.js';
 import type { Decision } from './policies/decision.js';
@@ -83,6 +84,8 @@ export class RateLimiter {
   private readonly partPolicies: readonly Policy[];
   private nextPart = 0;
   private readonly denials: DenialCache | undefined;
+  /** One shared timer for every pending store call; undefined with `timeoutMs: Infinity`. */
+  private readonly deadlines: Deadlines | undefined;
 
   constructor(options: RateLimiterOptions) {
     const issues = new IssueList();
@@ -98,6 +101,7 @@ export class RateLimiter {
     this.onStoreError = options.onStoreError ?? 'allow';
     this.timeoutMs = options.timeoutMs ?? 1000;
     this.shards = options.shards ?? 1;
+    this.deadlines = this.timeoutMs === Number.POSITIVE_INFINITY ? undefined : new Deadlines(this.timeoutMs);
     const store = options.store ?? new MemoryStore();
     const clock = options.clock;
     this.denials = denialKeys ? new DenialCache(denialKeys, clock ?? Date.now) : undefined;
@@ -120,7 +124,7 @@ export class RateLimiter {
     const part = this.choosePart(options?.shardKey);
     const cached = this.denials?.get(this.denialId(part, key), cost);
     if (cached) return Promise.resolve(cached);
-    return this.call(() => (this.parts[part] as BoundStore).limit(key, cost), cost, part, key);
+    return this.call(false, cost, part, key);
   }
 
   /** The decision a cost-1 request would get now; consumes nothing. */
@@ -130,7 +134,7 @@ export class RateLimiter {
     const part = options?.shardKey === undefined ? 0 : this.choosePart(options.shardKey);
     const cached = this.denials?.get(this.denialId(part, key), 1);
     if (cached) return Promise.resolve(cached);
-    return this.call(() => (this.parts[part] as BoundStore).peek(key), 1, part, key);
+    return this.call(true, 1, part, key);
   }
 
   /** Forgets `key` (every shard of it), so it starts again at full capacity. */
@@ -141,16 +145,16 @@ export class RateLimiter {
     await Promise.all(this.parts.map((part) => withTimeout(part.reset(key), this.timeoutMs)));
   }
 
-  private async call(
-    run: () => Decision | Promise<Decision>,
-    cost: number,
-    part: number,
-    key: string,
-  ): Promise<Decision> {
+  /** Asks the store (limit, or peek when `peek`), applying the timeout, the failure policy and the denial cache. */
+  private async call(peek: boolean, cost: number, part: number, key: string): Promise<Decision> {
     try {
-      const result = run();
+      const store = this.parts[part] as BoundStore;
+      const result = peek ? store.peek(key) : store.limit(key, cost);
       // The memory store answers synchronously: no timer, no extra promise.
-      const decided = result instanceof Promise ? await withTimeout(result, this.timeoutMs) : result;
+      const decided =
+        result instanceof Promise
+          ? await (this.deadlines === undefined ? result : this.deadlines.race(result))
+          : result;
       if (this.denials) this.denials.remember(this.denialId(part, key), cost, decided);
       return decided;
     } catch (error) {
