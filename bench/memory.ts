@@ -105,7 +105,7 @@ ${targets(samples, ids)}
   on an idle machine it is within a few % of wall-clock throughput.
 - Keys are \`user:0\` … \`user:99999\`, pre-generated, visited round-robin; the hot key is \`user:0\`.
 - **Accept path**: limits so high that every call is admitted (flowgate: limit/capacity 10⁹, 1 h windows;
-  the sliding log, capped at 100k entries per key, uses a 10 ms window). **Reject path**: limit 1, every key
+  the sliding log, capped at 100k entries per key, uses a 10 ms window for the hot key). **Reject path**: limit 1, every key
   spent during setup, so every measured call is a denial. Every batch checks that all calls went the expected way.
 - rate-limiter-flexible rejects the promise on a denial; the loop catches it and counts a denial.
   express-rate-limit's store only counts; the loop compares \`totalHits\` with the limit as its middleware does.

@@ -34,23 +34,26 @@ export interface Adapter {
   api: string;
   /** Whether this adapter can express `path` at all. */
   supports(path: Path): boolean;
-  create(path: Path): Subject;
+  /** A fresh instance for `path`, about to be used over `keys` keys. */
+  create(path: Path, keys: number): Subject;
 }
 
 const HOUR_MS = 3_600_000;
 const HIGH = 1_000_000_000;
 
 /** Policies for the accept path: nothing is ever denied during a run. */
-function acceptPolicy(name: string): Policy {
+function acceptPolicy(name: string, keys: number): Policy {
   switch (name) {
     case 'fixed-window':
       return fixedWindow({ limit: HIGH, window: '1h' });
     case 'sliding-window':
       return slidingWindow({ limit: HIGH, window: '1h' });
     // The log keeps one entry per admission, at most 100k: a 10 ms window keeps
-    // a hot key's log well below that at any rate a single core reaches.
+    // a hot key's log well below that at any rate a single core reaches. Over
+    // 100k keys each key sees a few dozen calls per run: a 1 h window holds
+    // them all (a 10 ms one would expire and re-create every key on each visit).
     case 'sliding-log':
-      return slidingLog({ limit: 100_000, window: 10 });
+      return keys === 1 ? slidingLog({ limit: 100_000, window: 10 }) : slidingLog({ limit: 100_000, window: '1h' });
     case 'token-bucket':
       return tokenBucket({ capacity: HIGH, refillPerSecond: 1_000_000 });
     case 'leaky-bucket':
@@ -90,7 +93,7 @@ function heapPolicy(name: string): Policy {
     case 'leaky-bucket':
       return leakyBucket({ capacity: 1000, leakPerSecond: 1 / 3600 });
   }
-  return acceptPolicy(name);
+  return acceptPolicy(name, Number.POSITIVE_INFINITY);
 }
 
 function flowgate(name: string): Adapter {
@@ -98,8 +101,8 @@ function flowgate(name: string): Adapter {
     label: `flowgate ${name}`,
     api: 'promise, resolves `{ allowed }`',
     supports: () => true,
-    create(path) {
-      const policy = path === 'accept' ? acceptPolicy(name) : rejectPolicy(name);
+    create(path, keys) {
+      const policy = path === 'accept' ? acceptPolicy(name, keys) : rejectPolicy(name);
       return flowgateSubject(new RateLimiter({ policy, store: new MemoryStore() }));
     },
   };
@@ -279,5 +282,5 @@ export function heapSubject(id: string): Subject {
     const policy = heapPolicy(id.slice('flowgate:'.length));
     return flowgateSubject(new RateLimiter({ policy, store: new MemoryStore() }));
   }
-  return (ADAPTERS[id] as Adapter).create('accept');
+  return (ADAPTERS[id] as Adapter).create('accept', Number.POSITIVE_INFINITY);
 }

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const results: Record<string, number> = {};
   for (const scenario of SCENARIOS) {
     if (!adapter.supports(scenario.path)) continue;
-    const subject = adapter.create(scenario.path);
+    const subject = adapter.create(scenario.path, scenario.keys);
     const keys = makeKeys(scenario.keys);
     if (scenario.path === 'reject') {
       // Spend every key's single unit, so each measured call is a denial.
