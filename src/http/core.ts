@@ -3,7 +3,7 @@ import type { Decision } from '../policies/decision.js';
 import { IssueList, isOptionsObject } from '../policies/errors.js';
 import type { HeaderBag, ProxyHeader } from './forwarded.js';
 import { HEADERS_MODES, type HeaderPlan, isSfStringSafe, planHeaders, writeHeaders } from './headers.js';
-import { clientKey, type IdentitySettings } from './identity.js';
+import { ClientKeys, type IdentitySettings } from './identity.js';
 import { HTTP_OPTION_KEYS, type HttpOptions, type MaybePromise } from './options.js';
 import { problemDetails } from './problem.js';
 import { compileTrust } from './trust.js';
@@ -21,7 +21,7 @@ export class HttpLimiter<Req> {
   readonly limiter: RateLimiter;
   readonly policyName: string;
   private readonly plan: HeaderPlan;
-  private readonly identity: IdentitySettings;
+  private readonly clientKeys: ClientKeys;
   private readonly keyOf: ((req: Req) => MaybePromise<string>) | undefined;
   private readonly costOf: ((req: Req) => MaybePromise<number>) | undefined;
   private readonly skipOf: ((req: Req) => MaybePromise<boolean>) | undefined;
@@ -42,7 +42,7 @@ export class HttpLimiter<Req> {
     this.limiter = options.limiter;
     this.policyName = options.policyName ?? 'default';
     this.plan = planHeaders(options.limiter.policy, options.headers ?? 'draft-10', this.policyName);
-    this.identity = identity as IdentitySettings;
+    this.clientKeys = new ClientKeys(identity as IdentitySettings);
     this.keyOf = options.key;
     this.costOf = options.cost;
     this.skipOf = options.skip;
@@ -87,7 +87,7 @@ export class HttpLimiter<Req> {
     this.checks?.request(headers);
     let key: MaybePromise<string>;
     if (this.keyOf === undefined) {
-      const found = clientKey(address, headers, this.identity);
+      const found = this.clientKeys.keyOf(address, headers);
       if (found === undefined) this.checks?.noAddress();
       key = found ?? 'unknown';
     } else {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { addressKey, normalizeIp } from '../../src/http/address.js';
 import { forwardedChain } from '../../src/http/forwarded.js';
-import { clientAddress, clientKey } from '../../src/http/identity.js';
+import { ClientKeys, clientAddress, clientKey } from '../../src/http/identity.js';
 import { compileTrust } from '../../src/http/trust.js';
 import { IssueList } from '../../src/policies/errors.js';
 
@@ -114,6 +114,43 @@ test('clientKey groups IPv6 clients by /64 and keeps IPv4-mapped clients apart',
   assert.notEqual(key('::ffff:1.2.3.4'), key('::ffff:5.6.7.8'));
   assert.equal(clientKey('2001:db8::1', {}, { ...settings, ipv6Subnet: false }), '2001:db8::1');
   assert.equal(clientKey(undefined, {}, settings), undefined);
+});
+
+test('ClientKeys answers exactly as clientKey, first call and memoised, past its memo bound', () => {
+  const sockets = ['127.0.0.1', '::ffff:127.0.0.1', '::1', '2001:db8:1:2::1', 'fe80::1%eth0', 'junk', '10.0.0.2', ''];
+  const headerSets = [
+    {},
+    { 'x-forwarded-for': '2001:db8:9::7, 10.0.0.2' },
+    { 'x-forwarded-for': 'junk' },
+    { forwarded: 'for="[2001:db8::5]:80"' },
+  ];
+  const settingsList = [
+    { trust: undefined, proxyHeader: 'x-forwarded-for' as const, ipv6Subnet: 64 as const },
+    { trust: trust(1), proxyHeader: 'x-forwarded-for' as const, ipv6Subnet: 48 as const },
+    { trust: trust('loopback, 10.0.0.0/8'), proxyHeader: 'forwarded' as const, ipv6Subnet: false as const },
+  ];
+  for (const settings of settingsList) {
+    const keys = new ClientKeys(settings);
+    for (let round = 0; round < 2; round++) {
+      for (const socket of sockets) {
+        for (const headers of headerSets) {
+          assert.equal(
+            keys.keyOf(socket, headers),
+            clientKey(socket, headers, settings),
+            `${socket} ${JSON.stringify(headers)}`,
+          );
+        }
+      }
+    }
+    assert.equal(keys.keyOf(undefined, {}), undefined);
+    // Past the bound (oldest out first), answers stay right.
+    for (let i = 0; i < 5000; i++) {
+      const socket = `2001:db8:${(i % 3000).toString(16)}::1`;
+      const headers = { 'x-forwarded-for': `2001:db8:${(i % 2500).toString(16)}::${i % 7}` };
+      assert.equal(keys.keyOf(socket, {}), clientKey(socket, {}, settings));
+      assert.equal(keys.keyOf('10.0.0.2', headers), clientKey('10.0.0.2', headers, settings));
+    }
+  }
 });
 
 test('invalid trustProxy values are rejected with FG_TRUST_PROXY_INVALID', () => {
