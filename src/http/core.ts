@@ -30,8 +30,9 @@ export class HttpLimiter<Req> {
   /**
    * @param scope the adapter's name in error messages, e.g. `'flowgate/express rateLimit'`
    * @param extraKeys option names the adapter adds (e.g. `onLimited`); their values are checked by the adapter
+   * @param lowerCaseNames pass header names in lowercase, for frameworks that lowercase them anyway (Fastify)
    */
-  constructor(options: HttpOptions<Req>, scope: string, extraKeys: readonly string[]) {
+  constructor(options: HttpOptions<Req>, scope: string, extraKeys: readonly string[], lowerCaseNames = false) {
     const issues = new IssueList();
     let identity: IdentitySettings | undefined;
     if (isOptionsObject(issues, scope, options)) {
@@ -41,7 +42,7 @@ export class HttpLimiter<Req> {
     issues.throwIfAny();
     this.limiter = options.limiter;
     this.policyName = options.policyName ?? 'default';
-    this.plan = planHeaders(options.limiter.policy, options.headers ?? 'draft-10', this.policyName);
+    this.plan = planHeaders(options.limiter.policy, options.headers ?? 'draft-10', this.policyName, lowerCaseNames);
     this.clientKeys = new ClientKeys(identity as IdentitySettings);
     this.keyOf = options.key;
     this.costOf = options.cost;

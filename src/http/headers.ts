@@ -13,6 +13,36 @@ export type HeadersMode = 'draft-10' | 'legacy' | 'both' | false;
 
 export const HEADERS_MODES: readonly HeadersMode[] = ['draft-10', 'legacy', 'both', false];
 
+/** The header names as sent. */
+export interface HeaderNames {
+  readonly policy: string;
+  readonly rateLimit: string;
+  readonly limit: string;
+  readonly remaining: string;
+  readonly reset: string;
+  readonly retryAfter: string;
+}
+
+const NAMES: HeaderNames = {
+  policy: 'RateLimit-Policy',
+  rateLimit: 'RateLimit',
+  limit: 'X-RateLimit-Limit',
+  remaining: 'X-RateLimit-Remaining',
+  reset: 'X-RateLimit-Reset',
+  retryAfter: 'Retry-After',
+};
+
+// For frameworks that lowercase every name they are given (Fastify's reply.header):
+// an already-lowercase literal spares a string allocation per header per request.
+const LOWERCASE_NAMES: HeaderNames = {
+  policy: 'ratelimit-policy',
+  rateLimit: 'ratelimit',
+  limit: 'x-ratelimit-limit',
+  remaining: 'x-ratelimit-remaining',
+  reset: 'x-ratelimit-reset',
+  retryAfter: 'retry-after',
+};
+
 /** Header values that do not depend on the request, computed once per middleware. */
 export interface HeaderPlan {
   readonly draft: boolean;
@@ -21,6 +51,8 @@ export interface HeaderPlan {
   readonly name: string;
   /** The whole `RateLimit-Policy` value, e.g. `"default";q=100;w=60`. */
   readonly policyValue: string;
+  /** Names as given, or all lowercase (HTTP names are case-insensitive). */
+  readonly names: HeaderNames;
 }
 
 /**
@@ -31,7 +63,7 @@ export interface HeaderPlan {
  * @example
  * planHeaders(fixedWindow({ limit: 100, window: '1m' }), 'draft-10', 'default').policyValue; // '"default";q=100;w=60'
  */
-export function planHeaders(policy: Policy, mode: HeadersMode, policyName: string): HeaderPlan {
+export function planHeaders(policy: Policy, mode: HeadersMode, policyName: string, lowerCaseNames = false): HeaderPlan {
   const name = sfString(policyName);
   const w = Math.max(1, Math.ceil(policy.windowMs / 1000));
   return {
@@ -39,6 +71,7 @@ export function planHeaders(policy: Policy, mode: HeadersMode, policyName: strin
     legacy: mode === 'legacy' || mode === 'both',
     name,
     policyValue: `${name};q=${policy.limit};w=${w}`,
+    names: lowerCaseNames ? LOWERCASE_NAMES : NAMES,
   };
 }
 
@@ -69,16 +102,17 @@ export function writeHeaders<T>(
   set: (target: T, name: string, value: string) => void,
   nowMs: number,
 ): void {
+  const names = plan.names;
   if (plan.draft) {
-    set(target, 'RateLimit-Policy', plan.policyValue);
-    set(target, 'RateLimit', rateLimitValue(plan, decision));
+    set(target, names.policy, plan.policyValue);
+    set(target, names.rateLimit, rateLimitValue(plan, decision));
   }
   if (plan.legacy) {
-    set(target, 'X-RateLimit-Limit', String(decision.limit));
-    set(target, 'X-RateLimit-Remaining', String(decision.remaining));
-    set(target, 'X-RateLimit-Reset', String(Math.ceil(nowMs / 1000) + resetSeconds(decision)));
+    set(target, names.limit, String(decision.limit));
+    set(target, names.remaining, String(decision.remaining));
+    set(target, names.reset, String(Math.ceil(nowMs / 1000) + resetSeconds(decision)));
   }
-  if (!decision.allowed) set(target, 'Retry-After', String(resetSeconds(decision)));
+  if (!decision.allowed) set(target, names.retryAfter, String(resetSeconds(decision)));
 }
 
 /** Serialises a Structured Field String (RFC 9651 §4.1.6): printable ASCII, `"` and `\` escaped. */

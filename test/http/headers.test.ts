@@ -16,8 +16,8 @@ const admitted: Decision = {
 };
 const denied: Decision = { ...admitted, allowed: false, remaining: 0, retryAfterMs: 2_500 };
 
-function headersOf(decision: Decision, mode: 'draft-10' | 'legacy' | 'both' | false, nowMs = 0) {
-  const plan = planHeaders(fixedWindow({ limit: 100, window: '1m' }), mode, 'default');
+function headersOf(decision: Decision, mode: 'draft-10' | 'legacy' | 'both' | false, nowMs = 0, lower = false) {
+  const plan = planHeaders(fixedWindow({ limit: 100, window: '1m' }), mode, 'default', lower);
   const out: Record<string, string> = {};
   writeHeaders(
     plan,
@@ -30,6 +30,16 @@ function headersOf(decision: Decision, mode: 'draft-10' | 'legacy' | 'both' | fa
   );
   return out;
 }
+
+test('lowercase names (for Fastify) carry the same values under the lowercased names', () => {
+  for (const decision of [admitted, denied]) {
+    const as = headersOf(decision, 'both', 1_700_000_000_000);
+    const lower = headersOf(decision, 'both', 1_700_000_000_000, true);
+    const expected = Object.fromEntries(Object.entries(as).map(([name, value]) => [name.toLowerCase(), value]));
+    assert.deepEqual(lower, expected);
+    assert.ok(Object.keys(as).includes('RateLimit-Policy'));
+  }
+});
 
 test('RateLimit-Policy and RateLimit parse as Structured Field Lists of named policies', () => {
   const h = headersOf(admitted, 'draft-10');
