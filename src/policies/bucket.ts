@@ -1,4 +1,4 @@
-import { ceilDiv, type Decision, decision } from './decision.js';
+import { ceilDiv, type Decision, decision, truncDiv } from './decision.js';
 import type { Algorithm, Policy, StateVector } from './policy.js';
 import { share } from './policy.js';
 import { TICK_EPOCH_MS, type TickRate } from './rate.js';
@@ -34,12 +34,12 @@ export function bucketPolicy(algorithm: Algorithm, capacity: number, rate: TickR
       const room = capacityTicks - backlog;
       if (need <= room) {
         if (commit) state[at] = start + need;
-        const remaining = (room - need - ((room - need) % intervalTicks)) / intervalTicks;
+        const remaining = truncDiv(room - need, intervalTicks);
         const delayMs = shapes ? ceilDiv(backlog, ticksPerMs) : 0;
         return decision(true, capacity, remaining, ceilDiv(backlog + need, ticksPerMs), 0, delayMs);
       }
       // A clock far behind the state can leave room below zero; remaining never is.
-      const remaining = Math.max(0, (room - (room % intervalTicks)) / intervalTicks);
+      const remaining = Math.max(0, truncDiv(room, intervalTicks));
       return decision(false, capacity, remaining, ceilDiv(backlog, ticksPerMs), ceilDiv(need - room, ticksPerMs), 0);
     },
     part(index: number, count: number): Policy {

@@ -1,4 +1,4 @@
-import { type Decision, decision } from './decision.js';
+import { type Decision, decision, truncDiv } from './decision.js';
 import { type Duration, parseDuration } from './duration.js';
 import { IssueList, isOptionsObject } from './errors.js';
 import { type Policy, type StateVector, share } from './policy.js';
@@ -50,7 +50,7 @@ function fixedWindowPolicy(limit: number, windowMs: number): Policy {
       state[at + COUNT] = 0;
     },
     decide(state: StateVector, at: number, nowMs: number, cost: number, commit: boolean): Decision {
-      let windowIndex = (nowMs - (nowMs % windowMs)) / windowMs;
+      let windowIndex = truncDiv(nowMs, windowMs);
       let count = state[at + COUNT] as number;
       const storedIndex = state[at + INDEX] as number;
       if (storedIndex > windowIndex) {

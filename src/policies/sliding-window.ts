@@ -1,4 +1,4 @@
-import { ceilDiv, type Decision, decision, floorDiv } from './decision.js';
+import { ceilDiv, type Decision, decision, floorDiv, truncDiv } from './decision.js';
 import { type Duration, parseDuration } from './duration.js';
 import { IssueList, isOptionsObject } from './errors.js';
 import { type Policy, type StateVector, share } from './policy.js';
@@ -58,7 +58,7 @@ function slidingWindowPolicy(limit: number, windowMs: number): Policy {
       state[at + CURRENT] = 0;
     },
     decide(state: StateVector, at: number, nowMs: number, cost: number, commit: boolean): Decision {
-      let windowIndex = (nowMs - (nowMs % windowMs)) / windowMs;
+      let windowIndex = truncDiv(nowMs, windowMs);
       let elapsed = nowMs - windowIndex * windowMs;
       const storedIndex = state[at + INDEX] as number;
       let previous = state[at + PREVIOUS] as number;
