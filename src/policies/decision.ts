@@ -34,14 +34,17 @@ export function decision(
 // Division helpers. The floating-point remainder `%` is slow on large
 // operands (a timestamp in ms or ticks): 10-15 ns, a tenth of a whole
 // in-memory decision. For a > 0 the quotient comes from one division instead,
-// kept only if multiplying back proves it exact; otherwise, and for a <= 0
-// (where the sign of zero matters), the remainder formula decides.
+// kept only if multiplying back proves it exact; otherwise, and for a < 0
+// (where the sign of zero matters), the remainder formula decides. Every
+// helper maps a zero (+0 or -0) to +0, as the remainder formula does.
 
 /** `ceil(a / b)` for integers a >= 0, b > 0, exact where `Math.ceil(a / b)` can round. */
 export function ceilDiv(a: number, b: number): number {
   if (a > 0) {
     const q = Math.ceil(a / b);
     if ((q - 1) * b < a && a <= q * b) return q;
+  } else if (a === 0) {
+    return 0;
   }
   const r = a % b;
   return (a - r) / b + (r > 0 ? 1 : 0);
@@ -52,6 +55,8 @@ export function floorDiv(a: number, b: number): number {
   if (a > 0) {
     const q = Math.floor(a / b);
     if (q * b <= a && a < (q + 1) * b) return q;
+  } else if (a === 0) {
+    return 0;
   }
   const r = a % b;
   return (a - r) / b - (r < 0 ? 1 : 0);
@@ -62,6 +67,8 @@ export function truncDiv(a: number, b: number): number {
   if (a > 0) {
     const q = Math.floor(a / b);
     if (q * b <= a && a < (q + 1) * b) return q;
+  } else if (a === 0) {
+    return 0;
   }
   return (a - (a % b)) / b;
 }
