@@ -118,12 +118,30 @@ export class RateLimiter {
    * Rejects with a `FlowgateRangeError` when `cost` exceeds the limit.
    */
   limit(key: string, options?: LimitOptions): Promise<Decision> {
+    const decided = this.decide(key, options);
+    return decided instanceof Promise ? decided : Promise.resolve(decided);
+  }
+
+  /**
+   * {@link limit} without a promise when none is needed: the `Decision` itself
+   * when the store answers synchronously (the memory store, or a denial from
+   * `denialCache`), a promise of it otherwise (Redis). Meant for middleware on
+   * every request's path, where a promise and a microtask per request show in
+   * the throughput; application code should call `limit`. It never throws:
+   * invalid arguments, and store errors under `onStoreError: 'throw'`, come
+   * back as a rejected promise.
+   *
+   * @example
+   * const answer = limiter.decide('user:42');
+   * const d = answer instanceof Promise ? await answer : answer;
+   */
+  decide(key: string, options?: LimitOptions): Decision | Promise<Decision> {
     const cost = options?.cost ?? 1;
     const problem = checkKey(key) ?? this.checkCost(cost);
     if (problem) return Promise.reject(problem);
     const part = this.choosePart(options?.shardKey);
     const cached = this.denials?.get(this.denialId(part, key), cost);
-    if (cached) return Promise.resolve(cached);
+    if (cached) return cached;
     return this.call(false, cost, part, key);
   }
 
@@ -134,7 +152,8 @@ export class RateLimiter {
     const part = options?.shardKey === undefined ? 0 : this.choosePart(options.shardKey);
     const cached = this.denials?.get(this.denialId(part, key), 1);
     if (cached) return Promise.resolve(cached);
-    return this.call(true, 1, part, key);
+    const decided = this.call(true, 1, part, key);
+    return decided instanceof Promise ? decided : Promise.resolve(decided);
   }
 
   /** Forgets `key` (every shard of it), so it starts again at full capacity. */
@@ -145,16 +164,31 @@ export class RateLimiter {
     await Promise.all(this.parts.map((part) => withTimeout(part.reset(key), this.timeoutMs)));
   }
 
-  /** Asks the store (limit, or peek when `peek`), applying the timeout, the failure policy and the denial cache. */
-  private async call(peek: boolean, cost: number, part: number, key: string): Promise<Decision> {
+  /**
+   * Asks the store (limit, or peek when `peek`), applying the timeout, the
+   * failure policy and the denial cache. The memory store answers
+   * synchronously: then so does this, with no timer and no promise.
+   */
+  private call(peek: boolean, cost: number, part: number, key: string): Decision | Promise<Decision> {
+    let result: Decision | Promise<Decision>;
     try {
       const store = this.parts[part] as BoundStore;
-      const result = peek ? store.peek(key) : store.limit(key, cost);
-      // The memory store answers synchronously: no timer, no extra promise.
-      const decided =
-        result instanceof Promise
-          ? await (this.deadlines === undefined ? result : this.deadlines.race(result))
-          : result;
+      result = peek ? store.peek(key) : store.limit(key, cost);
+      if (!(result instanceof Promise)) {
+        if (this.denials) this.denials.remember(this.denialId(part, key), cost, result);
+        return result;
+      }
+    } catch (error) {
+      if (this.onStoreError === 'throw') return Promise.reject(error);
+      return degradedDecision(this.onStoreError, this.partPolicies[part] as Policy, cost);
+    }
+    return this.settle(result, cost, part, key);
+  }
+
+  /** The asynchronous half of {@link call}, for stores that answer with a promise. */
+  private async settle(result: Promise<Decision>, cost: number, part: number, key: string): Promise<Decision> {
+    try {
+      const decided = await (this.deadlines === undefined ? result : this.deadlines.race(result));
       if (this.denials) this.denials.remember(this.denialId(part, key), cost, decided);
       return decided;
     } catch (error) {
