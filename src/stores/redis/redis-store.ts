@@ -82,13 +82,17 @@ export class RedisStore implements Store {
 
   bind(binding: StoreBinding): BoundStore {
     const { script, params } = scriptFor(binding.policy);
-    // ARGV[4]: the expiry margin, which only an explicit clock needs.
-    params.unshift(binding.clock === undefined ? '0' : this.expiryMarginMs);
+    // ARGV[1]: '' for the server's TIME, else the expiry margin, which only an explicit clock needs.
+    params.unshift(binding.clock === undefined ? '' : this.expiryMarginMs);
     return new RedisBinding(this.runner, script, params, keyHead(binding.prefix), binding.policy.limit, binding.clock);
   }
 }
 
 class RedisBinding implements BoundStore {
+  /** The arguments of the most common requests, built once: cost 1 and peek on the server's TIME. */
+  private readonly limitOne: readonly string[];
+  private readonly peekOne: readonly string[];
+
   constructor(
     private readonly runner: ScriptRunner,
     private readonly script: Script,
@@ -96,29 +100,31 @@ class RedisBinding implements BoundStore {
     private readonly head: string,
     private readonly policyLimit: number,
     private readonly clock: (() => number) | undefined,
-  ) {}
+  ) {
+    this.limitOne = [...params, '1'];
+    this.peekOne = [...params, '-1'];
+  }
 
   limit(key: string, cost: number): Promise<Decision> {
-    return this.decide(key, cost, '1');
+    return this.decide(key, cost);
   }
 
   peek(key: string): Promise<Decision> {
-    return this.decide(key, 1, '0');
+    // A negative cost is a peek: cost 1, nothing written.
+    return this.decide(key, -1);
   }
 
   async reset(key: string): Promise<void> {
     await this.runner.del(redisKey(this.head, key));
   }
 
-  private async decide(key: string, cost: number, commit: '0' | '1'): Promise<Decision> {
-    // '' tells the script to read the server's TIME.
-    const now = this.clock === undefined ? '' : String(Math.floor(this.clock()));
-    const reply = await this.runner.run(this.script, redisKey(this.head, key), [
-      String(cost),
-      commit,
-      now,
-      ...this.params,
-    ]);
+  private async decide(key: string, cost: number): Promise<Decision> {
+    let args: readonly string[];
+    if (this.clock !== undefined) args = [...this.params, String(cost), String(Math.floor(this.clock()))];
+    else if (cost === 1) args = this.limitOne;
+    else if (cost === -1) args = this.peekOne;
+    else args = [...this.params, String(cost)];
+    const reply = await this.runner.run(this.script, redisKey(this.head, key), args as string[]);
     return toDecision(reply, this.policyLimit);
   }
 }

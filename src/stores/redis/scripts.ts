@@ -31,7 +31,7 @@ const BY_ALGORITHM: Readonly<Record<Algorithm, Script>> = {
   'sliding-log': SCRIPTS.slidingLog,
 };
 
-/** The script deciding `policy`, and its parameters: ARGV[5] on, after cost, commit, now and the expiry margin. */
+/** The script deciding `policy`, and its parameters: ARGV[2] on, after the clock mode (see lua/prelude.lua.ts). */
 export function scriptFor(policy: Policy): { script: Script; params: string[] } {
   const params = policy.params.map((value) => String(value));
   if (policy.algorithm === 'token-bucket') params.push('0');

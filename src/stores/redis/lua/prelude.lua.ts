@@ -1,28 +1,34 @@
 /**
- * The head every script shares: names for KEYS/ARGV, `nowMs`, and the exact
- * integer helpers of src/policies/decision.ts. Lua numbers are doubles, like
- * JS numbers; `math.fmod` is C's fmod, the same truncated remainder as JS `%`
- * (exact, where `a % b` in Lua 5.1 divides and can round). Numbers are written
- * back with '%.0f', exact up to 2^53, never with tostring (which uses %.14g).
+ * The head every script shares. A script decides one or more requests, in
+ * order: KEYS[i] is the key of request i. ARGV[1] is the clock mode,
+ * ARGV[2..first-1] the policy's parameters, and from ARGV[first] each request
+ * has its arguments: `cost` (negative for a peek: cost 1, nothing written)
+ * and, with an explicit clock only, `nowMs`. The reply is 5 numbers per
+ * request: allowed (1|0), remaining, resetMs, retryAfterMs, delayMs.
+ *
+ * Lua numbers are doubles, like JS numbers; `math.fmod` is C's fmod, the same
+ * truncated remainder as JS `%` (exact, where `a % b` in Lua 5.1 divides and
+ * can round). Large numbers are written back with '%.0f', exact up to 2^53,
+ * never with tostring (which uses %.14g).
  */
-export const PRELUDE = `-- KEYS[1]: the key's state
-local key = KEYS[1]
--- ARGV[1]: cost, a whole number in [1, limit]
-local cost = tonumber(ARGV[1])
--- ARGV[2]: '1' records an admitted request (limit), '0' writes nothing (peek)
-local commit = ARGV[2] == '1'
--- ARGV[3]: now in ms from the limiter's explicit clock, or '' for the server's TIME
-local nowMs
-if ARGV[3] == '' then
+export const PRELUDE = `-- ARGV[1]: '' to decide on the server's TIME; with the limiter's explicit
+-- clock, how many ms a key outlives its state (room for callers whose clocks lag)
+local serverTime = ARGV[1] == ''
+local expiryMarginMs = serverTime and 0 or tonumber(ARGV[1])
+local serverNowMs = 0
+if serverTime then
   -- Redis < 5 needs effects replication before TIME in a writing script; a no-op since 7.0.
   if redis.replicate_commands then redis.replicate_commands() end
   local time = redis.call('TIME')
-  nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-else
-  nowMs = tonumber(ARGV[3])
+  serverNowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 end
--- ARGV[4]: ms a key outlives its state: 0 with TIME; with a clock, room for callers whose clocks lag
-local expiryMarginMs = tonumber(ARGV[4])
+-- On the server's TIME and Redis >= 7 (PEXPIRETIME), part of the state lives in
+-- the key's absolute expiry, so the value stays a small shared integer: keys
+-- cost less memory. Explicit clocks (expiry on another clock) and older Redis
+-- keep the whole state in the value.
+local inExpiry = serverTime and (redis.REDIS_VERSION_NUM or 0) >= 0x070000
+-- Arguments per request after the policy's: cost, and nowMs with an explicit clock.
+local stride = serverTime and 1 or 2
 
 local function fmt(x)
   return string.format('%.0f', x)
@@ -36,5 +42,14 @@ end
 local function floorDiv(a, b)
   local r = math.fmod(a, b)
   return (a - r) / b - (r < 0 and 1 or 0)
+end
+
+-- Request i: cost, commit (false for a peek), nowMs. first: ARGV index of request 1's cost.
+local function request(i, first)
+  local at = first + (i - 1) * stride
+  local cost = tonumber(ARGV[at])
+  local nowMs = serverTime and serverNowMs or tonumber(ARGV[at + 1])
+  if cost < 0 then return 1, false, nowMs end
+  return cost, true, nowMs
 end
 `;
