@@ -27,8 +27,8 @@ export type RedisClientLike = IoRedisLike | NodeRedisLike | SendCommandLike;
 
 /** The two operations RedisStore needs, whatever the client. */
 export interface ScriptRunner {
-  /** Runs `script` with one key: EVALSHA, and EVAL only when the server answers NOSCRIPT. */
-  run(script: Script, key: string, args: string[]): Promise<unknown>;
+  /** Runs `script` on `keys`: EVALSHA, and EVAL only when the server answers NOSCRIPT. */
+  run(script: Script, keys: string[], args: string[]): Promise<unknown>;
   del(key: string): Promise<unknown>;
 }
 
@@ -44,6 +44,15 @@ export function clientKind(client: unknown): 'ioredis' | 'node-redis' | 'send-co
   return undefined;
 }
 
+/**
+ * Whether `client` is a cluster client (ioredis `Cluster`, node-redis
+ * `createCluster()`), whose multi-key commands must stay within one slot.
+ */
+export function isClusterClient(client: unknown): boolean {
+  const c = client as { isCluster?: unknown; getSlotMaster?: unknown };
+  return c.isCluster === true || typeof c.getSlotMaster === 'function';
+}
+
 /** Only the server's "script not cached" answer justifies resending the script text. */
 export function isNoScript(error: unknown): boolean {
   const message = (error as { message?: unknown } | null)?.message;
@@ -56,10 +65,10 @@ export function scriptRunner(client: RedisClientLike): ScriptRunner {
   if (kind === 'ioredis') {
     const io = client as IoRedisLike;
     return {
-      run: (script, key, args) =>
-        io.evalsha(script.sha, 1, key, ...args).catch((error: unknown) => {
+      run: (script, keys, args) =>
+        io.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
           if (!isNoScript(error)) throw error;
-          return io.eval(script.text, 1, key, ...args);
+          return io.eval(script.text, keys.length, ...keys, ...args);
         }),
       del: (key) => io.del(key),
     };
@@ -67,8 +76,8 @@ export function scriptRunner(client: RedisClientLike): ScriptRunner {
   if (kind === 'node-redis') {
     const node = client as NodeRedisLike;
     return {
-      run: (script, key, args) => {
-        const options = { keys: [key], arguments: args };
+      run: (script, keys, args) => {
+        const options = { keys, arguments: args };
         return node.evalSha(script.sha, options).catch((error: unknown) => {
           if (!isNoScript(error)) throw error;
           return node.eval(script.text, options);
@@ -79,10 +88,10 @@ export function scriptRunner(client: RedisClientLike): ScriptRunner {
   }
   const raw = client as SendCommandLike;
   return {
-    run: (script, key, args) =>
-      raw.sendCommand(['EVALSHA', script.sha, '1', key, ...args]).catch((error: unknown) => {
+    run: (script, keys, args) =>
+      raw.sendCommand(['EVALSHA', script.sha, String(keys.length), ...keys, ...args]).catch((error: unknown) => {
         if (!isNoScript(error)) throw error;
-        return raw.sendCommand(['EVAL', script.text, '1', key, ...args]);
+        return raw.sendCommand(['EVAL', script.text, String(keys.length), ...keys, ...args]);
       }),
     del: (key) => raw.sendCommand(['DEL', key]),
   };

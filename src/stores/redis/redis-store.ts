@@ -1,9 +1,17 @@
-import { type Decision, decision } from '../../policies/decision.js';
+import type { Decision } from '../../policies/decision.js';
 import { IssueList, isOptionsObject } from '../../policies/errors.js';
 import type { BoundStore, Store, StoreBinding } from '../store.js';
-import { clientKind, guardErrorEvents, type RedisClientLike, type ScriptRunner, scriptRunner } from './client.js';
+import { Batcher } from './batch.js';
+import {
+  clientKind,
+  guardErrorEvents,
+  isClusterClient,
+  type RedisClientLike,
+  type ScriptRunner,
+  scriptRunner,
+} from './client.js';
 import { keyHead, redisKey } from './keys.js';
-import { type Script, scriptFor } from './scripts.js';
+import { scriptFor } from './scripts.js';
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -31,8 +39,10 @@ const DEFAULT_EXPIRY_MARGIN_MS = 1000;
 const MAX_EXPIRY_MARGIN_MS = 86_400_000;
 
 /**
- * State in Redis or Redis Cluster: every decision is one atomic Lua script
- * (one round trip, `EVALSHA`, and `EVAL` only after `NOSCRIPT`). Time is the
+ * State in Redis or Redis Cluster: every decision is made by an atomic Lua
+ * script (one round trip, `EVALSHA`, and `EVAL` only after `NOSCRIPT`); the
+ * decisions asked for in one tick of the event loop share one script call
+ * (per key on a cluster), each decided in order exactly as it would be alone. Time is the
  * Redis server's `TIME`, so processes with skewed clocks agree, unless the
  * limiter has an explicit `clock`. Keys expire (relative TTL) as soon as their
  * state is back at full capacity.
@@ -51,6 +61,7 @@ const MAX_EXPIRY_MARGIN_MS = 86_400_000;
 export class RedisStore implements Store {
   private readonly runner: ScriptRunner;
   private readonly expiryMarginMs: string;
+  private readonly cluster: boolean;
 
   constructor(options: RedisStoreOptions) {
     const issues = new IssueList();
@@ -78,69 +89,41 @@ export class RedisStore implements Store {
     this.expiryMarginMs = String(options.expiryMarginMs ?? DEFAULT_EXPIRY_MARGIN_MS);
     guardErrorEvents(options.client);
     this.runner = scriptRunner(options.client);
+    this.cluster = isClusterClient(options.client);
   }
 
   bind(binding: StoreBinding): BoundStore {
     const { script, params } = scriptFor(binding.policy);
     // ARGV[1]: '' for the server's TIME, else the expiry margin, which only an explicit clock needs.
     params.unshift(binding.clock === undefined ? '' : this.expiryMarginMs);
-    return new RedisBinding(this.runner, script, params, keyHead(binding.prefix), binding.policy.limit, binding.clock);
+    const batcher = new Batcher(this.runner, script, params, this.cluster, binding.policy.limit);
+    return new RedisBinding(this.runner, batcher, keyHead(binding.prefix), binding.clock);
   }
 }
 
 class RedisBinding implements BoundStore {
-  /** The arguments of the most common requests, built once: cost 1 and peek on the server's TIME. */
-  private readonly limitOne: readonly string[];
-  private readonly peekOne: readonly string[];
-
   constructor(
     private readonly runner: ScriptRunner,
-    private readonly script: Script,
-    private readonly params: readonly string[],
+    private readonly batcher: Batcher,
     private readonly head: string,
-    private readonly policyLimit: number,
     private readonly clock: (() => number) | undefined,
-  ) {
-    this.limitOne = [...params, '1'];
-    this.peekOne = [...params, '-1'];
-  }
+  ) {}
 
   limit(key: string, cost: number): Promise<Decision> {
-    return this.decide(key, cost);
+    return this.decide(key, cost === 1 ? '1' : String(cost));
   }
 
   peek(key: string): Promise<Decision> {
     // A negative cost is a peek: cost 1, nothing written.
-    return this.decide(key, -1);
+    return this.decide(key, '-1');
   }
 
   async reset(key: string): Promise<void> {
     await this.runner.del(redisKey(this.head, key));
   }
 
-  private async decide(key: string, cost: number): Promise<Decision> {
-    let args: readonly string[];
-    if (this.clock !== undefined) args = [...this.params, String(cost), String(Math.floor(this.clock()))];
-    else if (cost === 1) args = this.limitOne;
-    else if (cost === -1) args = this.peekOne;
-    else args = [...this.params, String(cost)];
-    const reply = await this.runner.run(this.script, redisKey(this.head, key), args as string[]);
-    return toDecision(reply, this.policyLimit);
+  private decide(key: string, cost: string): Promise<Decision> {
+    const nowMs = this.clock === undefined ? undefined : String(Math.floor(this.clock()));
+    return this.batcher.add(redisKey(this.head, key), cost, nowMs);
   }
-}
-
-/** Reads the script's reply: `{ allowed (1|0), remaining, resetMs, retryAfterMs, delayMs }`. */
-function toDecision(reply: unknown, limit: number): Decision {
-  if (!Array.isArray(reply) || reply.length !== 5) {
-    throw new TypeError(`flowgate: unexpected reply from the Redis script: ${JSON.stringify(reply)}`);
-  }
-  const [allowed, remaining, resetMs, retryAfterMs, delayMs] = reply as number[];
-  return decision(
-    Number(allowed) === 1,
-    limit,
-    Number(remaining),
-    Number(resetMs),
-    Number(retryAfterMs),
-    Number(delayMs),
-  );
 }

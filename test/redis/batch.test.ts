@@ -1,0 +1,163 @@
+/**
+ * Requests made in one tick share one script call. Each must still be decided
+ * exactly as it would be alone, in the order made: random concurrent bursts
+ * (several keys, peeks, costs, the clock moving between calls of one burst)
+ * are compared with MemoryStore decision by decision, on both clients; the
+ * burst really is one EVALSHA; and on a cluster, where a script's keys must
+ * share a slot, bursts over many keys still work.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
+import { Redis } from 'ioredis';
+import {
+  type Decision,
+  fixedWindow,
+  leakyBucket,
+  MemoryStore,
+  type Policy,
+  RateLimiter,
+  slidingLog,
+  slidingWindow,
+  tokenBucket,
+} from '../../src/index.js';
+import { RedisStore } from '../../src/stores/redis/index.js';
+import { CLIENT_KINDS, connectClient, connectCluster, type TestClient } from '../support/redis-clients.js';
+import { type RedisCluster, startCluster } from '../support/redis-cluster.js';
+import { type RedisServer, startRedis } from '../support/redis-server.js';
+
+let server: RedisServer;
+let admin: Redis;
+const clients: TestClient[] = [];
+
+before(async () => {
+  server = await startRedis();
+  admin = new Redis(server.url);
+  for (const kind of CLIENT_KINDS) clients.push(await connectClient(kind, server.url));
+});
+
+after(async () => {
+  for (const c of clients) await c.close();
+  admin.disconnect();
+  await server.stop();
+});
+
+const POLICIES: Record<string, () => Policy> = {
+  fixedWindow: () => fixedWindow({ limit: 5, window: 50 }),
+  slidingLog: () => slidingLog({ limit: 5, window: 50 }),
+  slidingWindow: () => slidingWindow({ limit: 5, window: 50 }),
+  tokenBucket: () => tokenBucket({ capacity: 5, refillPerSecond: 7000 / 30 }),
+  leakyBucket: () => leakyBucket({ capacity: 5, leakPerSecond: 7000 / 30 }),
+};
+
+interface Call {
+  key: string;
+  /** 0: a peek. */
+  cost: number;
+  /** Clock advance (ms) before the call is made, within the burst. */
+  advanceMs: number;
+}
+
+const callArb: fc.Arbitrary<Call> = fc.record({
+  key: fc.constantFrom('a', 'b', 'c}{'),
+  cost: fc.integer({ min: 0, max: 5 }),
+  advanceMs: fc.oneof(
+    { weight: 4, arbitrary: fc.constant(0) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 30 }) },
+  ),
+});
+const burstsArb = fc.array(fc.array(callArb, { minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 6 });
+
+/** Makes every call of `burst` in one tick; returns the decisions in call order. */
+function fire(limiter: RateLimiter, burst: readonly Call[], advance: (ms: number) => void): Promise<Decision[]> {
+  return Promise.all(
+    burst.map((call) => {
+      advance(call.advanceMs);
+      return call.cost === 0 ? limiter.peek(call.key) : limiter.limit(call.key, { cost: call.cost });
+    }),
+  );
+}
+
+let run = 0;
+for (const kind of CLIENT_KINDS) {
+  describe(`RedisStore (${kind}): a burst in one tick decides like the same calls one by one`, () => {
+    for (const [name, make] of Object.entries(POLICIES)) {
+      test(name, async () => {
+        const client = (clients.find((c) => c.kind === kind) as TestClient).client;
+        const store = new RedisStore({ client });
+        let checked = 0;
+        await fc.assert(
+          fc.asyncProperty(burstsArb, async (bursts) => {
+            const policy = make();
+            const prefix = `batch${run++}`;
+            let now = 1_900_000_000_000;
+            const clock = (): number => now;
+            const redis = new RateLimiter({ policy, store, prefix, clock, onStoreError: 'throw' });
+            const memory = new RateLimiter({ policy, store: new MemoryStore(), prefix, clock });
+            for (const burst of bursts) {
+              const start = now;
+              const actual = await fire(redis, burst, (ms) => (now += ms));
+              now = start;
+              const expected = await fire(memory, burst, (ms) => (now += ms));
+              assert.deepEqual(actual, expected, JSON.stringify(burst));
+              checked += burst.length;
+              now += 7;
+            }
+          }),
+          { numRuns: 25 },
+        );
+        assert.ok(checked > 100);
+      });
+    }
+
+    test('a burst is one EVALSHA', async () => {
+      const client = (clients.find((c) => c.kind === kind) as TestClient).client;
+      const limiter = new RateLimiter({
+        policy: tokenBucket({ capacity: 100, refillPerSecond: 1 }),
+        store: new RedisStore({ client }),
+        prefix: `one-call-${kind}`,
+        onStoreError: 'throw',
+      });
+      await limiter.peek('warm');
+      await admin.config('RESETSTAT');
+      const decisions = await Promise.all(Array.from({ length: 120 }, (_, i) => limiter.limit(`k${i % 7}`)));
+      assert.equal(decisions.filter((d) => d.allowed).length, 120);
+      const stats = await admin.info('commandstats');
+      assert.equal(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1], '1');
+    });
+  });
+}
+
+describe('RedisStore on a cluster: a burst over many keys (one script call per key)', () => {
+  let cluster: RedisCluster;
+  before(async () => {
+    cluster = await startCluster();
+  });
+  after(async () => {
+    await cluster.stop();
+  });
+
+  for (const kind of CLIENT_KINDS) {
+    test(kind, async () => {
+      const connection = await connectCluster(kind, cluster.ports);
+      try {
+        const limiter = new RateLimiter({
+          policy: fixedWindow({ limit: 3, window: '1h' }),
+          store: new RedisStore({ client: connection.client }),
+          prefix: `burst-${kind}`,
+          onStoreError: 'throw',
+        });
+        const keys = Array.from({ length: 40 }, (_, i) => `user:${i}`);
+        const decisions = await Promise.all([...keys, ...keys, ...keys, ...keys].map((key) => limiter.limit(key)));
+        assert.equal(decisions.filter((d) => d.allowed).length, 3 * keys.length);
+        assert.deepEqual(
+          decisions.slice(0, keys.length).map((d) => d.remaining),
+          keys.map(() => 2),
+        );
+        assert.ok(decisions.slice(3 * keys.length).every((d) => !d.allowed && !d.degraded));
+      } finally {
+        await connection.close();
+      }
+    });
+  }
+});
