@@ -128,6 +128,37 @@ for (const kind of CLIENT_KINDS) {
   });
 }
 
+describe('RedisStore batches and failures', () => {
+  test('a client that throws instead of rejecting fails the batch, not the process', async () => {
+    const throwing = {
+      evalsha: () => {
+        throw new Error('The client is closed');
+      },
+      eval: () => {
+        throw new Error('The client is closed');
+      },
+      del: async () => 1,
+    };
+    const store = new RedisStore({ client: throwing as never });
+    const open = new RateLimiter({ policy: tokenBucket({ capacity: 5, refillPerSecond: 1 }), store });
+    const decisions = await Promise.all([open.limit('a'), open.limit('b'), open.peek('a')]);
+    assert.deepEqual(
+      decisions.map((d) => [d.allowed, d.degraded]),
+      [
+        [true, true],
+        [true, true],
+        [true, true],
+      ],
+    );
+    const strict = new RateLimiter({
+      policy: tokenBucket({ capacity: 5, refillPerSecond: 1 }),
+      store,
+      onStoreError: 'throw',
+    });
+    await assert.rejects(strict.limit('a'), /client is closed/);
+  });
+});
+
 describe('RedisStore on a cluster: a burst over many keys (one script call per key)', () => {
   let cluster: RedisCluster;
   before(async () => {

@@ -85,7 +85,14 @@ export class Batcher {
       args.push(request.cost);
       if (request.nowMs !== undefined) args.push(request.nowMs);
     }
-    this.runner.run(this.script, keys, args).then(
+    let reply: Promise<unknown>;
+    try {
+      reply = this.runner.run(this.script, keys, args);
+    } catch (error) {
+      // A client that throws instead of rejecting (e.g. once closed) must not throw out of process.nextTick.
+      reply = Promise.reject(error);
+    }
+    reply.then(
       (reply) => {
         if (!Array.isArray(reply) || reply.length !== 5 * count) {
           const error = new TypeError(`flowgate: unexpected reply from the Redis script: ${JSON.stringify(reply)}`);
