@@ -85,7 +85,8 @@ export function targets(samples: Samples, ids: readonly string[]): string {
       }
     }
     if (measured === 0) lines.push(`- ${target.text}: not measured in this run`);
-    else if (misses.length === 0) lines.push(`- ${target.text}: **met** by all ${measured} policies`);
+    else if (misses.length === 0)
+      lines.push(`- ${target.text}: **met** by every flowgate policy measured (${measured})`);
     else lines.push(`- ${target.text}: **missed** by ${misses.join(', ')}`);
   }
   return lines.join('\n');
