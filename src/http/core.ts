@@ -26,6 +26,8 @@ export class HttpLimiter<Req> {
   private readonly costOf: ((req: Req) => MaybePromise<number>) | undefined;
   private readonly skipOf: ((req: Req) => MaybePromise<boolean>) | undefined;
   private readonly checks: RuntimeChecks | undefined;
+  /** Whether `limiter.decide` may stand in for `limiter.limit` (see {@link decidesDirectly}). */
+  private readonly direct: boolean;
 
   /**
    * @param scope the adapter's name in error messages, e.g. `'flowgate/express rateLimit'`
@@ -41,6 +43,7 @@ export class HttpLimiter<Req> {
     }
     issues.throwIfAny();
     this.limiter = options.limiter;
+    this.direct = decidesDirectly(options.limiter);
     this.policyName = options.policyName ?? 'default';
     this.plan = planHeaders(options.limiter.policy, options.headers ?? 'draft-10', this.policyName, lowerCaseNames);
     this.clientKeys = new ClientKeys(identity as IdentitySettings);
@@ -55,15 +58,18 @@ export class HttpLimiter<Req> {
 
   /**
    * Decides one request. `undefined` (or a promise of it) means skipped: pass
-   * the request on untouched. `tag` is an object that lives as long as the
-   * request (the raw request), used to spot double counting.
+   * the request on untouched. The decision comes synchronously when it can
+   * (memory store, synchronous key/cost/skip functions), so the adapter can
+   * pass the request on without a promise and a microtask; otherwise it is a
+   * promise. `tag` is an object that lives as long as the request (the raw
+   * request), used to spot double counting.
    */
   decide(
     req: Req,
     address: string | undefined,
     headers: HeaderBag,
     tag: object,
-  ): Promise<Decision | undefined> | undefined {
+  ): Decision | Promise<Decision | undefined> | undefined {
     if (this.skipOf !== undefined) {
       const skip = this.skipOf(req);
       if (skip === true) return undefined;
@@ -84,7 +90,7 @@ export class HttpLimiter<Req> {
     return JSON.stringify(problemDetails(decision, this.policyName));
   }
 
-  private keyed(req: Req, address: string | undefined, headers: HeaderBag, tag: object): Promise<Decision> {
+  private keyed(req: Req, address: string | undefined, headers: HeaderBag, tag: object): Decision | Promise<Decision> {
     this.checks?.request(headers);
     let key: MaybePromise<string>;
     if (this.keyOf === undefined) {
@@ -99,10 +105,30 @@ export class HttpLimiter<Req> {
     return Promise.all([key, cost]).then(([k, c]) => this.spend(tag, k, c));
   }
 
-  private spend(tag: object, key: string, cost: number): Promise<Decision> {
+  private spend(tag: object, key: string, cost: number): Decision | Promise<Decision> {
     this.checks?.decided(tag, key);
-    return this.limiter.limit(key, cost === 1 ? COST_ONE : { cost });
+    const options = cost === 1 ? COST_ONE : { cost };
+    return this.direct ? this.limiter.decide(key, options) : this.limiter.limit(key, options);
   }
+}
+
+/**
+ * Whether the middleware may call `limiter.decide` (a synchronous answer from
+ * the memory store) instead of `limiter.limit`: only when both come from the
+ * same class, so a subclass or wrapper that overrides `limit` alone (metrics,
+ * logging, tests) is still called, as before `decide` existed.
+ */
+function decidesDirectly(limiter: RateLimiter): boolean {
+  if (typeof limiter.decide !== 'function') return false;
+  return ownerOf(limiter, 'limit') === ownerOf(limiter, 'decide');
+}
+
+/** The object in `value`'s prototype chain that defines `name`. */
+function ownerOf(value: object, name: string): object | undefined {
+  for (let o: object | null = value; o !== null; o = Object.getPrototypeOf(o)) {
+    if (Object.hasOwn(o, name)) return o;
+  }
+  return undefined;
 }
 
 function validate<Req>(issues: IssueList, scope: string, options: HttpOptions<Req>): IdentitySettings {

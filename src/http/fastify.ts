@@ -63,26 +63,35 @@ async function flowgateRateLimit(fastify: FastifyInstance, registered: FastifyRa
     else send429(decision, reply);
   };
 
-  // A callback hook, not an async one: a denial replies without calling done().
+  const apply = (
+    decision: Decision | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done: (e?: Error) => void,
+  ): void => {
+    if (decision === undefined) {
+      done();
+      return;
+    }
+    core.writeHeaders(decision, reply, setHeader);
+    if (!decision.allowed) deny(decision, request, reply, done);
+    else if (decision.delayMs > 0) holdRequest(reply.raw, decision.delayMs, () => done());
+    else done();
+  };
+
+  // A callback hook, not an async one: a denial replies without calling done(),
+  // and a synchronous decision (memory store) passes the request on at once,
+  // with no promise and no microtask.
   fastify.addHook('onRequest', function flowgateOnRequest(request, reply, done) {
-    let pending: Promise<Decision | undefined> | undefined;
+    let answer: Decision | Promise<Decision | undefined> | undefined;
     try {
-      pending = core.decide(request, request.raw.socket.remoteAddress, request.headers, request.raw);
+      answer = core.decide(request, request.raw.socket.remoteAddress, request.headers, request.raw);
     } catch (error) {
       done(error as Error);
       return;
     }
-    if (pending === undefined) {
-      done();
-      return;
-    }
-    pending.then((decision) => {
-      if (decision === undefined) return done();
-      core.writeHeaders(decision, reply, setHeader);
-      if (!decision.allowed) return deny(decision, request, reply, done);
-      if (decision.delayMs > 0) return holdRequest(reply.raw, decision.delayMs, () => done());
-      done();
-    }, done);
+    if (answer instanceof Promise) answer.then((decision) => apply(decision, request, reply, done), done);
+    else apply(answer, request, reply, done);
   });
 }
 

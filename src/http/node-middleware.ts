@@ -55,24 +55,27 @@ export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends Ser
     else send429(decision, res);
   };
 
+  const apply = (decision: Decision | undefined, req: Req, res: Res, next: (error?: unknown) => void): void => {
+    if (decision === undefined) {
+      next();
+      return;
+    }
+    if (!res.headersSent) core.writeHeaders(decision, res, setHeader);
+    if (!decision.allowed) deny(decision, req, res, next);
+    else if (decision.delayMs > 0) holdRequest(res, decision.delayMs, () => next());
+    else next();
+  };
+
   return function rateLimitMiddleware(req: Req, res: Res, next: (error?: unknown) => void): void {
-    let pending: Promise<Decision | undefined> | undefined;
+    let answer: Decision | Promise<Decision | undefined> | undefined;
     try {
-      pending = core.decide(req, req.socket.remoteAddress, req.headers, req);
+      answer = core.decide(req, req.socket.remoteAddress, req.headers, req);
     } catch (error) {
       next(error);
       return;
     }
-    if (pending === undefined) {
-      next();
-      return;
-    }
-    pending.then((decision) => {
-      if (decision === undefined) return next();
-      if (!res.headersSent) core.writeHeaders(decision, res, setHeader);
-      if (!decision.allowed) return deny(decision, req, res, next);
-      if (decision.delayMs > 0) return holdRequest(res, decision.delayMs, () => next());
-      next();
-    }, next);
+    // A synchronous decision (memory store) calls next() at once: no promise, no microtask.
+    if (answer instanceof Promise) answer.then((decision) => apply(decision, req, res, next), next);
+    else apply(answer, req, res, next);
   };
 }
