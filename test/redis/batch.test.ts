@@ -129,6 +129,42 @@ for (const kind of CLIENT_KINDS) {
 }
 
 describe('RedisStore batches and failures', () => {
+  test('on the server TIME, bursts of plain cost-1 limits and mixed bursts decide in order', async () => {
+    for (const { client } of clients) {
+      const limiter = new RateLimiter({
+        policy: tokenBucket({ capacity: 10, refillPerSecond: 1 / 3600 }),
+        store: new RedisStore({ client }),
+        prefix: `mixed${run++}`,
+        onStoreError: 'throw',
+      });
+      // Cost-1 limits only: sent without per-request arguments.
+      const plain = await Promise.all([limiter.limit('k'), limiter.limit('k'), limiter.limit('j')]);
+      assert.deepEqual(
+        plain.map((d) => d.remaining),
+        [9, 8, 9],
+      );
+      const mixed = await Promise.all([
+        limiter.limit('k'),
+        limiter.peek('k'),
+        limiter.limit('k', { cost: 3 }),
+        limiter.limit('j', { cost: 9 }),
+        limiter.limit('k', { cost: 4 }),
+        limiter.limit('k'),
+      ]);
+      assert.deepEqual(
+        mixed.map((d) => [d.allowed, d.remaining]),
+        [
+          [true, 7],
+          [true, 6],
+          [true, 4],
+          [true, 0],
+          [true, 0],
+          [false, 0],
+        ],
+      );
+    }
+  });
+
   test('a client that throws instead of rejecting fails the batch, not the process', async () => {
     const throwing = {
       evalsha: () => {

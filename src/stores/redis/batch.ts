@@ -78,12 +78,19 @@ export class Batcher {
   private send(requests: readonly Request[]): void {
     const count = requests.length;
     const keys = new Array<string>(count);
-    const args = this.params.slice();
+    // On the server's TIME, a batch of cost-1 limits (the common case) needs no argument per request.
+    let plain = true;
     for (let i = 0; i < count; i++) {
       const request = requests[i] as Request;
       keys[i] = request.key;
-      args.push(request.cost);
-      if (request.nowMs !== undefined) args.push(request.nowMs);
+      if (request.cost !== '1' || request.nowMs !== undefined) plain = false;
+    }
+    const args = this.params.slice();
+    if (!plain) {
+      for (const request of requests) {
+        args.push(request.cost);
+        if (request.nowMs !== undefined) args.push(request.nowMs);
+      }
     }
     let reply: Promise<unknown>;
     try {

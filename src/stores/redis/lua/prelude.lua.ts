@@ -3,7 +3,8 @@
  * order: KEYS[i] is the key of request i. ARGV[1] is the clock mode,
  * ARGV[2..first-1] the policy's parameters, and from ARGV[first] each request
  * has its arguments: `cost` (negative for a peek: cost 1, nothing written)
- * and, with an explicit clock only, `nowMs`. The reply is 5 numbers per
+ * and, with an explicit clock only, `nowMs`. On the server's TIME, a batch of
+ * cost-1 limits only may leave them all out. The reply is 5 numbers per
  * request: allowed (1|0), remaining, resetMs, retryAfterMs, delayMs.
  *
  * Lua numbers are doubles, like JS numbers; `math.fmod` is C's fmod, the same
@@ -47,6 +48,8 @@ end
 -- Request i: cost, commit (false for a peek), nowMs. first: ARGV index of request 1's cost.
 local function request(i, first)
   local at = first + (i - 1) * stride
+  -- On the server's TIME a batch of cost-1 limits (the common case) comes without per-request arguments.
+  if ARGV[at] == nil then return 1, true, serverNowMs end
   local cost = tonumber(ARGV[at])
   local nowMs = serverTime and serverNowMs or tonumber(ARGV[at + 1])
   if cost < 0 then return 1, false, nowMs end
