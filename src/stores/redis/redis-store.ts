@@ -42,10 +42,12 @@ const MAX_EXPIRY_MARGIN_MS = 86_400_000;
  * State in Redis or Redis Cluster: every decision is made by an atomic Lua
  * script (one round trip, `EVALSHA`, and `EVAL` only after `NOSCRIPT`); the
  * decisions asked for in one tick of the event loop share one script call
- * (per key on a cluster), each decided in order exactly as it would be alone. Time is the
- * Redis server's `TIME`, so processes with skewed clocks agree, unless the
- * limiter has an explicit `clock`. Keys expire (relative TTL) as soon as their
- * state is back at full capacity.
+ * (per key on a cluster), each decided in order exactly as it would be alone.
+ * Time is the Redis server's `TIME`, so processes with skewed clocks agree,
+ * unless the limiter has an explicit `clock`. Keys expire as soon as their
+ * state is back at full capacity; on the server's `TIME` with Redis >= 7 that
+ * expiry also holds part of the state, so a bucket or window key stores only
+ * a small integer.
  *
  * @example
  * import { Redis } from 'ioredis';
