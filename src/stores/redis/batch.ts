@@ -45,8 +45,10 @@ export class Batcher {
   /** Queues a request for `key` (a Redis key name); settles with its decision. */
   add(key: string, cost: string, nowMs: string | undefined): Promise<Decision> {
     return new Promise<Decision>((resolve, reject) => {
-      // process.nextTick runs after the promise jobs of this tick: every request they make joins the batch.
-      if (this.pending.length === 0) process.nextTick(this.flush);
+      // setImmediate runs once this turn of the event loop has handled all its I/O: requests made by
+      // every socket read in the turn (an HTTP server under load) join the batch, not only those of one
+      // callback and its promise jobs, as with process.nextTick (which node drains after each callback).
+      if (this.pending.length === 0) setImmediate(this.flush);
       this.pending.push({ key, cost, nowMs, resolve, reject });
     });
   }
@@ -96,7 +98,7 @@ export class Batcher {
     try {
       reply = this.runner.run(this.script, keys, args);
     } catch (error) {
-      // A client that throws instead of rejecting (e.g. once closed) must not throw out of process.nextTick.
+      // A client that throws instead of rejecting (e.g. once closed) must not throw out of setImmediate.
       reply = Promise.reject(error);
     }
     reply.then(

@@ -1,0 +1,103 @@
+/**
+ * An HTTP server under load reads many sockets in one turn of the event loop,
+ * each in its own callback, and node drains process.nextTick after every
+ * callback. RedisStore must still send the requests of the whole turn as one
+ * script call: here, calls made by separate timer callbacks of one turn, and
+ * by concurrent requests to a real HTTP server.
+ */
+import assert from 'node:assert/strict';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { fixedWindow, RateLimiter } from '../../src/index.js';
+import { RedisStore } from '../../src/stores/redis/index.js';
+import { type RedisServer, startRedis } from '../support/redis-server.js';
+
+let server: RedisServer;
+let admin: Redis;
+let client: Redis;
+
+before(async () => {
+  server = await startRedis();
+  admin = new Redis(server.url);
+  client = new Redis(server.url);
+});
+
+after(async () => {
+  client.disconnect();
+  admin.disconnect();
+  await server.stop();
+});
+
+async function evalshaCalls(): Promise<number> {
+  const stats = await admin.info('commandstats');
+  return Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+}
+
+function limiterOf(prefix: string): RateLimiter {
+  return new RateLimiter({
+    policy: fixedWindow({ limit: 1000, window: 60_000 }),
+    store: new RedisStore({ client }),
+    prefix,
+    onStoreError: 'throw',
+  });
+}
+
+test('calls made by separate callbacks of one event-loop turn share one EVALSHA', async () => {
+  const limiter = limiterOf('turn');
+  await limiter.peek('warm');
+  await admin.config('RESETSTAT');
+  // Timers due at the same time run in one timers phase, each as its own callback.
+  const decisions = await Promise.all(
+    Array.from(
+      { length: 20 },
+      (_, i) => new Promise((resolve) => setTimeout(() => resolve(limiter.limit(`k${i % 3}`)), 0)),
+    ),
+  );
+  assert.equal(decisions.length, 20);
+  assert.equal(await evalshaCalls(), 1);
+});
+
+test('concurrent HTTP requests share script calls: fewer EVALSHAs than requests, every decision right', async () => {
+  const limiter = limiterOf('http');
+  await limiter.peek('warm');
+  const http = createServer((_req, res) => {
+    limiter.limit('client').then((d) => res.end(String(d.remaining)));
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+  // Kept-alive connections, as a load generator has: every request of a round is written in one
+  // turn of the client, so the server finds them all readable in one turn.
+  const agent = new Agent({ keepAlive: true, maxSockets: 30 });
+  try {
+    const get = () =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => {
+            body += chunk;
+          });
+          res.on('end', () => resolve(Number(body)));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const rounds = 5;
+    const concurrent = 30;
+    await Promise.all(Array.from({ length: concurrent }, get)); // opens the connections
+    await admin.config('RESETSTAT');
+    const remaining: number[] = [];
+    for (let r = 0; r < rounds; r++) remaining.push(...(await Promise.all(Array.from({ length: concurrent }, get))));
+    // Every request spent exactly one unit, once.
+    assert.deepEqual(
+      [...remaining].sort((a, b) => b - a),
+      Array.from({ length: rounds * concurrent }, (_, i) => 1000 - concurrent - 1 - i),
+    );
+    const calls = await evalshaCalls();
+    assert.ok(calls < rounds * concurrent, `${calls} EVALSHAs for ${rounds * concurrent} requests`);
+  } finally {
+    agent.destroy();
+    await new Promise((resolve) => http.close(resolve));
+  }
+});
