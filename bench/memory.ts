@@ -37,7 +37,8 @@ const ids = args.only ? args.only.split(',') : Object.keys(ADAPTERS);
 for (const id of ids)
   if (!ADAPTERS[id]) throw new Error(`--only: unknown library ${id}; known: ${Object.keys(ADAPTERS)}`);
 // removeTokens and tryRemoveTokens keep the same bucket per key: one heap row covers both.
-const heapIds = ids.filter((id) => id !== 'limiter-async' && id !== 'floor');
+// decide() and limit() share one store: the limit() rows cover heap.
+const heapIds = ids.filter((id) => id !== 'limiter-async' && id !== 'floor' && !id.startsWith('flowgate-decide:'));
 
 function child(nodeFlags: string[], script: string, childArgs: string[]): Record<string, number> {
   const run = spawnSync(process.execPath, [...nodeFlags, '--import', 'tsx', join(here, 'lib', script), ...childArgs], {
@@ -107,6 +108,8 @@ ${targets(samples, ids)}
 - **Accept path**: limits so high that every call is admitted (flowgate: limit/capacity 10⁹, 1 h windows;
   the sliding log, capped at 100k entries per key, uses a 10 ms window for the hot key). **Reject path**: limit 1, every key
   spent during setup, so every measured call is a denial. Every batch checks that all calls went the expected way.
+- Targets are checked on the \`limit()\` rows (a promise, like RateLimiterMemory's). The \`decide()\` row is the same
+  limiter through its synchronous entry point, awaited only when it returns a promise (never, with MemoryStore).
 - rate-limiter-flexible rejects the promise on a denial; the loop catches it and counts a denial.
   express-rate-limit's store only counts; the loop compares \`totalHits\` with the limit as its middleware does.
   \`limiter\` has no keyed store, so the loop keeps one \`TokenBucket\` per key in a \`Map\` (a new bucket is

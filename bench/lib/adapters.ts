@@ -123,6 +123,35 @@ function flowgateSubject(limiter: RateLimiter): Subject {
   };
 }
 
+/**
+ * `RateLimiter.decide`: the Decision itself when the store answers
+ * synchronously (MemoryStore), a promise otherwise; a user awaits only a promise.
+ */
+function flowgateDecide(name: string): Adapter {
+  return {
+    label: `flowgate ${name}, \`decide()\``,
+    api: 'synchronous Decision from MemoryStore (a promise only for async stores)',
+    supports: () => true,
+    create(path, keys) {
+      const policy = path === 'accept' ? acceptPolicy(name, keys) : rejectPolicy(name);
+      const limiter = new RateLimiter({ policy, store: new MemoryStore() });
+      return {
+        async run(keys, start, count) {
+          let admitted = 0;
+          let i = start % keys.length;
+          for (let n = 0; n < count; n++) {
+            const answer = limiter.decide(keys[i] as string);
+            const decision = answer instanceof Promise ? await answer : answer;
+            if (decision.allowed) admitted++;
+            if (++i === keys.length) i = 0;
+          }
+          return admitted;
+        },
+      };
+    },
+  };
+}
+
 const rlf: Adapter = {
   label: 'rate-limiter-flexible RateLimiterMemory',
   api: 'promise; a denial rejects it (caught)',
@@ -267,6 +296,7 @@ export const POLICIES = ['fixed-window', 'sliding-window', 'sliding-log', 'token
 /** Every library under test, by id; the rate-limiter-flexible row is the baseline of every ratio. */
 export const ADAPTERS: Record<string, Adapter> = {
   ...Object.fromEntries(POLICIES.map((name) => [`flowgate:${name}`, flowgate(name)])),
+  'flowgate-decide:token-bucket': flowgateDecide('token-bucket'),
   rlf,
   erl,
   'limiter-sync': limiterSync,
