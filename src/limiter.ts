@@ -83,6 +83,8 @@ export class RateLimiter {
   private readonly parts: readonly BoundStore[];
   private readonly partPolicies: readonly Policy[];
   private nextPart = 0;
+  /** The largest cost any part can admit: the policy's limit, or the smallest shard's share. */
+  private readonly costLimit: number;
   private readonly denials: DenialCache | undefined;
   /** One shared timer for every pending store call; undefined with `timeoutMs: Infinity`. */
   private readonly deadlines: Deadlines | undefined;
@@ -108,6 +110,7 @@ export class RateLimiter {
     const count = this.shards;
     this.partPolicies =
       count === 1 ? [this.policy] : Array.from({ length: count }, (_, i) => this.policy.part(i, count));
+    this.costLimit = minimumLimit(this.partPolicies);
     this.parts = this.partPolicies.map((policy, i) =>
       store.bind({ prefix: count === 1 ? this.prefix : `${this.prefix}:shard${i}`, policy, clock }),
     );
@@ -136,7 +139,8 @@ export class RateLimiter {
    * const d = answer instanceof Promise ? await answer : answer;
    */
   decide(key: string, options?: LimitOptions): Decision | Promise<Decision> {
-    const cost = options?.cost ?? 1;
+    // Only an absent cost means 1: `cost: null` is a mistake to report, not a default.
+    const cost = options?.cost === undefined ? 1 : options.cost;
     const problem = checkKey(key) ?? this.checkCost(cost);
     if (problem) return Promise.reject(problem);
     const part = this.choosePart(options?.shardKey);
@@ -208,7 +212,7 @@ export class RateLimiter {
         `cost: received ${show(cost)}, expected a positive whole number`,
       );
     }
-    const limit = this.shards === 1 ? this.policy.limit : minimumLimit(this.partPolicies);
+    const limit = this.costLimit;
     if (cost > limit) {
       const what = this.shards === 1 ? `the policy's limit of ${limit}` : `the smallest shard's limit of ${limit}`;
       return new FlowgateRangeError(

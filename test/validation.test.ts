@@ -413,3 +413,9 @@ test('an unknown option one or two edits from a valid one is suggested', () => {
   );
   assert.doesNotMatch(far.message, /did you mean/);
 });
+
+test('cost: null is reported, not taken as the default of 1', async () => {
+  const limiter = new RateLimiter({ policy: fixedWindow({ limit: 5, window: 1000 }) });
+  await assert.rejects(limiter.limit('k', { cost: null as never }), { code: 'FG_COST_INVALID' });
+  assert.equal((await limiter.limit('k', {})).remaining, 4);
+});
