@@ -1,0 +1,73 @@
+/**
+ * Compile-time tests of the public API, checked by `npm run check` (tsc):
+ * each `@ts-expect-error` line must stay an error, and every other line must
+ * type-check, so a change to the types that breaks users fails the check.
+ */
+import { Redis } from 'ioredis';
+import {
+  type Decision,
+  type Duration,
+  fixedWindow,
+  leakyBucket,
+  MemoryStore,
+  type Policy,
+  RateLimiter,
+  slidingLog,
+  slidingWindow,
+  tokenBucket,
+} from '../src/index.js';
+import { RedisStore } from '../src/stores/redis/index.js';
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function assertType<T extends true>(): T | undefined {
+  return undefined;
+}
+
+// Durations: numbers or strings with a unit.
+const durations: Duration[] = [500, '500ms', '10s', '1m', '1h', '1d'];
+// @ts-expect-error a unit flowgate does not parse
+const badDuration: Duration = '10 parsecs';
+
+const policies: Policy[] = [
+  fixedWindow({ limit: 100, window: '1m' }),
+  slidingLog({ limit: 100, window: 60_000 }),
+  slidingWindow({ limit: 100, window: '1m' }),
+  tokenBucket({ capacity: 100, refillPerSecond: 100 / 60 }),
+  leakyBucket({ capacity: 10, leakPerSecond: 5 }),
+];
+// @ts-expect-error buckets take capacity and a rate, not a window
+tokenBucket({ capacity: 100, window: '1m' });
+// @ts-expect-error the option is refillPerSecond
+tokenBucket({ capacity: 100, refilPerSecond: 1 });
+
+const limiter = new RateLimiter({
+  policy: tokenBucket({ capacity: 100, refillPerSecond: 10 }),
+  store: new MemoryStore({ maxKeys: 50_000 }),
+  prefix: 'api',
+  onStoreError: 'deny',
+  timeoutMs: 100,
+  clock: () => Date.now(),
+  shards: 4,
+  denialCache: { maxKeys: 1000 },
+});
+// @ts-expect-error onStoreError is 'allow' | 'deny' | 'throw'
+new RateLimiter({ policy: policies[0] as Policy, onStoreError: 'ignore' });
+
+new RateLimiter({ policy: fixedWindow({ limit: 1, window: 1 }), store: new RedisStore({ client: new Redis() }) });
+
+export async function usage(): Promise<void> {
+  const decision = await limiter.limit('user:42', { cost: 2, shardKey: 'user:42' });
+  assertType<Equal<typeof decision, Decision>>();
+  assertType<Equal<Awaited<ReturnType<RateLimiter['peek']>>, Decision>>();
+  assertType<Equal<ReturnType<RateLimiter['reset']>, Promise<void>>>();
+  const { allowed, limit, remaining, resetMs, retryAfterMs, delayMs, degraded } = decision;
+  assertType<Equal<[typeof allowed, typeof degraded], [boolean, boolean]>>();
+  type Times = [typeof limit, typeof remaining, typeof resetMs, typeof retryAfterMs, typeof delayMs];
+  assertType<Equal<Times, [number, number, number, number, number]>>();
+  // @ts-expect-error decisions are read-only
+  decision.allowed = true;
+  // @ts-expect-error keys are strings
+  await limiter.limit(42);
+}
+
+export { badDuration, durations };
