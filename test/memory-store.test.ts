@@ -18,6 +18,7 @@ import {
   slidingWindow,
   tokenBucket,
 } from '../src/index.js';
+import { RECLAIM_MARGIN_MS } from '../src/stores/memory.js';
 
 const T0 = 1_767_225_600_000;
 
@@ -126,12 +127,12 @@ describe('expired state is reclaimed as the store is used, without timers', () =
       for (let i = 1; i < 10; i++) await limiter.limit(`idle-${i}`);
       assert.equal(store.size, 10);
       assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length, before, 'no timer per key');
-      // One ms before the idle keys are back at full capacity: nothing is reclaimed.
-      clock.now = T0 + first.resetMs - 1;
+      // Keys outlive their state by RECLAIM_MARGIN_MS. One ms before that: nothing is reclaimed.
+      clock.now = T0 + first.resetMs + RECLAIM_MARGIN_MS - 1;
       for (let i = 0; i < 5; i++) await limiter.limit('busy');
       assert.equal(store.size, 11);
-      // Once they are, each call reclaims a few; the busy key stays.
-      clock.now = T0 + first.resetMs;
+      // From then on, each call reclaims a few; the busy key stays.
+      clock.now = T0 + first.resetMs + RECLAIM_MARGIN_MS;
       const sizes: number[] = [];
       for (let i = 0; i < 6; i++) {
         await limiter.peek('busy');
@@ -162,6 +163,20 @@ describe('expired state is reclaimed as the store is used, without timers', () =
     }
     assert.equal(admitted, 3);
   });
+});
+
+test('regression: a key reclaimed before the clock stepped back does not start full again', async () => {
+  // a is admitted at 10 and denied at 13 (window [9, 18)); b's traffic at 18 comes when a's state
+  // has just expired; then the clock steps back to 17, still inside a's window, where a is denied.
+  const { clock, limiter } = setup(fixedWindow({ limit: 1, window: 9 }));
+  const decide = async (t: number, key: string) => {
+    clock.now = T0 + t;
+    return (await limiter.limit(key)).allowed;
+  };
+  assert.equal(await decide(10, 'a'), true);
+  assert.equal(await decide(13, 'a'), false);
+  assert.equal(await decide(18, 'b'), true);
+  assert.equal(await decide(17, 'a'), false);
 });
 
 describe('the botnet case', () => {

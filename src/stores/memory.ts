@@ -21,6 +21,13 @@ const KNOWN = ['maxKeys'] as const satisfies readonly (keyof MemoryStoreOptions)
 const RECLAIM_PER_WRITE = 2;
 
 /**
+ * How long a key outlives its state before it is reclaimed. A clock that steps
+ * back (an NTP correction) by up to this much still finds the state, instead
+ * of a key reclaimed in the meantime that would start full again.
+ */
+export const RECLAIM_MARGIN_MS = 1000;
+
+/**
  * The embedded store, and the default: state lives in this process. Bounded by
  * `maxKeys` with least-recently-used eviction; no timer per key: expired state
  * is reclaimed as the store is used.
@@ -98,7 +105,7 @@ class MemoryBinding implements BoundStore {
       result = policy.decide(table.state, slot * this.stride, now, cost, true);
     }
     if (result.allowed) table.expiresAt[slot] = now + result.resetMs;
-    table.reclaim(now, RECLAIM_PER_WRITE);
+    table.reclaim(now - RECLAIM_MARGIN_MS, RECLAIM_PER_WRITE);
     return result;
   }
 
