@@ -1,8 +1,7 @@
 import { type Decision, decision, truncDiv } from './decision.js';
-import { type Duration, parseDuration } from './duration.js';
-import { IssueList, isOptionsObject } from './errors.js';
+import type { Duration } from './duration.js';
 import { type Policy, type StateVector, share } from './policy.js';
-import { positiveInteger } from './validate.js';
+import { windowOptions } from './window-options.js';
 
 /** Options of {@link fixedWindow}. */
 export interface FixedWindowOptions {
@@ -11,8 +10,6 @@ export interface FixedWindowOptions {
   /** Window length: ms, or `'10s'`, `'1m'`, … Windows are aligned to the Unix epoch. */
   window: Duration;
 }
-
-const KNOWN = ['limit', 'window'] as const satisfies readonly (keyof FixedWindowOptions)[];
 
 // State: [windowIndex, count].
 const INDEX = 0;
@@ -27,15 +24,8 @@ const COUNT = 1;
  * const policy = fixedWindow({ limit: 100, window: '1m' });
  */
 export function fixedWindow(options: FixedWindowOptions): Policy {
-  const issues = new IssueList();
-  let windowMs: number | undefined;
-  if (isOptionsObject(issues, 'fixedWindow', options)) {
-    issues.unknownKeys('fixedWindow', options, KNOWN);
-    positiveInteger(issues, 'FG_LIMIT_INVALID', 'fixedWindow.limit', options.limit);
-    windowMs = parseDuration(issues, 'fixedWindow.window', options.window);
-  }
-  issues.throwIfAny();
-  return fixedWindowPolicy(options.limit, windowMs as number);
+  const { limit, windowMs } = windowOptions('fixedWindow', options);
+  return fixedWindowPolicy(limit, windowMs);
 }
 
 function fixedWindowPolicy(limit: number, windowMs: number): Policy {

@@ -1,8 +1,7 @@
 import { type Decision, decision } from './decision.js';
-import { type Duration, parseDuration } from './duration.js';
-import { IssueList, isOptionsObject } from './errors.js';
+import type { Duration } from './duration.js';
 import { type Policy, type StateVector, share } from './policy.js';
-import { positiveInteger } from './validate.js';
+import { windowOptions } from './window-options.js';
 
 /** Options of {@link slidingLog}. */
 export interface SlidingLogOptions {
@@ -11,8 +10,6 @@ export interface SlidingLogOptions {
   /** Window length: ms, or `'10s'`, `'1m'`, … */
   window: Duration;
 }
-
-const KNOWN = ['limit', 'window'] as const satisfies readonly (keyof SlidingLogOptions)[];
 
 /** Most log entries held per key; beyond this the log is too costly to be the right tool. */
 export const MAX_LOG_LIMIT = 100_000;
@@ -26,15 +23,8 @@ export const MAX_LOG_LIMIT = 100_000;
  * const policy = slidingLog({ limit: 100, window: '1m' });
  */
 export function slidingLog(options: SlidingLogOptions): Policy {
-  const issues = new IssueList();
-  let windowMs: number | undefined;
-  if (isOptionsObject(issues, 'slidingLog', options)) {
-    issues.unknownKeys('slidingLog', options, KNOWN);
-    positiveInteger(issues, 'FG_LIMIT_INVALID', 'slidingLog.limit', options.limit, MAX_LOG_LIMIT);
-    windowMs = parseDuration(issues, 'slidingLog.window', options.window);
-  }
-  issues.throwIfAny();
-  return slidingLogPolicy(options.limit, windowMs as number);
+  const { limit, windowMs } = windowOptions('slidingLog', options, MAX_LOG_LIMIT);
+  return slidingLogPolicy(limit, windowMs);
 }
 
 function slidingLogPolicy(limit: number, windowMs: number): Policy {

@@ -1,8 +1,7 @@
 import { ceilDiv, type Decision, decision, floorDiv, truncDiv } from './decision.js';
-import { type Duration, parseDuration } from './duration.js';
-import { IssueList, isOptionsObject } from './errors.js';
+import type { Duration } from './duration.js';
 import { type Policy, type StateVector, share } from './policy.js';
-import { positiveInteger, safeProduct } from './validate.js';
+import { windowOptions } from './window-options.js';
 
 /** Options of {@link slidingWindow}. */
 export interface SlidingWindowOptions {
@@ -11,8 +10,6 @@ export interface SlidingWindowOptions {
   /** Window length: ms, or `'10s'`, `'1m'`, … Windows are aligned to the Unix epoch. */
   window: Duration;
 }
-
-const KNOWN = ['limit', 'window'] as const satisfies readonly (keyof SlidingWindowOptions)[];
 
 // State: [windowIndex, previous, current].
 const INDEX = 0;
@@ -30,18 +27,11 @@ const CURRENT = 2;
  * const policy = slidingWindow({ limit: 100, window: '1m' });
  */
 export function slidingWindow(options: SlidingWindowOptions): Policy {
-  const issues = new IssueList();
-  let windowMs: number | undefined;
-  if (isOptionsObject(issues, 'slidingWindow', options)) {
-    issues.unknownKeys('slidingWindow', options, KNOWN);
-    const limit = positiveInteger(issues, 'FG_LIMIT_INVALID', 'slidingWindow.limit', options.limit);
-    windowMs = parseDuration(issues, 'slidingWindow.window', options.window);
-    if (limit !== undefined && windowMs !== undefined) {
-      safeProduct(issues, 'slidingWindow.limit', 2 * limit, windowMs, 'twice the limit times the window in ms');
-    }
-  }
-  issues.throwIfAny();
-  return slidingWindowPolicy(options.limit, windowMs as number);
+  const { limit, windowMs } = windowOptions('slidingWindow', options, undefined, {
+    factor: 2,
+    what: 'twice the limit times the window in ms',
+  });
+  return slidingWindowPolicy(limit, windowMs);
 }
 
 function slidingWindowPolicy(limit: number, windowMs: number): Policy {

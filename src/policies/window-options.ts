@@ -1,0 +1,38 @@
+import { type Duration, parseDuration } from './duration.js';
+import { IssueList, isOptionsObject } from './errors.js';
+import { MAX_LIMIT, positiveInteger, safeProduct } from './validate.js';
+
+/** Options shared by the three window policies. */
+export interface WindowOptions {
+  /** Units admitted per window. */
+  limit: number;
+  /** Window length: ms, or `'10s'`, `'1m'`, … */
+  window: Duration;
+}
+
+const KNOWN = ['limit', 'window'] as const satisfies readonly (keyof WindowOptions)[];
+
+/**
+ * Validates `{ limit, window }` for the policy named `scope`, throwing every
+ * mistake at once. `scaledLimit` asks that `limit × window × factor` stay
+ * countable exactly (the sliding window counter computes in those units).
+ */
+export function windowOptions(
+  scope: string,
+  options: WindowOptions,
+  maxLimit = MAX_LIMIT,
+  scaledLimit?: { factor: number; what: string },
+): { limit: number; windowMs: number } {
+  const issues = new IssueList();
+  let windowMs: number | undefined;
+  if (isOptionsObject(issues, scope, options)) {
+    issues.unknownKeys(scope, options, KNOWN);
+    const limit = positiveInteger(issues, 'FG_LIMIT_INVALID', `${scope}.limit`, options.limit, maxLimit);
+    windowMs = parseDuration(issues, `${scope}.window`, options.window);
+    if (scaledLimit && limit !== undefined && windowMs !== undefined) {
+      safeProduct(issues, `${scope}.limit`, scaledLimit.factor * limit, windowMs, scaledLimit.what);
+    }
+  }
+  issues.throwIfAny();
+  return { limit: options.limit, windowMs: windowMs as number };
+}
