@@ -9,7 +9,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
 import {
   type Decision,
   fixedWindow,
@@ -22,25 +21,11 @@ import {
   tokenBucket,
 } from '../../src/index.js';
 import { RedisStore } from '../../src/stores/redis/index.js';
-import { CLIENT_KINDS, connectClient, connectCluster, type TestClient } from '../support/redis-clients.js';
+import { CLIENT_KINDS, connectCluster } from '../support/redis-clients.js';
 import { type RedisCluster, startCluster } from '../support/redis-cluster.js';
-import { type RedisServer, startRedis } from '../support/redis-server.js';
+import { redisFixture } from '../support/redis-fixture.js';
 
-let server: RedisServer;
-let admin: Redis;
-const clients: TestClient[] = [];
-
-before(async () => {
-  server = await startRedis();
-  admin = new Redis(server.url);
-  for (const kind of CLIENT_KINDS) clients.push(await connectClient(kind, server.url));
-});
-
-after(async () => {
-  for (const c of clients) await c.close();
-  admin.disconnect();
-  await server.stop();
-});
+const db = redisFixture();
 
 const POLICIES: Record<string, () => Policy> = {
   fixedWindow: () => fixedWindow({ limit: 5, window: 50 }),
@@ -83,7 +68,7 @@ for (const kind of CLIENT_KINDS) {
   describe(`RedisStore (${kind}): a burst in one tick decides like the same calls one by one`, () => {
     for (const [name, make] of Object.entries(POLICIES)) {
       test(name, async () => {
-        const client = (clients.find((c) => c.kind === kind) as TestClient).client;
+        const client = db.client(kind).client;
         const store = new RedisStore({ client });
         let checked = 0;
         await fc.assert(
@@ -111,7 +96,7 @@ for (const kind of CLIENT_KINDS) {
     }
 
     test('a burst is one EVALSHA', async () => {
-      const client = (clients.find((c) => c.kind === kind) as TestClient).client;
+      const client = db.client(kind).client;
       const limiter = new RateLimiter({
         policy: tokenBucket({ capacity: 100, refillPerSecond: 1 }),
         store: new RedisStore({ client }),
@@ -119,10 +104,10 @@ for (const kind of CLIENT_KINDS) {
         onStoreError: 'throw',
       });
       await limiter.peek('warm');
-      await admin.config('RESETSTAT');
+      await db.admin.config('RESETSTAT');
       const decisions = await Promise.all(Array.from({ length: 120 }, (_, i) => limiter.limit(`k${i % 7}`)));
       assert.equal(decisions.filter((d) => d.allowed).length, 120);
-      const stats = await admin.info('commandstats');
+      const stats = await db.admin.info('commandstats');
       assert.equal(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1], '1');
     });
   });
@@ -130,7 +115,7 @@ for (const kind of CLIENT_KINDS) {
 
 describe('RedisStore batches and failures', () => {
   test('on the server TIME, bursts of plain cost-1 limits and mixed bursts decide in order', async () => {
-    for (const { client } of clients) {
+    for (const { client } of db.clients) {
       const limiter = new RateLimiter({
         policy: tokenBucket({ capacity: 10, refillPerSecond: 1 / 3600 }),
         store: new RedisStore({ client }),

@@ -9,9 +9,8 @@
  * keys `expiryMarginMs` longer and still decides "as if at the stored time".
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
 import {
   type Decision,
   fixedWindow,
@@ -24,24 +23,10 @@ import {
   tokenBucket,
 } from '../../src/index.js';
 import { RedisStore } from '../../src/stores/redis/index.js';
-import { CLIENT_KINDS, connectClient, type TestClient } from '../support/redis-clients.js';
-import { type RedisServer, startRedis } from '../support/redis-server.js';
+import { CLIENT_KINDS } from '../support/redis-clients.js';
+import { redisFixture } from '../support/redis-fixture.js';
 
-let server: RedisServer;
-let admin: Redis;
-const clients: TestClient[] = [];
-
-before(async () => {
-  server = await startRedis();
-  admin = new Redis(server.url);
-  for (const kind of CLIENT_KINDS) clients.push(await connectClient(kind, server.url));
-});
-
-after(async () => {
-  for (const c of clients) await c.close();
-  admin.disconnect();
-  await server.stop();
-});
+const db = redisFixture();
 
 const limitArb = fc.integer({ min: 1, max: 6 });
 const windowArb = fc.constantFrom(7, 10, 1000, 60_000);
@@ -132,7 +117,7 @@ for (const kind of CLIENT_KINDS) {
   describe(`RedisStore (${kind}) agrees with MemoryStore and with the policy math on random traces`, () => {
     for (const [name, policyArb] of Object.entries(POLICIES)) {
       test(name, async () => {
-        const client = clients.find((c) => c.kind === kind) as TestClient;
+        const client = db.client(kind);
         const redis = new RedisStore({ client: client.client });
         let checked = 0;
         const trace = (withMemory: boolean) =>

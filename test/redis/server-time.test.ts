@@ -8,9 +8,8 @@
  * a trace whose call straddled two is dropped and started again on a new key.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
 import {
   fixedWindow,
   leakyBucket,
@@ -22,27 +21,13 @@ import {
   tokenBucket,
 } from '../../src/index.js';
 import { RedisStore } from '../../src/stores/redis/index.js';
-import { CLIENT_KINDS, connectClient, type TestClient } from '../support/redis-clients.js';
-import { type RedisServer, startRedis } from '../support/redis-server.js';
+import { CLIENT_KINDS, type TestClient } from '../support/redis-clients.js';
+import { redisFixture } from '../support/redis-fixture.js';
 
-let server: RedisServer;
-let admin: Redis;
-const clients: TestClient[] = [];
-
-before(async () => {
-  server = await startRedis();
-  admin = new Redis(server.url);
-  for (const kind of CLIENT_KINDS) clients.push(await connectClient(kind, server.url));
-});
-
-after(async () => {
-  for (const c of clients) await c.close();
-  admin.disconnect();
-  await server.stop();
-});
+const db = redisFixture();
 
 async function serverMs(): Promise<number> {
-  const [seconds, micros] = await admin.time();
+  const [seconds, micros] = await db.admin.time();
   return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }
 
@@ -64,7 +49,7 @@ for (const kind of CLIENT_KINDS) {
   describe(`RedisStore (${kind}) on the server's TIME decides exactly like MemoryStore at that millisecond`, () => {
     for (const [name, make] of Object.entries(POLICIES)) {
       test(name, async () => {
-        const client = (clients.find((c) => c.kind === kind) as TestClient).client;
+        const client = db.client(kind).client;
         const policy = make();
         const redis = new RateLimiter({
           policy,
@@ -102,8 +87,8 @@ for (const kind of CLIENT_KINDS) {
 
 describe('RedisStore state encoding on the server TIME', () => {
   test('bucket and fixed-window values are shared integers; the expiry holds the rest', async () => {
-    await admin.flushdb();
-    const client = (clients[0] as TestClient).client;
+    await db.admin.flushdb();
+    const client = (db.clients[0] as TestClient).client;
     const store = new RedisStore({ client });
     const bucket = new RateLimiter({
       policy: tokenBucket({ capacity: 5, refillPerSecond: 7 / 3 }),
@@ -113,17 +98,17 @@ describe('RedisStore state encoding on the server TIME', () => {
     const fixed = new RateLimiter({ policy: fixedWindow({ limit: 5, window: '1h' }), store, prefix: 'f' });
     await bucket.limit('k', { cost: 2 });
     await fixed.limit('k', { cost: 2 });
-    const value = Number(await admin.get('{b:k}'));
+    const value = Number(await db.admin.get('{b:k}'));
     assert.ok(Number.isInteger(value) && value >= 0 && value < 7, `bucket value ${value}`);
-    assert.equal(await admin.get('{f:k}'), '2');
-    for (const key of ['{b:k}', '{f:k}']) assert.equal(await admin.object('REFCOUNT', key), 2147483647, key);
+    assert.equal(await db.admin.get('{f:k}'), '2');
+    for (const key of ['{b:k}', '{f:k}']) assert.equal(await db.admin.object('REFCOUNT', key), 2147483647, key);
     const windowEnd = Math.ceil((await serverMs()) / 3_600_000) * 3_600_000;
-    assert.equal(await admin.pexpiretime('{f:k}'), windowEnd);
+    assert.equal(await db.admin.pexpiretime('{f:k}'), windowEnd);
   });
 
   test('keys written with the whole state in the value (earlier versions) are still read exactly', async () => {
-    await admin.flushdb();
-    const store = new RedisStore({ client: (clients[0] as TestClient).client });
+    await db.admin.flushdb();
+    const store = new RedisStore({ client: (db.clients[0] as TestClient).client });
     const TICK_EPOCH_MS = 1_767_225_600_000;
     // 7 ticks per ms, one unit every 3000 ticks: a tat 2 units ahead of now.
     const bucket = new RateLimiter({
@@ -132,15 +117,15 @@ describe('RedisStore state encoding on the server TIME', () => {
       prefix: 'ob',
     });
     const tat = ((await serverMs()) - TICK_EPOCH_MS) * 7 + 6000;
-    await admin.set('{ob:k}', String(tat), 'PX', 1000);
+    await db.admin.set('{ob:k}', String(tat), 'PX', 1000);
     // A cost-1 request fits, leaving 5 - 2 - 1.
     assert.equal((await bucket.peek('k')).remaining, 2);
     const fixed = new RateLimiter({ policy: fixedWindow({ limit: 5, window: '1h' }), store, prefix: 'of' });
     const index = Math.floor((await serverMs()) / 3_600_000);
-    await admin.set('{of:k}', `${index}:4`, 'PX', 3_600_000);
+    await db.admin.set('{of:k}', `${index}:4`, 'PX', 3_600_000);
     assert.equal((await fixed.limit('k')).remaining, 0);
     const sliding = new RateLimiter({ policy: slidingWindow({ limit: 5, window: '1h' }), store, prefix: 'os' });
-    await admin.set('{os:k}', `${index}:0:3`, 'PX', 7_200_000);
+    await db.admin.set('{os:k}', `${index}:0:3`, 'PX', 7_200_000);
     assert.equal((await sliding.limit('k')).remaining, 1);
   });
 });

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, mock, test } from 'node:test';
+import { describe, mock, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import {
   type FlowgateConfigError,
   fixedWindow,
@@ -13,31 +12,11 @@ import {
   tokenBucket,
 } from '../../src/index.js';
 import { RedisStore, SCRIPTS } from '../../src/stores/redis/index.js';
-import { CLIENT_KINDS, connectClient, type TestClient } from '../support/redis-clients.js';
-import { type RedisServer, startRedis } from '../support/redis-server.js';
+import { CLIENT_KINDS } from '../support/redis-clients.js';
+import { redisFixture } from '../support/redis-fixture.js';
 import { loadVectors, replayCase } from '../support/vectors.js';
 
-let server: RedisServer;
-let admin: Redis;
-const clients: TestClient[] = [];
-
-before(async () => {
-  server = await startRedis();
-  admin = new Redis(server.url);
-  for (const kind of CLIENT_KINDS) clients.push(await connectClient(kind, server.url));
-});
-
-after(async () => {
-  for (const c of clients) await c.close();
-  admin.disconnect();
-  await server.stop();
-});
-
-function clientOf(kind: string): TestClient {
-  const found = clients.find((c) => c.kind === kind);
-  if (!found) throw new Error(`no ${kind} client`);
-  return found;
-}
+const db = redisFixture();
 
 const POLICIES: Record<string, () => Policy> = {
   fixedWindow: () => fixedWindow({ limit: 3, window: '1h' }),
@@ -50,11 +29,11 @@ const POLICIES: Record<string, () => Policy> = {
 for (const kind of CLIENT_KINDS) {
   describe(`RedisStore with ${kind}`, () => {
     test('replays every decision vector exactly', async () => {
-      const store = new RedisStore({ client: clientOf(kind).client });
+      const store = new RedisStore({ client: db.client(kind).client });
       let replayed = 0;
       for (const { cases } of loadVectors()) {
         for (const c of cases) {
-          await admin.flushdb();
+          await db.admin.flushdb();
           await replayCase(c, (policy, clock) => new RateLimiter({ policy, store, clock, onStoreError: 'throw' }));
           replayed++;
         }
@@ -63,8 +42,8 @@ for (const kind of CLIENT_KINDS) {
     });
 
     test('keys with {, }, :, %, unicode and 500 characters are distinct and work', async () => {
-      await admin.flushdb();
-      const store = new RedisStore({ client: clientOf(kind).client });
+      await db.admin.flushdb();
+      const store = new RedisStore({ client: db.client(kind).client });
       const limiter = new RateLimiter({
         policy: fixedWindow({ limit: 2, window: '1h' }),
         store,
@@ -76,7 +55,7 @@ for (const kind of CLIENT_KINDS) {
         assert.equal((await limiter.limit(key)).remaining, 0, key);
         assert.equal((await limiter.limit(key)).allowed, false, key);
       }
-      assert.equal(await admin.dbsize(), keys.length);
+      assert.equal(await db.admin.dbsize(), keys.length);
       // Prefixes with ':' or '}' cannot collide with keys: {p:q} is prefix p, key q.
       const other = new RateLimiter({ policy: fixedWindow({ limit: 2, window: '1h' }), store, prefix: 'flowgate:a' });
       assert.equal((await other.limit('b')).remaining, 1);
@@ -85,21 +64,21 @@ for (const kind of CLIENT_KINDS) {
     });
 
     test('survives SCRIPT FLUSH (NOSCRIPT falls back to EVAL once)', async () => {
-      await admin.flushdb();
-      const store = new RedisStore({ client: clientOf(kind).client });
+      await db.admin.flushdb();
+      const store = new RedisStore({ client: db.client(kind).client });
       for (const [name, make] of Object.entries(POLICIES)) {
         const limiter = new RateLimiter({ policy: make(), store, prefix: name, onStoreError: 'throw' });
         assert.equal((await limiter.limit('k')).remaining, 2, name);
-        await admin.script('FLUSH');
+        await db.admin.script('FLUSH');
         assert.equal((await limiter.limit('k')).remaining, 1, name);
-        await admin.script('FLUSH');
+        await db.admin.script('FLUSH');
         assert.equal((await limiter.peek('k')).remaining, 0, name);
         assert.equal((await limiter.limit('k', { cost: 2 })).allowed, false, name);
       }
     });
 
     test('reset forgets the key', async () => {
-      const store = new RedisStore({ client: clientOf(kind).client });
+      const store = new RedisStore({ client: db.client(kind).client });
       for (const [name, make] of Object.entries(POLICIES)) {
         const limiter = new RateLimiter({ policy: make(), store, prefix: `reset-${name}`, onStoreError: 'throw' });
         await limiter.limit('k', { cost: 3 });
@@ -110,19 +89,19 @@ for (const kind of CLIENT_KINDS) {
     });
 
     test('with the server TIME, the TTL is exactly the time until full capacity', async () => {
-      await admin.flushdb();
-      const store = new RedisStore({ client: clientOf(kind).client });
+      await db.admin.flushdb();
+      const store = new RedisStore({ client: db.client(kind).client });
       for (const [name, make] of Object.entries(POLICIES)) {
         const limiter = new RateLimiter({ policy: make(), store, prefix: name, onStoreError: 'throw' });
         const d = await limiter.limit('k');
-        const ttl = await admin.pttl(`{${name}:k}`);
+        const ttl = await db.admin.pttl(`{${name}:k}`);
         assert.ok(ttl > 0 && ttl <= d.resetMs && ttl >= d.resetMs - 1000, `${name}: pttl ${ttl}, resetMs ${d.resetMs}`);
       }
     });
 
     test('keys disappear once their state is back at full capacity, with an explicit clock too', async () => {
-      await admin.flushdb();
-      const store = new RedisStore({ client: clientOf(kind).client, expiryMarginMs: 0 });
+      await db.admin.flushdb();
+      const store = new RedisStore({ client: db.client(kind).client, expiryMarginMs: 0 });
       const now = Date.now();
       const small: Policy[] = [
         fixedWindow({ limit: 2, window: 20 }),
@@ -136,22 +115,22 @@ for (const kind of CLIENT_KINDS) {
         await limiter.limit('k', { cost: 2 });
         await limiter.limit('other');
       }
-      assert.equal(await admin.dbsize(), 10);
+      assert.equal(await db.admin.dbsize(), 10);
       // Every TTL above is at most 20 ms; 40 ms later each key is gone on access.
       await delay(40);
-      for (let i = 0; i < small.length; i++) assert.equal(await admin.exists(`{ttl${i}:k}`), 0);
+      for (let i = 0; i < small.length; i++) assert.equal(await db.admin.exists(`{ttl${i}:k}`), 0);
       // Keys nobody reads are reclaimed by the server's active expiry cycle (10 times a second).
-      let size = await admin.dbsize();
+      let size = await db.admin.dbsize();
       for (let tries = 0; size > 0 && tries < 50; tries++) {
         await delay(20);
-        size = await admin.dbsize();
+        size = await db.admin.dbsize();
       }
       assert.equal(size, 0);
     });
 
     test('a caller whose Date.now is 30 s off decides like the others (server TIME)', async () => {
-      await admin.flushdb();
-      const store = new RedisStore({ client: clientOf(kind).client });
+      await db.admin.flushdb();
+      const store = new RedisStore({ client: db.client(kind).client });
       // One token per 20 s: 30 s of skew would refill one and a half.
       const policy = tokenBucket({ capacity: 5, refillPerSecond: 1 / 20 });
       const limiter = new RateLimiter({ policy, store, onStoreError: 'throw' });
@@ -175,7 +154,7 @@ for (const kind of CLIENT_KINDS) {
 describe('RedisStore scripts and options', () => {
   test('each SHA1 is the one Redis computes for the script text', async () => {
     for (const [name, script] of Object.entries(SCRIPTS)) {
-      assert.equal(await admin.script('LOAD', script.text), script.sha, name);
+      assert.equal(await db.admin.script('LOAD', script.text), script.sha, name);
     }
   });
 
@@ -209,19 +188,19 @@ describe('RedisStore scripts and options', () => {
   });
 
   test('a sendCommand client works too', async () => {
-    await admin.flushdb();
-    const raw = { sendCommand: (args: string[]) => admin.call(args[0] as string, ...args.slice(1)) };
+    await db.admin.flushdb();
+    const raw = { sendCommand: (args: string[]) => db.admin.call(args[0] as string, ...args.slice(1)) };
     const limiter = new RateLimiter({
       policy: slidingWindow({ limit: 2, window: '1h' }),
       store: new RedisStore({ client: raw }),
       onStoreError: 'throw',
     });
-    await admin.script('FLUSH');
+    await db.admin.script('FLUSH');
     assert.equal((await limiter.limit('k')).remaining, 1);
     assert.equal((await limiter.limit('k')).remaining, 0);
     assert.equal((await limiter.limit('k')).allowed, false);
     await limiter.reset('k');
-    assert.equal(await admin.dbsize(), 0);
+    assert.equal(await db.admin.dbsize(), 0);
   });
 
   test('bad options name the option and what is valid', () => {
@@ -230,11 +209,11 @@ describe('RedisStore scripts and options', () => {
       (e: FlowgateConfigError) => e.code === 'FG_REDIS_CLIENT_INVALID' && /RedisStore\.client/.test(e.message),
     );
     assert.throws(
-      () => new RedisStore({ client: admin, expiryMarginMs: -1 }),
+      () => new RedisStore({ client: db.admin, expiryMarginMs: -1 }),
       (e: FlowgateConfigError) => e.code === 'FG_EXPIRY_MARGIN_INVALID' && /expiryMarginMs/.test(e.message),
     );
     assert.throws(
-      () => new RedisStore({ client: admin, ttl: 5 } as never),
+      () => new RedisStore({ client: db.admin, ttl: 5 } as never),
       (e: FlowgateConfigError) => e.code === 'FG_UNKNOWN_OPTION',
     );
   });
