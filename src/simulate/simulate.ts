@@ -2,7 +2,7 @@ import type { Algorithm } from '../policies/policy.js';
 import { TICK_EPOCH_MS } from '../policies/rate.js';
 import { policyFor, stateBytesPerKey } from './algorithms.js';
 import { SimulateError } from './errors.js';
-import { type Delays, type GroupCounts, measure, type SameHistoryErrors } from './metrics.js';
+import { type Delays, measure, type RunMetrics } from './metrics.js';
 import { type OfferedRateError, offeredRateError } from './offered-rate.js';
 import { type RunRecord, runAlgorithm } from './runner.js';
 import { DEFAULT_SCENARIO, SCENARIOS } from './scenarios/index.js';
@@ -30,21 +30,13 @@ export interface SimulateOptions {
 }
 
 /** One algorithm's line of the report. */
-export interface AlgorithmResult {
+export interface AlgorithmResult extends Omit<RunMetrics, 'delays'> {
   readonly algorithm: Algorithm;
-  readonly admitted: number;
-  readonly denied: number;
-  readonly maxAdmittedInWindow: number;
-  readonly maxAdmittedInWindowAllKeys: number;
-  readonly overAdmitted: number;
-  readonly underAdmitted: number;
-  readonly wrongPercent: number;
-  readonly sameHistory: SameHistoryErrors;
   readonly stateBytesPerKey: number;
+  /** Leaky bucket only. */
   readonly delays?: Delays;
   /** Sliding window counter only: its estimate against the exact count on offered traffic (Cloudflare's method). */
   readonly offeredRateError?: OfferedRateError;
-  readonly groups: Record<string, GroupCounts>;
 }
 
 /** The JSON report (`--format json`). */
