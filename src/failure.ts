@@ -13,18 +13,6 @@ export class StoreTimeoutError extends Error {
   }
 }
 
-/** Settles with `work`, or rejects with a `StoreTimeoutError` after `timeoutMs`. */
-export function withTimeout<T>(work: T | Promise<T>, timeoutMs: number): Promise<T> {
-  if (!(work instanceof Promise) || timeoutMs === Number.POSITIVE_INFINITY) return Promise.resolve(work);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreTimeoutError(timeoutMs)), timeoutMs);
-  });
-  // The late answer of a timed-out call must not become an unhandled rejection.
-  work.catch(() => {});
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * The decision of the failure policy. Failing open admits without counting;
  * failing closed denies and asks the client to come back after one window.

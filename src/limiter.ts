@@ -1,6 +1,6 @@
 import { Deadlines } from './deadlines.js';
 import { DenialCache, type DenialCacheOptions, denialCacheSize } from './denial-cache.js';
-import { degradedDecision, type StoreErrorPolicy, withTimeout } from './failure.js';
+import { degradedDecision, type StoreErrorPolicy } from './failure.js';
 import type { Decision } from './policies/decision.js';
 import { FlowgateArgumentError, FlowgateRangeError, IssueList, isOptionsObject, show } from './policies/errors.js';
 import type { Policy } from './policies/policy.js';
@@ -165,7 +165,12 @@ export class RateLimiter {
     const problem = checkKey(key);
     if (problem) throw problem;
     if (this.denials) for (let part = 0; part < this.shards; part++) this.denials.forget(this.denialId(part, key));
-    await Promise.all(this.parts.map((part) => withTimeout(part.reset(key), this.timeoutMs)));
+    await Promise.all(
+      this.parts.map((part) => {
+        const done = part.reset(key);
+        return done && this.deadlines ? this.deadlines.race(done) : done;
+      }),
+    );
   }
 
   /**
