@@ -42,9 +42,17 @@ export class Deadlines {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** Settles with `work`, or rejects with a `StoreTimeoutError` once `work` is pending longer than `timeoutMs`. */
-  race<T>(work: Promise<T>): Promise<T> {
-    const pending = new Pending(this.now() + this.timeoutMs);
+  /** The deadline of a call starting now: `timeoutMs` from now, on this instance's clock. */
+  deadline(): number {
+    return this.now() + this.timeoutMs;
+  }
+
+  /**
+   * Settles with `work`, or rejects with a `StoreTimeoutError` once
+   * `deadline` (from {@link deadline}, taken when the call started) has passed.
+   */
+  race<T>(work: Promise<T>, deadline: number = this.deadline()): Promise<T> {
+    const pending = new Pending(deadline);
     this.link(pending);
     return new Promise<T>((resolve, reject) => {
       pending.reject = reject;

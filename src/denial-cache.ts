@@ -1,5 +1,8 @@
+import type { Gate } from './gate.js';
 import type { Decision } from './policies/decision.js';
 import type { IssueList } from './policies/errors.js';
+import type { SetDecision } from './policies/limit-set.js';
+import type { Admission } from './policies/policy.js';
 
 /** Options of the denial near-cache (`RateLimiter` option `denialCache`). */
 export interface DenialCacheOptions {
@@ -23,6 +26,31 @@ interface Entry {
   readonly denial: Decision;
 }
 
+/** The decisions answered from a cache, not by the store (they say nothing of its health). */
+const fromCache = new WeakSet<Decision>();
+
+/** Whether `decided` came from a denial cache rather than from the store. */
+export function isCachedDenial(decided: Decision): boolean {
+  return fromCache.has(decided);
+}
+
+/** A denial `elapsedMs` later: the same, with its waits shortened (never below 1 ms to retry). */
+function later(denial: Decision, elapsedMs: number): Decision {
+  const limits = (denial as Partial<SetDecision>).limits;
+  const shifted: Decision & { limits?: Record<string, Decision> } = {
+    ...denial,
+    resetMs: Math.max(0, denial.resetMs - elapsedMs),
+    retryAfterMs: denial.allowed ? 0 : Math.max(1, denial.retryAfterMs - elapsedMs),
+    atMs: denial.atMs + elapsedMs,
+  };
+  if (limits !== undefined) {
+    const each: Record<string, Decision> = {};
+    for (const [name, d] of Object.entries(limits)) each[name] = later(d, elapsedMs);
+    shifted.limits = each;
+  }
+  return shifted;
+}
+
 /**
  * Remembers, in this process, each key's last denial until its
  * `retryAfterMs` has passed, so a client hammering a blocked key costs no
@@ -30,8 +58,8 @@ interface Entry {
  * for the same cost, with `retryAfterMs` and `resetMs` reduced by the time
  * elapsed since (`remaining` is as of the store's denial): it can never admit
  * what the store would deny. Capacity only comes back with time (other
- * processes only consume), except through `reset`, which forgets the key here
- * too.
+ * processes only consume), except through `reset` and `refund`, which forget
+ * the key here too.
  */
 export class DenialCache {
   private readonly entries = new Map<string, Entry>();
@@ -52,17 +80,9 @@ export class DenialCache {
       return undefined;
     }
     if (cost !== entry.cost) return undefined;
-    const elapsed = Math.ceil(now - entry.atMs);
-    const { denial } = entry;
-    return {
-      allowed: false,
-      limit: denial.limit,
-      remaining: denial.remaining,
-      resetMs: Math.max(0, denial.resetMs - elapsed),
-      retryAfterMs: Math.max(1, denial.retryAfterMs - elapsed),
-      delayMs: 0,
-      degraded: false,
-    };
+    const answer = later(entry.denial, Math.ceil(now - entry.atMs));
+    fromCache.add(answer);
+    return answer;
   }
 
   /**
@@ -88,6 +108,53 @@ export class DenialCache {
   get size(): number {
     return this.entries.size;
   }
+}
+
+/** The denial cache as a decorator of the limiter's path to its store. */
+export class DenialCacheGate implements Gate {
+  constructor(
+    private readonly inner: Gate,
+    private readonly cache: DenialCache,
+  ) {}
+
+  limit(keys: readonly string[], cost: number, deadline: number): Decision | Promise<Decision> {
+    const id = idOf(keys);
+    const cached = this.cache.get(id, cost);
+    if (cached !== undefined) return cached;
+    const answer = this.inner.limit(keys, cost, deadline);
+    if (!(answer instanceof Promise)) {
+      this.cache.remember(id, cost, answer);
+      return answer;
+    }
+    return answer.then((decided) => {
+      this.cache.remember(id, cost, decided);
+      return decided;
+    });
+  }
+
+  peek(keys: readonly string[], deadline: number): Decision | Promise<Decision> {
+    return this.cache.get(idOf(keys), 1) ?? this.inner.peek(keys, deadline);
+  }
+
+  refund(
+    keys: readonly string[],
+    cost: number,
+    admissions: readonly (Admission | undefined)[],
+    deadline: number,
+  ): undefined | Promise<void> {
+    this.cache.forget(idOf(keys));
+    return this.inner.refund(keys, cost, admissions, deadline);
+  }
+
+  reset(keys: readonly string[], deadline: number): undefined | Promise<void> {
+    this.cache.forget(idOf(keys));
+    return this.inner.reset(keys, deadline);
+  }
+}
+
+/** One id per request's keys (a JSON array for a set, so no two key lists share one). */
+function idOf(keys: readonly string[]): string {
+  return keys.length === 1 ? (keys[0] as string) : JSON.stringify(keys);
 }
 
 /** Validates the `denialCache` option; returns its `maxKeys`, 0 when off, or undefined after recording an issue. */

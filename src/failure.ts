@@ -4,29 +4,57 @@ import type { Policy } from './policies/policy.js';
 /** What a store error or timeout decides. */
 export type StoreErrorPolicy = 'allow' | 'deny' | 'throw';
 
-/** Raised when a store call outlives `timeoutMs`. */
+/**
+ * Raised when a store call outlives `timeoutMs`, or (`late: true`) when the
+ * Redis script ran after its caller's deadline and therefore committed nothing.
+ */
 export class StoreTimeoutError extends Error {
   readonly code = 'FG_STORE_TIMEOUT';
-  constructor(readonly timeoutMs: number) {
-    super(`the store did not answer within timeoutMs (${timeoutMs} ms) [FG_STORE_TIMEOUT]`);
+  constructor(
+    /** The limiter's timeoutMs; undefined when the store found the deadline passed. */
+    readonly timeoutMs: number | undefined,
+    readonly late = false,
+  ) {
+    super(
+      late
+        ? 'the Redis script ran after its caller had given up (timeoutMs) and committed nothing [FG_STORE_TIMEOUT]'
+        : `the store did not answer within timeoutMs (${timeoutMs} ms) [FG_STORE_TIMEOUT]`,
+    );
     this.name = 'StoreTimeoutError';
   }
 }
 
 /**
- * The decision of the failure policy. Failing open admits without counting;
+ * Raised when a store call would have started too many calls in flight
+ * (`RedisStore` option `maxInFlight`): the store is not answering, and
+ * queueing more would only grow the heap.
+ */
+export class StoreOverloadedError extends Error {
+  readonly code = 'FG_STORE_OVERLOADED';
+  constructor(readonly maxInFlight: number) {
+    super(
+      `${maxInFlight} store calls are already waiting for an answer (maxInFlight); ` +
+        'deciding by onStoreError instead of queueing more [FG_STORE_OVERLOADED]',
+    );
+    this.name = 'StoreOverloadedError';
+  }
+}
+
+/**
+ * The failure policy's decision. Failing open admits without counting;
  * failing closed denies and asks the client to come back after one window.
  */
-export function degradedDecision(onStoreError: 'allow' | 'deny', policy: Policy, cost: number): Decision {
+export function degradedDecision(onStoreError: 'allow' | 'deny', policy: Policy, cost: number, atMs: number): Decision {
   if (onStoreError === 'allow') {
     return {
       allowed: true,
       limit: policy.limit,
-      remaining: policy.limit - cost,
+      remaining: Math.max(0, policy.limit - cost),
       resetMs: 0,
       retryAfterMs: 0,
       delayMs: 0,
       degraded: true,
+      atMs,
     };
   }
   return {
@@ -37,5 +65,6 @@ export function degradedDecision(onStoreError: 'allow' | 'deny', policy: Policy,
     retryAfterMs: policy.windowMs,
     delayMs: 0,
     degraded: true,
+    atMs,
   };
 }

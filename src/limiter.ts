@@ -1,132 +1,138 @@
 import { Deadlines } from './deadlines.js';
-import { DenialCache, type DenialCacheOptions, denialCacheSize } from './denial-cache.js';
+import { DenialCache, DenialCacheGate, isCachedDenial } from './denial-cache.js';
 import { degradedDecision, type StoreErrorPolicy } from './failure.js';
+import type { Gate } from './gate.js';
+import { boundKey } from './key-bound.js';
+import { type RateLimiterOptions, resolveOptions } from './limiter-options.js';
+import { type DecisionEvent, decisionChannel, type Outcome } from './observe/events.js';
+import { OutageWatch } from './outage.js';
 import type { Decision } from './policies/decision.js';
-import { FlowgateArgumentError, FlowgateRangeError, IssueList, isOptionsObject, show } from './policies/errors.js';
-import type { Policy } from './policies/policy.js';
-import { positiveInteger } from './policies/validate.js';
+import { FlowgateArgumentError, FlowgateRangeError, show } from './policies/errors.js';
+import { combineDecisions, type LimitSpec, type SetDecision } from './policies/limit-set.js';
+import type { Admission, Policy } from './policies/policy.js';
+import { ShardedGate } from './sharding.js';
 import { MemoryStore } from './stores/memory.js';
-import type { BoundStore, Store } from './stores/store.js';
-
-/** Options of {@link RateLimiter}. */
-export interface RateLimiterOptions {
-  /** The algorithm and its limit, from `fixedWindow`, `slidingLog`, `slidingWindow`, `tokenBucket` or `leakyBucket`. */
-  policy: Policy;
-  /** Where state lives. @default new MemoryStore() */
-  store?: Store;
-  /** Key namespace, so several limiters can share a store. @default 'flowgate' */
-  prefix?: string;
-  /**
-   * What a store error or timeout decides: `'allow'` (fail open), `'deny'`
-   * (fail closed) or `'throw'` (reject the promise). Decisions made this way
-   * carry `degraded: true`.
-   * @default 'allow'
-   */
-  onStoreError?: StoreErrorPolicy;
-  /** A store call slower than this many ms counts as a store error. @default 1000 */
-  timeoutMs?: number;
-  /**
-   * Milliseconds since the epoch. Given explicitly, a Redis store uses it
-   * instead of the server's `TIME` (tests, simulation). @default Date.now
-   */
-  clock?: () => number;
-  /**
-   * Split one logical limit into this many sub-keys (of `limit / shards`
-   * each) so a hot key spreads over the nodes of a Redis Cluster. @default 1
-   */
-  shards?: number;
-  /**
-   * Remember each denial in this process until its `retryAfterMs` has passed
-   * (by `clock`), so a client hammering a blocked key costs no store round
-   * trip. It only ever answers with denials, never admits what the store
-   * would deny; `true` holds up to 10 000 keys, `{ maxKeys }` sets the bound.
-   * @default false
-   */
-  denialCache?: boolean | DenialCacheOptions;
-}
 
 /** Options of {@link RateLimiter.limit}. */
 export interface LimitOptions {
-  /** Units this request spends: a positive whole number, at most the policy's limit. @default 1 */
+  /** Units this request spends: a positive whole number, at most the smallest limit. @default 1 */
   cost?: number;
   /** With `shards`, callers with the same `shardKey` always use the same sub-key. */
   shardKey?: string;
 }
 
-const KNOWN = [
-  'policy',
-  'store',
-  'prefix',
-  'onStoreError',
-  'timeoutMs',
-  'clock',
-  'shards',
-  'denialCache',
-] as const satisfies readonly (keyof RateLimiterOptions)[];
+/** Options of {@link RateLimiter.refund}. */
+export interface RefundOptions {
+  /** Units to give back: a positive whole number. @default 1 */
+  cost?: number;
+  /**
+   * The decision of the admission being undone, so that exactly what it
+   * spent is given back (its window, its log entry, its share of a bucket's
+   * queue). Without it, the refund takes from the key's most recent
+   * admissions: exact when nothing else was admitted since.
+   */
+  decision?: Decision;
+  /** With `shards` and no `decision` from this process: the `shardKey` the admission used. */
+  shardKey?: string;
+}
 
-const STORE_ERROR_POLICIES: readonly StoreErrorPolicy[] = ['allow', 'deny', 'throw'];
+/** The keys of a request: one string for every limit, or (with `limits`) one per limit by name. */
+export type LimiterKeys<Name extends string> = [Name] extends [never]
+  ? string
+  : string | Readonly<Record<Name, string>>;
+
+/** What a limiter decides: a `Decision`, or with `limits` a `SetDecision` naming each limit. */
+export type LimiterDecision<Name extends string> = [Name] extends [never] ? Decision : SetDecision<Name>;
+
+/** The admission a refund without a decision undoes: the key's most recent one (atMs NaN). */
+const LATEST: Admission = { atMs: Number.NaN, resetMs: Number.NaN };
 
 /**
- * Decides, per key, whether a request may proceed.
+ * Decides, per key, whether a request may proceed: against one `policy`, or
+ * against a set of named `limits`, all or nothing.
  *
  * @example
  * const limiter = new RateLimiter({ policy: tokenBucket({ capacity: 100, refillPerSecond: 10 }) });
  * const d = await limiter.limit('user:42');
  * if (!d.allowed) console.log(`retry in ${d.retryAfterMs} ms`);
+ *
+ * @example
+ * const api = new RateLimiter({
+ *   limits: {
+ *     perSecond: tokenBucket({ capacity: 10, refillPerSecond: 10 }),
+ *     perHour: slidingWindow({ limit: 1000, window: '1h' }),
+ *   },
+ * });
+ * const d = await api.limit('user:42'); // d.limits.perHour.remaining, d.violated
  */
-export class RateLimiter {
+export class RateLimiter<Name extends string = never> {
+  /** The limiter's policy; with `limits`, the first limit's (see {@link limits}). */
   readonly policy: Policy;
+  /** Every limit, in declaration order (one, named 'default', for a limiter with a `policy`). */
+  readonly limits: readonly LimitSpec[];
   readonly prefix: string;
+  /** The name in events, metrics and log lines. */
+  readonly name: string;
   readonly onStoreError: StoreErrorPolicy;
   readonly timeoutMs: number;
   readonly shards: number;
-  private readonly parts: readonly BoundStore[];
-  private readonly partPolicies: readonly Policy[];
-  private nextPart = 0;
-  /** The largest cost any part can admit: the policy's limit, or the smallest shard's share. */
+  private readonly gate: Gate;
+  /** Built with `limits`: decisions carry `limits` and `violated`. */
+  private readonly isSet: boolean;
+  /** One policy in shadow mode: its decisions are admitted and marked. */
+  private readonly shadowOne: boolean;
+  private readonly names: readonly string[];
+  /** The largest cost any part of any limit can admit. */
   private readonly costLimit: number;
-  private readonly denials: DenialCache | undefined;
   /** One shared timer for every pending store call; undefined with `timeoutMs: Infinity`. */
   private readonly deadlines: Deadlines | undefined;
+  private readonly outage: OutageWatch;
+  private readonly clock: () => number;
+  /** The keys of a one-limit request, reused: stores read keys only during the call. */
+  private readonly oneKey: string[] = [''];
 
-  constructor(options: RateLimiterOptions) {
-    const issues = new IssueList();
-    let denialKeys = 0;
-    if (isOptionsObject(issues, 'RateLimiter', options)) {
-      issues.unknownKeys('RateLimiter', options, KNOWN);
-      validate(issues, options);
-      denialKeys = denialCacheSize(issues, 'RateLimiter.denialCache', options.denialCache) ?? 0;
+  constructor(options: RateLimiterOptions<Name>) {
+    const o = resolveOptions(options);
+    this.limits = o.limits;
+    this.policy = (o.limits[0] as LimitSpec).policy;
+    this.prefix = o.prefix;
+    this.name = o.name;
+    this.onStoreError = o.onStoreError;
+    this.timeoutMs = o.timeoutMs;
+    this.shards = o.shards;
+    this.isSet = o.isSet;
+    this.shadowOne = !o.isSet && (o.limits[0] as LimitSpec).shadow;
+    this.names = o.limits.map((spec) => spec.name);
+    this.clock = o.clock ?? Date.now;
+    this.deadlines = o.timeoutMs === Number.POSITIVE_INFINITY ? undefined : new Deadlines(o.timeoutMs);
+    this.outage = new OutageWatch(o.name, o.onStoreError, o.logger);
+    const store = o.store ?? new MemoryStore();
+    const parts: Gate[] = [];
+    let costLimit = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < o.shards; i++) {
+      const limits =
+        o.shards === 1 ? o.limits : o.limits.map((spec) => ({ ...spec, policy: spec.policy.part(i, o.shards) }));
+      for (const spec of limits) costLimit = Math.min(costLimit, spec.policy.limit);
+      const prefix = o.shards === 1 ? o.prefix : `${o.prefix}:shard${i}`;
+      let gate: Gate = store.bind({ prefix, limits, clock: o.clock, hashTag: o.hashTag });
+      if (o.denialKeys > 0) gate = new DenialCacheGate(gate, new DenialCache(o.denialKeys, this.clock));
+      parts.push(gate);
     }
-    issues.throwIfAny();
-    this.policy = options.policy;
-    this.prefix = options.prefix ?? 'flowgate';
-    this.onStoreError = options.onStoreError ?? 'allow';
-    this.timeoutMs = options.timeoutMs ?? 1000;
-    this.shards = options.shards ?? 1;
-    this.deadlines = this.timeoutMs === Number.POSITIVE_INFINITY ? undefined : new Deadlines(this.timeoutMs);
-    const store = options.store ?? new MemoryStore();
-    const clock = options.clock;
-    this.denials = denialKeys ? new DenialCache(denialKeys, clock ?? Date.now) : undefined;
-    const count = this.shards;
-    this.partPolicies =
-      count === 1 ? [this.policy] : Array.from({ length: count }, (_, i) => this.policy.part(i, count));
-    this.costLimit = minimumLimit(this.partPolicies);
-    this.parts = this.partPolicies.map((policy, i) =>
-      store.bind({ prefix: count === 1 ? this.prefix : `${this.prefix}:shard${i}`, policy, clock }),
-    );
+    this.costLimit = costLimit;
+    this.gate = parts.length === 1 ? (parts[0] as Gate) : new ShardedGate(parts);
   }
 
   /**
-   * Decides a request for `key` and, if admitted, records it.
+   * Decides a request and, if admitted, records it (in every limit of a set).
    * Rejects with a `FlowgateRangeError` when `cost` exceeds the limit.
    */
-  limit(key: string, options?: LimitOptions): Promise<Decision> {
-    const decided = this.decide(key, options);
+  limit(keys: LimiterKeys<Name>, options?: LimitOptions): Promise<LimiterDecision<Name>> {
+    const decided = this.decide(keys, options);
     return decided instanceof Promise ? decided : Promise.resolve(decided);
   }
 
   /**
-   * {@link limit} without a promise when none is needed: the `Decision` itself
+   * {@link limit} without a promise when none is needed: the decision itself
    * when the store answers synchronously (the memory store, or a denial from
    * `denialCache`), a promise of it otherwise (Redis). Meant for middleware on
    * every request's path, where a promise and a microtask per request show in
@@ -138,76 +144,218 @@ export class RateLimiter {
    * const answer = limiter.decide('user:42');
    * const d = answer instanceof Promise ? await answer : answer;
    */
-  decide(key: string, options?: LimitOptions): Decision | Promise<Decision> {
+  decide(keys: LimiterKeys<Name>, options?: LimitOptions): LimiterDecision<Name> | Promise<LimiterDecision<Name>> {
     // Only an absent cost means 1: `cost: null` is a mistake to report, not a default.
     const cost = options?.cost === undefined ? 1 : options.cost;
-    const problem = checkKey(key) ?? this.checkCost(cost);
-    if (problem) return Promise.reject(problem);
-    const part = this.choosePart(options?.shardKey);
-    const cached = this.denials?.get(this.denialId(part, key), cost);
-    if (cached) return cached;
-    return this.call(false, cost, part, key);
+    const problem = this.checkCost(cost);
+    if (problem !== undefined) return Promise.reject(problem);
+    const storeKeys = this.keysOf(keys);
+    if (storeKeys instanceof Error) return Promise.reject(storeKeys);
+    return this.ask('limit', storeKeys, cost, options?.shardKey) as LimiterDecision<Name>;
   }
 
   /** The decision a cost-1 request would get now; consumes nothing. */
-  peek(key: string, options?: Pick<LimitOptions, 'shardKey'>): Promise<Decision> {
-    const problem = checkKey(key);
-    if (problem) return Promise.reject(problem);
-    const part = options?.shardKey === undefined ? 0 : this.choosePart(options.shardKey);
-    const cached = this.denials?.get(this.denialId(part, key), 1);
-    if (cached) return Promise.resolve(cached);
-    const decided = this.call(true, 1, part, key);
-    return decided instanceof Promise ? decided : Promise.resolve(decided);
-  }
-
-  /** Forgets `key` (every shard of it), so it starts again at full capacity. */
-  async reset(key: string): Promise<void> {
-    const problem = checkKey(key);
-    if (problem) throw problem;
-    if (this.denials) for (let part = 0; part < this.shards; part++) this.denials.forget(this.denialId(part, key));
-    await Promise.all(
-      this.parts.map((part) => {
-        const done = part.reset(key);
-        return done && this.deadlines ? this.deadlines.race(done) : done;
-      }),
-    );
+  peek(keys: LimiterKeys<Name>, options?: Pick<LimitOptions, 'shardKey'>): Promise<LimiterDecision<Name>> {
+    const storeKeys = this.keysOf(keys);
+    if (storeKeys instanceof Error) return Promise.reject(storeKeys);
+    const decided = this.ask('peek', storeKeys, 1, options?.shardKey);
+    return (decided instanceof Promise ? decided : Promise.resolve(decided)) as Promise<LimiterDecision<Name>>;
   }
 
   /**
-   * Asks the store (limit, or peek when `peek`), applying the timeout, the
-   * failure policy and the denial cache. The memory store answers
-   * synchronously: then so does this, with no timer and no promise.
+   * Gives back units that an admitted request spent, exactly as if it had
+   * never been admitted where the algorithm can tell (the sliding log removes
+   * that request's own entry): never more than it spent, never into a later
+   * window, never below empty. A denied or degraded decision spent nothing:
+   * refunding it changes nothing. Store errors follow `onStoreError`
+   * (`'throw'` rejects; otherwise the refund is dropped and reported).
+   *
+   * @example
+   * // Reserve the most an LLM call may use, give back what it did not.
+   * const d = await tokens.limit(user, { cost: 4000 });
+   * if (d.allowed) await tokens.refund(user, { cost: 4000 - used, decision: d });
    */
-  private call(peek: boolean, cost: number, part: number, key: string): Decision | Promise<Decision> {
-    let result: Decision | Promise<Decision>;
+  async refund(keys: LimiterKeys<Name>, options: RefundOptions = {}): Promise<void> {
+    const { cost = 1, decision, shardKey } = options;
+    const problem = this.checkCost(cost);
+    if (problem !== undefined) throw problem;
+    const storeKeys = this.keysOf(keys);
+    if (storeKeys instanceof Error) throw storeKeys;
+    const admissions = this.admissionsOf(decision);
+    if (admissions === undefined) return;
+    const deadline = this.deadlines === undefined ? Number.POSITIVE_INFINITY : this.deadlines.deadline();
     try {
-      const store = this.parts[part] as BoundStore;
-      result = peek ? store.peek(key) : store.limit(key, cost);
-      if (!(result instanceof Promise)) {
-        if (this.denials) this.denials.remember(this.denialId(part, key), cost, result);
-        return result;
-      }
+      const done = this.gate.refund(storeKeys.slice(), cost, admissions, deadline, shardKey, decision);
+      if (done !== undefined) await (this.deadlines === undefined ? done : this.deadlines.race(done, deadline));
     } catch (error) {
-      if (this.onStoreError === 'throw') return Promise.reject(error);
-      return degradedDecision(this.onStoreError, this.partPolicies[part] as Policy, cost);
-    }
-    return this.settle(result, cost, part, key);
-  }
-
-  /** The asynchronous half of {@link call}, for stores that answer with a promise. */
-  private async settle(result: Promise<Decision>, cost: number, part: number, key: string): Promise<Decision> {
-    try {
-      const decided = await (this.deadlines === undefined ? result : this.deadlines.race(result));
-      if (this.denials) this.denials.remember(this.denialId(part, key), cost, decided);
-      return decided;
-    } catch (error) {
+      this.outage.failed('refund', error);
       if (this.onStoreError === 'throw') throw error;
-      return degradedDecision(this.onStoreError, this.partPolicies[part] as Policy, cost);
     }
   }
 
-  private denialId(part: number, key: string): string {
-    return this.shards === 1 ? key : `${part}\u0000${key}`;
+  /** Forgets the keys (every limit, every shard), so they start again at full capacity. */
+  async reset(keys: LimiterKeys<Name>): Promise<void> {
+    const storeKeys = this.keysOf(keys);
+    if (storeKeys instanceof Error) throw storeKeys;
+    const deadline = this.deadlines === undefined ? Number.POSITIVE_INFINITY : this.deadlines.deadline();
+    const done = this.gate.reset(storeKeys.slice(), deadline);
+    if (done === undefined) return;
+    try {
+      await (this.deadlines === undefined ? done : this.deadlines.race(done, deadline));
+    } catch (error) {
+      this.outage.failed('reset', error);
+      throw error;
+    }
+  }
+
+  /**
+   * Asks the store, applying the timeout, the failure policy, shadow mode and
+   * the events. The memory store answers synchronously: then so does this,
+   * with no timer and no promise.
+   */
+  private ask(
+    operation: 'limit' | 'peek',
+    keys: readonly string[],
+    cost: number,
+    shardKey: string | undefined,
+  ): Decision | Promise<Decision> {
+    const observed = decisionChannel.hasSubscribers;
+    // Events may outlive the call; the reused array may not.
+    const eventKeys = observed ? keys.slice() : keys;
+    const started = observed ? performance.now() : 0;
+    const deadline = this.deadlines === undefined ? Number.POSITIVE_INFINITY : this.deadlines.deadline();
+    let answer: Decision | Promise<Decision>;
+    try {
+      answer =
+        operation === 'limit'
+          ? this.gate.limit(keys, cost, deadline, shardKey)
+          : this.gate.peek(keys, deadline, shardKey);
+    } catch (error) {
+      return this.failed(operation, error, cost, eventKeys, observed);
+    }
+    if (answer instanceof Promise) return this.settle(operation, answer, deadline, cost, eventKeys, started, observed);
+    return this.answered(operation, answer, cost, eventKeys, started, observed);
+  }
+
+  /** The asynchronous half of {@link ask}, for stores that answer with a promise. */
+  private async settle(
+    operation: 'limit' | 'peek',
+    answer: Promise<Decision>,
+    deadline: number,
+    cost: number,
+    keys: readonly string[],
+    started: number,
+    observed: boolean,
+  ): Promise<Decision> {
+    let decided: Decision;
+    try {
+      decided = await (this.deadlines === undefined ? answer : this.deadlines.race(answer, deadline));
+    } catch (error) {
+      return this.failed(operation, error, cost, keys, observed);
+    }
+    return this.answered(operation, decided, cost, keys, started, observed);
+  }
+
+  private answered(
+    operation: 'limit' | 'peek',
+    decided: Decision,
+    cost: number,
+    keys: readonly string[],
+    started: number,
+    observed: boolean,
+  ): Decision {
+    // A denial from the denial cache says nothing of the store's health.
+    if (this.outage.failing && !isCachedDenial(decided)) this.outage.succeeded();
+    const result = this.shadowOne ? shadowed(decided) : decided;
+    if (observed) this.publish(operation, decided, result, cost, keys, performance.now() - started);
+    return result;
+  }
+
+  /** The failure policy's answer to a store error (or the error itself, with `onStoreError: 'throw'`). */
+  private failed(
+    operation: 'limit' | 'peek',
+    error: unknown,
+    cost: number,
+    keys: readonly string[],
+    observed: boolean,
+  ): Decision | Promise<Decision> {
+    this.outage.failed(operation, error);
+    if (this.onStoreError === 'throw') return Promise.reject(error);
+    const onStoreError = this.onStoreError;
+    const atMs = this.clock();
+    const each = this.limits.map((spec) => degradedDecision(onStoreError, spec.policy, cost, atMs));
+    const decided = this.isSet ? combineDecisions(this.limits, each) : (each[0] as Decision);
+    const result = this.shadowOne ? shadowed(decided) : decided;
+    if (observed) this.publish(operation, decided, result, cost, keys, 0);
+    return result;
+  }
+
+  private publish(
+    operation: 'limit' | 'peek',
+    decided: Decision,
+    result: Decision,
+    cost: number,
+    keys: readonly string[],
+    storeMs: number,
+  ): void {
+    const own = (decided as Partial<SetDecision>).limits;
+    const outcomes = this.limits.map((spec) =>
+      outcomeOf(own === undefined ? decided : (own[spec.name] as Decision), spec.shadow),
+    );
+    const event: DecisionEvent = {
+      limiter: this.name,
+      limits: this.names,
+      operation,
+      cost,
+      decision: result,
+      outcomes,
+      storeMs,
+      keys: () => keys,
+    };
+    decisionChannel.publish(event);
+  }
+
+  /** What each limit of the request spent, per the admission's decision: what `refund` gives back. */
+  private admissionsOf(decision: Decision | undefined): (Admission | undefined)[] | undefined {
+    if (decision === undefined) return this.limits.map(() => LATEST);
+    if (!decision.allowed || decision.degraded) return undefined;
+    const own = (decision as Partial<SetDecision>).limits;
+    if (own === undefined) return [decision];
+    return this.limits.map((spec) => {
+      const d = own[spec.name];
+      return d?.allowed && !d.degraded ? d : undefined;
+    });
+  }
+
+  /** The store keys of a request, one per limit; an error for anything but non-empty strings. */
+  private keysOf(keys: unknown): readonly string[] | Error {
+    if (typeof keys === 'string' && keys.length > 0) {
+      const key = boundKey(keys);
+      if (this.limits.length === 1) {
+        this.oneKey[0] = key;
+        return this.oneKey;
+      }
+      return this.names.map(() => key);
+    }
+    if (this.isSet && typeof keys === 'object' && keys !== null && !Array.isArray(keys)) {
+      const record = keys as Record<string, unknown>;
+      const out: string[] = [];
+      for (const name of this.names) {
+        const key = record[name];
+        if (typeof key !== 'string' || key.length === 0) return keyError(`keys.${name}`, key, 'a non-empty string');
+        out.push(boundKey(key));
+      }
+      for (const name of Object.keys(record)) {
+        if (!this.names.includes(name)) {
+          return keyError(`keys.${name}`, record[name], `no such limit; the limits are ${this.names.join(', ')}`);
+        }
+      }
+      return out;
+    }
+    const expected = this.isSet
+      ? `a non-empty string, or an object with a non-empty string for each limit (${this.names.join(', ')})`
+      : 'a non-empty string';
+    return keyError(this.isSet ? 'keys' : 'key', keys, expected);
   }
 
   private checkCost(cost: unknown): Error | undefined {
@@ -217,97 +365,29 @@ export class RateLimiter {
         `cost: received ${show(cost)}, expected a positive whole number`,
       );
     }
-    const limit = this.costLimit;
-    if (cost > limit) {
-      const what = this.shards === 1 ? `the policy's limit of ${limit}` : `the smallest shard's limit of ${limit}`;
+    if (cost > this.costLimit) {
+      const what =
+        this.shards > 1 ? `the smallest shard's limit of ${this.costLimit}` : `the policy's limit of ${this.costLimit}`;
       return new FlowgateRangeError(
         'FG_COST_EXCEEDS_LIMIT',
-        `cost ${cost} exceeds ${what}; such a request could never be admitted`,
+        `cost ${cost} exceeds ${this.isSet ? `the smallest limit of ${this.costLimit}` : what}; such a request could never be admitted`,
       );
     }
     return undefined;
   }
-
-  private choosePart(shardKey: string | undefined): number {
-    if (this.shards === 1) return 0;
-    if (shardKey === undefined) {
-      this.nextPart = (this.nextPart + 1) % this.shards;
-      return this.nextPart;
-    }
-    return fnv1a(shardKey) % this.shards;
-  }
 }
 
-function validate(issues: IssueList, options: RateLimiterOptions): void {
-  const { policy, store, prefix, onStoreError, timeoutMs, clock, shards } = options;
-  if (!isPolicy(policy)) {
-    issues.add(
-      'FG_POLICY_INVALID',
-      'RateLimiter.policy',
-      policy,
-      'a policy from fixedWindow(), slidingLog(), slidingWindow(), tokenBucket() or leakyBucket()',
-    );
-  }
-  if (store !== undefined && typeof (store as Partial<Store>).bind !== 'function') {
-    issues.add(
-      'FG_STORE_INVALID',
-      'RateLimiter.store',
-      store,
-      'a store such as new MemoryStore() or new RedisStore({ client })',
-    );
-  }
-  if (prefix !== undefined && (typeof prefix !== 'string' || prefix.length === 0)) {
-    issues.add('FG_PREFIX_INVALID', 'RateLimiter.prefix', prefix, 'a non-empty string');
-  }
-  if (onStoreError !== undefined && !STORE_ERROR_POLICIES.includes(onStoreError)) {
-    issues.add(
-      'FG_ON_STORE_ERROR_INVALID',
-      'RateLimiter.onStoreError',
-      onStoreError,
-      `one of 'allow', 'deny', 'throw'`,
-    );
-  }
-  if (
-    timeoutMs !== undefined &&
-    !(typeof timeoutMs === 'number' && timeoutMs > 0 && (Number.isInteger(timeoutMs) || timeoutMs === Infinity))
-  ) {
-    issues.add(
-      'FG_TIMEOUT_INVALID',
-      'RateLimiter.timeoutMs',
-      timeoutMs,
-      'a positive whole number of milliseconds, or Infinity',
-    );
-  }
-  if (clock !== undefined && typeof clock !== 'function') {
-    issues.add('FG_CLOCK_INVALID', 'RateLimiter.clock', clock, 'a function returning milliseconds since the epoch');
-  }
-  if (shards !== undefined) {
-    const max = isPolicy(policy) ? policy.limit : undefined;
-    positiveInteger(issues, 'FG_SHARDS_INVALID', 'RateLimiter.shards', shards, max);
-  }
+function keyError(option: string, received: unknown, expected: string): FlowgateArgumentError {
+  return new FlowgateArgumentError('FG_KEY_INVALID', `${option}: received ${show(received)}, expected ${expected}`);
 }
 
-function isPolicy(value: unknown): value is Policy {
-  return typeof value === 'object' && value !== null && typeof (value as Policy).decide === 'function';
+/** A shadow limiter's decision: admitted, never held, and marked when the policy would have denied. */
+function shadowed(decided: Decision): Decision {
+  return { ...decided, allowed: true, retryAfterMs: 0, delayMs: 0, shadowDenied: !decided.allowed };
 }
 
-function checkKey(key: unknown): Error | undefined {
-  if (typeof key === 'string' && key.length > 0) return undefined;
-  return new FlowgateArgumentError('FG_KEY_INVALID', `key: received ${show(key)}, expected a non-empty string`);
-}
-
-function minimumLimit(policies: readonly Policy[]): number {
-  let min = Number.POSITIVE_INFINITY;
-  for (const policy of policies) min = Math.min(min, policy.limit);
-  return min;
-}
-
-/** 32-bit FNV-1a: a cheap, stable hash to route a shard key. */
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
+function outcomeOf(decided: Decision, shadow: boolean): Outcome {
+  if (decided.degraded) return decided.allowed ? 'degraded_allowed' : 'degraded_denied';
+  if (decided.allowed) return 'allowed';
+  return shadow ? 'shadow_denied' : 'denied';
 }

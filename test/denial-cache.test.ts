@@ -21,15 +21,16 @@ function countingStore(): { store: Store; calls: () => number } {
     bind(binding) {
       const bound = inner.bind(binding);
       const counted: BoundStore = {
-        limit: (key, cost) => {
+        limit: (keys, cost, deadline) => {
           calls++;
-          return bound.limit(key, cost);
+          return bound.limit(keys, cost, deadline);
         },
-        peek: (key) => {
+        peek: (keys, deadline) => {
           calls++;
-          return bound.peek(key);
+          return bound.peek(keys, deadline);
         },
-        reset: (key) => bound.reset(key),
+        refund: (keys, cost, admissions, deadline) => bound.refund(keys, cost, admissions, deadline),
+        reset: (keys, deadline) => bound.reset(keys, deadline),
       };
       return counted;
     },
@@ -54,7 +55,7 @@ test('a blocked key is answered in-process until retryAfterMs has passed', async
   assert.equal(calls(), 3);
   now += 400;
   const cached = await limiter.limit('k');
-  assert.deepEqual(cached, { ...first, retryAfterMs: 600, resetMs: 600 });
+  assert.deepEqual(cached, { ...first, retryAfterMs: 600, resetMs: 600, atMs: first.atMs + 400 });
   assert.equal((await limiter.peek('k')).retryAfterMs, 600);
   assert.equal(calls(), 3, 'no store call while the denial holds');
   now += 600;

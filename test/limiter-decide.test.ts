@@ -6,7 +6,7 @@ import { type BoundStore, type Decision, fixedWindow, RateLimiter, type Store, t
 function storeOf(answer: () => Decision | Promise<Decision>): Store {
   return {
     bind(): BoundStore {
-      return { limit: answer, peek: answer, reset: () => undefined };
+      return { limit: answer, peek: answer, refund: () => undefined, reset: () => undefined };
     },
   };
 }
@@ -19,6 +19,7 @@ const allowed: Decision = {
   retryAfterMs: 0,
   delayMs: 0,
   degraded: false,
+  atMs: 1_000,
 };
 
 test('decide answers synchronously on the memory store, with the same decisions as limit', async () => {
@@ -70,8 +71,10 @@ test('decide never throws: bad arguments and thrown store errors under onStoreEr
   assert.ok(!(degraded instanceof Promise));
   assert.equal(degraded.allowed, true);
   assert.equal(degraded.degraded, true);
-  const closed = new RateLimiter({ policy, store: failing, onStoreError: 'deny' });
-  assert.equal((await closed.limit('k')).allowed, false);
+  const closed = new RateLimiter({ policy, store: failing, onStoreError: 'deny', logger: false });
+  const refused = await closed.limit('k');
+  assert.deepEqual([refused.allowed, refused.degraded], [false, true], 'a fail-closed decision says it is degraded');
+  assert.equal(refused.retryAfterMs, 1000, 'and asks the client back after one window');
 });
 
 test('decide answers a cached denial synchronously, even on an asynchronous store', async () => {

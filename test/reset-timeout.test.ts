@@ -7,6 +7,7 @@ const hangingStore: Store = {
   bind: () => ({
     limit: () => new Promise(() => {}),
     peek: () => new Promise(() => {}),
+    refund: () => new Promise(() => {}),
     reset: () => new Promise(() => {}),
   }),
 };
@@ -27,6 +28,7 @@ test('with timeoutMs: Infinity, reset waits for the store', async () => {
     bind: () => ({
       limit: () => new Promise(() => {}),
       peek: () => new Promise(() => {}),
+      refund: () => undefined,
       reset: () => {
         resets++;
         return Promise.resolve();

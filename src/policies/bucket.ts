@@ -1,5 +1,5 @@
 import { ceilDiv, type Decision, decision, truncDiv } from './decision.js';
-import type { Algorithm, Policy, StateVector } from './policy.js';
+import type { Admission, Algorithm, Policy } from './policy.js';
 import { share } from './policy.js';
 import { TICK_EPOCH_MS, type TickRate } from './rate.js';
 
@@ -21,10 +21,10 @@ export function bucketPolicy(algorithm: Algorithm, capacity: number, rate: TickR
     windowMs: ceilDiv(capacityTicks, ticksPerMs),
     stateSize: 1,
     params: [capacity, ticksPerMs, intervalTicks],
-    init(state: StateVector, at: number): void {
+    init(state: Float64Array, at: number): void {
       state[at] = Number.NEGATIVE_INFINITY;
     },
-    decide(state: StateVector, at: number, nowMs: number, cost: number, commit: boolean): Decision {
+    decide(state: Float64Array, at: number, nowMs: number, cost: number, commit: boolean): Decision {
       const now = (nowMs - TICK_EPOCH_MS) * ticksPerMs;
       const tat = state[at] as number;
       // Work queued ahead of this request. A clock behind the state only makes it larger.
@@ -32,15 +32,31 @@ export function bucketPolicy(algorithm: Algorithm, capacity: number, rate: TickR
       const backlog = start - now;
       const need = cost * intervalTicks;
       const room = capacityTicks - backlog;
-      if (need <= room) {
+      if (cost > 0 && need <= room) {
         if (commit) state[at] = start + need;
         const remaining = truncDiv(room - need, intervalTicks);
         const delayMs = shapes ? ceilDiv(backlog, ticksPerMs) : 0;
-        return decision(true, capacity, remaining, ceilDiv(backlog + need, ticksPerMs), 0, delayMs);
+        return decision(true, capacity, remaining, ceilDiv(backlog + need, ticksPerMs), 0, delayMs, nowMs);
       }
       // A clock far behind the state can leave room below zero; remaining never is.
       const remaining = Math.max(0, truncDiv(room, intervalTicks));
-      return decision(false, capacity, remaining, ceilDiv(backlog, ticksPerMs), ceilDiv(need - room, ticksPerMs), 0);
+      const resetMs = ceilDiv(backlog, ticksPerMs);
+      // Cost 0: the state as it is.
+      if (cost === 0) return decision(true, capacity, remaining, resetMs, 0, 0, nowMs);
+      return decision(false, capacity, remaining, resetMs, ceilDiv(need - room, ticksPerMs), 0, nowMs);
+    },
+    refund(state: Float64Array, at: number, nowMs: number, cost: number, admitted: Admission): void {
+      // The admission's work ended at most resetMs after it, in whole ms rounded up:
+      // its last tick is no earlier than this, so the refund never exceeds what is left of it.
+      const tat = state[at] as number;
+      // Without an instant (NaN), the admission is the key's latest: the end of the queue.
+      const end = Number.isNaN(admitted.atMs)
+        ? tat
+        : (admitted.atMs + admitted.resetMs - TICK_EPOCH_MS) * ticksPerMs - ticksPerMs + 1;
+      const now = (nowMs - TICK_EPOCH_MS) * ticksPerMs;
+      // What is still queued of it, capped by the queue itself: never below empty.
+      const undrained = Math.min(cost * intervalTicks, end - now, tat - now);
+      if (undrained > 0) state[at] = tat - undrained;
     },
     part(index: number, count: number): Policy {
       // Each part keeps the same tick, so its rate is a share of the whole rate.

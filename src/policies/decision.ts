@@ -17,6 +17,18 @@ export interface Decision {
   readonly delayMs: number;
   /** True when the decision came from the failure policy (`onStoreError`), not from the store. */
   readonly degraded: boolean;
+  /**
+   * The instant (ms since the epoch, on the store's clock: the limiter's
+   * `clock`, or the Redis server's `TIME`) at which the decision took effect.
+   * `refund` uses it to find what an admitted request spent.
+   */
+  readonly atMs: number;
+  /**
+   * Only on the decisions of a limiter in shadow mode, or of a limit set with a
+   * shadow limit: true when a shadow limit would have denied this request
+   * (it was admitted all the same).
+   */
+  readonly shadowDenied?: boolean;
 }
 
 /** Builds a decision; one shape for every policy keeps call sites monomorphic. */
@@ -27,8 +39,9 @@ export function decision(
   resetMs: number,
   retryAfterMs: number,
   delayMs: number,
+  atMs: number,
 ): Decision {
-  return { allowed, limit, remaining, resetMs, retryAfterMs, delayMs, degraded: false };
+  return { allowed, limit, remaining, resetMs, retryAfterMs, delayMs, degraded: false, atMs };
 }
 
 // Division helpers. The floating-point remainder `%` is slow on large

@@ -1,6 +1,6 @@
 import { type Decision, decision, truncDiv } from './decision.js';
 import type { Duration } from './duration.js';
-import { type Policy, type StateVector, share } from './policy.js';
+import { type Admission, type Policy, share } from './policy.js';
 import { windowOptions } from './window-options.js';
 
 /** Options of {@link fixedWindow}. */
@@ -35,32 +35,47 @@ function fixedWindowPolicy(limit: number, windowMs: number): Policy {
     windowMs,
     stateSize: 2,
     params: [limit, windowMs],
-    init(state: StateVector, at: number): void {
+    init(state: Float64Array, at: number): void {
       state[at + INDEX] = Number.NEGATIVE_INFINITY;
       state[at + COUNT] = 0;
     },
-    decide(state: StateVector, at: number, nowMs: number, cost: number, commit: boolean): Decision {
+    decide(state: Float64Array, at: number, nowMs: number, cost: number, commit: boolean): Decision {
       let windowIndex = truncDiv(nowMs, windowMs);
       let count = state[at + COUNT] as number;
       const storedIndex = state[at + INDEX] as number;
+      // The instant the decision takes effect: the caller's, or the stored window's start when the clock is behind it.
+      let atMs = nowMs;
       if (storedIndex > windowIndex) {
         // A clock behind the stored state: decide in the stored window.
         windowIndex = storedIndex;
+        atMs = storedIndex * windowMs;
       } else if (storedIndex < windowIndex) {
         count = 0;
       }
       // Waits are measured on the caller's clock, so they stay exact (and the
       // store's expiry stays late enough) when that clock is behind the state.
       const untilNextWindow = (windowIndex + 1) * windowMs - nowMs;
+      // Cost 0: the state as it is.
+      if (cost === 0)
+        return decision(true, limit, Math.max(0, limit - count), count > 0 ? untilNextWindow : 0, 0, 0, atMs);
       if (count + cost <= limit) {
         count += cost;
         if (commit) {
           state[at + INDEX] = windowIndex;
           state[at + COUNT] = count;
         }
-        return decision(true, limit, limit - count, untilNextWindow, 0, 0);
+        return decision(true, limit, limit - count, untilNextWindow, 0, 0, atMs);
       }
-      return decision(false, limit, limit - count, untilNextWindow, untilNextWindow, 0);
+      // A limit lowered under a shared state can leave count above it; remaining is never negative.
+      return decision(false, limit, Math.max(0, limit - count), untilNextWindow, untilNextWindow, 0, atMs);
+    },
+    refund(state: Float64Array, at: number, _nowMs: number, cost: number, admitted: Admission): void {
+      // Only the admission's own window holds its units; a later window never gets them.
+      // Without an instant (NaN), the admission is the key's latest: in the stored window.
+      const storedIndex = state[at + INDEX] as number;
+      if (!Number.isNaN(admitted.atMs) && storedIndex !== truncDiv(admitted.atMs, windowMs)) return;
+      const count = state[at + COUNT] as number;
+      state[at + COUNT] = count - Math.min(cost, count);
     },
     part(index: number, count: number): Policy {
       return fixedWindowPolicy(share(limit, index, count), windowMs);

@@ -1,6 +1,7 @@
 import { type Decision, decision } from './decision.js';
 import type { Duration } from './duration.js';
-import { type Policy, type StateVector, share } from './policy.js';
+import type { LogState } from './log-state.js';
+import { type Admission, type Policy, share } from './policy.js';
 import { windowOptions } from './window-options.js';
 
 /** Options of {@link slidingLog}. */
@@ -15,9 +16,10 @@ export interface SlidingLogOptions {
 export const MAX_LOG_LIMIT = 100_000;
 
 /**
- * Sliding log: the exact answer. Keeps one timestamp per admitted unit; an
- * entry at `t` counts while `now < t + window`. Memory per key grows with the
- * limit (at most `limit` entries).
+ * Sliding log: the exact answer. Keeps the admitted timestamps (one entry per
+ * distinct admission instant, with its units); a unit admitted at `t` counts
+ * while `now < t + window`. Memory per key grows with the limit (at most
+ * `limit` entries), the work per decision does not (see {@link LogState}).
  *
  * @example
  * const policy = slidingLog({ limit: 100, window: '1m' });
@@ -34,30 +36,41 @@ function slidingLogPolicy(limit: number, windowMs: number): Policy {
     windowMs,
     stateSize: 0,
     params: [limit, windowMs],
-    init(state: StateVector): void {
-      (state as number[]).length = 0;
+    init(state: LogState): void {
+      state.clear();
     },
-    // `state` is the key's log: admitted timestamps, one per unit, oldest first.
-    decide(log: StateVector, _at: number, nowMs: number, cost: number, commit: boolean): Decision {
-      const size = log.length;
-      const newest = size > 0 ? (log[size - 1] as number) : Number.NEGATIVE_INFINITY;
+    decide(state: LogState, _at: number, nowMs: number, cost: number, commit: boolean): Decision {
+      const log = state;
+      const newest = log.newest();
       // A clock behind the newest entry: decide as if at that entry's time.
       const now = Math.max(nowMs, newest);
-      let expired = 0;
-      while (expired < size && (log[expired] as number) + windowMs <= now) expired++;
-      const count = size - expired;
+      const live = log.firstLive(now, windowMs);
+      const count = log.countFrom(live);
       if (count + cost <= limit) {
+        // Cost 0: the state as it is.
+        if (cost === 0)
+          return decision(true, limit, limit - count, count > 0 ? newest + windowMs - nowMs : 0, 0, 0, now);
         if (commit) {
-          const entries = log as number[];
-          if (expired > 0) entries.splice(0, expired);
-          for (let i = 0; i < cost; i++) entries.push(now);
+          // Only an admission drops what left the window: its entry becomes the newest, so no
+          // caller, however far its clock is behind, is decided before that instant again.
+          log.dropBefore(live);
+          log.push(now, cost);
         }
-        // Waits are measured on the caller's clock (`nowMs`), behind `now` when the clock went backwards.
-        return decision(true, limit, limit - count - cost, now + windowMs - nowMs, 0, 0);
+        // Waits are measured on the caller's clock (\`nowMs\`), behind \`now\` when the clock went backwards.
+        return decision(true, limit, limit - count - cost, now + windowMs - nowMs, 0, 0, now);
       }
-      // Admitted once the oldest `count + cost - limit` live entries have left the window.
-      const unblocking = log[expired + count + cost - limit - 1] as number;
-      return decision(false, limit, limit - count, newest + windowMs - nowMs, unblocking + windowMs - nowMs, 0);
+      // Admitted once the oldest \`count + cost - limit\` live units have left the window.
+      const unblocking = log.timeOfUnit(live, count + cost - limit);
+      const remaining = Math.max(0, limit - count);
+      return decision(false, limit, remaining, newest + windowMs - nowMs, unblocking + windowMs - nowMs, 0, now);
+    },
+    refund(state: LogState, _at: number, nowMs: number, cost: number, admitted: Admission): void {
+      const log = state;
+      const newest = log.newest();
+      // Units that already left the window are not given back; without an
+      // instant (NaN), the admission is the key's latest: its newest entry.
+      const horizon = Math.max(nowMs, newest) - windowMs;
+      log.refund(Number.isNaN(admitted.atMs) ? newest : admitted.atMs, cost, horizon);
     },
     part(index: number, count: number): Policy {
       return slidingLogPolicy(share(limit, index, count), windowMs);

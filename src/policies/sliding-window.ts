@@ -1,6 +1,6 @@
 import { ceilDiv, type Decision, decision, floorDiv, truncDiv } from './decision.js';
 import type { Duration } from './duration.js';
-import { type Policy, type StateVector, share } from './policy.js';
+import { type Admission, type Policy, share } from './policy.js';
 import { windowOptions } from './window-options.js';
 
 /** Options of {@link slidingWindow}. */
@@ -42,12 +42,12 @@ function slidingWindowPolicy(limit: number, windowMs: number): Policy {
     windowMs,
     stateSize: 3,
     params: [limit, windowMs],
-    init(state: StateVector, at: number): void {
+    init(state: Float64Array, at: number): void {
       state[at + INDEX] = Number.NEGATIVE_INFINITY;
       state[at + PREVIOUS] = 0;
       state[at + CURRENT] = 0;
     },
-    decide(state: StateVector, at: number, nowMs: number, cost: number, commit: boolean): Decision {
+    decide(state: Float64Array, at: number, nowMs: number, cost: number, commit: boolean): Decision {
       let windowIndex = truncDiv(nowMs, windowMs);
       let elapsed = nowMs - windowIndex * windowMs;
       const storedIndex = state[at + INDEX] as number;
@@ -65,12 +65,14 @@ function slidingWindowPolicy(limit: number, windowMs: number): Policy {
         current = 0;
       }
       const untilNextWindow = windowMs - elapsed;
-      // Waits are measured on the caller's clock: `lag` ms behind the stored window's start when it went backwards.
-      const lag = windowIndex * windowMs + elapsed - nowMs;
+      // The instant the decision takes effect; waits are measured on the caller's
+      // clock: \`lag\` ms behind the stored window's start when it went backwards.
+      const atMs = windowIndex * windowMs + elapsed;
+      const lag = atMs - nowMs;
       // weighted * windowMs, exact in integers.
       const previousWeight = previous * untilNextWindow;
       const scaledUsed = previousWeight + current * windowMs;
-      if (scaledUsed + cost * windowMs <= scaledLimit) {
+      if (cost > 0 && scaledUsed + cost * windowMs <= scaledLimit) {
         current += cost;
         if (commit) {
           state[at + INDEX] = windowIndex;
@@ -78,11 +80,24 @@ function slidingWindowPolicy(limit: number, windowMs: number): Policy {
           state[at + CURRENT] = current;
         }
         const remaining = limit - current - ceilDiv(previousWeight, windowMs);
-        return decision(true, limit, remaining, lag + untilNextWindow + windowMs, 0, 0);
+        return decision(true, limit, remaining, lag + untilNextWindow + windowMs, 0, 0, atMs);
       }
       const remaining = Math.max(0, limit - current - ceilDiv(previousWeight, windowMs));
       const resetMs = current > 0 ? lag + untilNextWindow + windowMs : previous > 0 ? lag + untilNextWindow : 0;
-      return decision(false, limit, remaining, resetMs, lag + retryAfter(previous, current, cost, elapsed), 0);
+      // Cost 0: the state as it is.
+      if (cost === 0) return decision(true, limit, remaining, resetMs, 0, 0, atMs);
+      return decision(false, limit, remaining, resetMs, lag + retryAfter(previous, current, cost, elapsed), 0, atMs);
+    },
+    refund(state: Float64Array, at: number, _nowMs: number, cost: number, admitted: Admission): void {
+      // The admission's units are in the current count while its window is the
+      // stored one, in the previous count one window later, and gone after that.
+      // Without an instant (NaN), the admission is the key's latest: in the stored window.
+      const storedIndex = state[at + INDEX] as number;
+      const admittedIndex = Number.isNaN(admitted.atMs) ? storedIndex : truncDiv(admitted.atMs, windowMs);
+      const slot = storedIndex === admittedIndex ? CURRENT : storedIndex === admittedIndex + 1 ? PREVIOUS : -1;
+      if (slot < 0) return;
+      const count = state[at + slot] as number;
+      state[at + slot] = count - Math.min(cost, count);
     },
     part(index: number, count: number): Policy {
       return slidingWindowPolicy(share(limit, index, count), windowMs);

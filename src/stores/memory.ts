@@ -1,6 +1,8 @@
 import type { Decision } from '../policies/decision.js';
 import { IssueList, isOptionsObject } from '../policies/errors.js';
-import type { Policy } from '../policies/policy.js';
+import { combineDecisions, type LimitSpec } from '../policies/limit-set.js';
+import { LogState } from '../policies/log-state.js';
+import type { Admission, StateVector } from '../policies/policy.js';
 import { positiveInteger } from '../policies/validate.js';
 import { SlotTable } from './slot-table.js';
 import type { BoundStore, Store, StoreBinding } from './store.js';
@@ -64,79 +66,188 @@ export class MemoryStore implements Store {
   }
 
   bind(binding: StoreBinding): BoundStore {
-    const table = new SlotTable(this.maxKeys, binding.policy.stateSize);
-    this.tables.push(table);
-    return new MemoryBinding(table, binding.policy, binding.clock ?? Date.now);
+    const tables = binding.limits.map((spec) => {
+      const table = new SlotTable(this.maxKeys, spec.policy.stateSize);
+      this.tables.push(table);
+      return table;
+    });
+    return new MemoryBinding(tables, binding.limits, binding.clock ?? Date.now);
+  }
+}
+
+/**
+ * The clock a binding reclaims by: the median of its last three readings, so
+ * that one call stamped far ahead (a skewed caller, a test) cannot make other
+ * keys look expired and start them full again.
+ */
+class ReclaimClock {
+  private older = Number.NEGATIVE_INFINITY;
+  private old = Number.NEGATIVE_INFINITY;
+
+  /** Records `now` and returns the median of it and the two readings before. */
+  next(now: number): number {
+    const a = this.older;
+    const b = this.old;
+    this.older = b;
+    this.old = now;
+    // Median of three.
+    return Math.max(Math.min(a, b), Math.min(Math.max(a, b), now));
   }
 }
 
 class MemoryBinding implements BoundStore {
-  private readonly stride: number;
-  private readonly scratch: Float64Array;
+  private readonly single: boolean;
+  private readonly reclaimClock = new ReclaimClock();
+  /** One spare state per limit, for peeks at keys the store does not hold. */
+  private readonly scratch: StateVector[];
 
   constructor(
-    private readonly table: SlotTable,
-    private readonly policy: Policy,
+    private readonly tables: readonly SlotTable[],
+    private readonly specs: readonly LimitSpec[],
     private readonly clock: () => number,
   ) {
-    this.stride = policy.stateSize;
-    this.scratch = new Float64Array(Math.max(1, policy.stateSize));
+    this.single = specs.length === 1;
+    this.scratch = specs.map((spec) =>
+      spec.policy.stateSize === 0 ? new LogState() : new Float64Array(spec.policy.stateSize),
+    );
   }
 
-  limit(key: string, cost: number): Decision {
+  limit(keys: readonly string[], cost: number): Decision {
     const now = Math.floor(this.clock());
-    const { table, policy } = this;
-    let slot = table.find(key);
-    const created = slot === undefined;
-    if (slot === undefined) {
-      slot = table.add(key);
-      this.init(slot);
-    } else {
-      table.touch(slot);
-    }
-    let result: Decision;
-    if (this.stride === 0) {
-      const log = table.logs[slot] as number[];
-      result = policy.decide(log, 0, now, cost, true);
-      // The first push into an empty array reserves 16 spare entries (128 bytes);
-      // many keys are seen only once or twice, so a new key keeps an exact copy.
-      if (created && result.allowed) table.logs[slot] = log.slice();
-    } else {
-      result = policy.decide(table.state, slot * this.stride, now, cost, true);
-    }
-    if (result.allowed) table.expiresAt[slot] = now + result.resetMs;
-    table.reclaim(now - RECLAIM_MARGIN_MS, RECLAIM_PER_WRITE);
+    const result = this.single ? this.limitOne(keys[0] as string, cost, now) : this.limitAll(keys, cost, now);
+    const reclaimBy = this.reclaimClock.next(now) - RECLAIM_MARGIN_MS;
+    for (const table of this.tables) table.reclaim(reclaimBy, RECLAIM_PER_WRITE);
     return result;
   }
 
-  peek(key: string): Decision {
+  peek(keys: readonly string[]): Decision {
     const now = Math.floor(this.clock());
-    const slot = this.table.find(key);
-    if (this.stride === 0) {
-      const log = slot === undefined ? [] : (this.table.logs[slot] as number[]);
-      return this.policy.decide(log, 0, now, 1, false);
-    }
-    if (slot !== undefined) return this.policy.decide(this.table.state, slot * this.stride, now, 1, false);
-    this.policy.init(this.scratch, 0);
-    return this.policy.decide(this.scratch, 0, now, 1, false);
+    if (this.single) return this.evaluate(0, keys[0] as string, now, 1);
+    const decisions = this.specs.map((_, i) => this.evaluate(i, keys[i] as string, now, 1));
+    return combineDecisions(this.specs, this.settle(decisions, keys, now));
   }
 
-  reset(key: string): undefined {
-    const slot = this.table.find(key);
-    if (slot !== undefined) this.table.delete(slot);
+  refund(keys: readonly string[], cost: number, admissions: readonly (Admission | undefined)[]): undefined {
+    const now = Math.floor(this.clock());
+    for (let i = 0; i < this.specs.length; i++) {
+      const admission = admissions[i];
+      const table = this.tables[i] as SlotTable;
+      const slot = admission === undefined ? undefined : table.find(keys[i] as string);
+      if (slot === undefined) continue;
+      const policy = (this.specs[i] as LimitSpec).policy;
+      policy.refund(stateOf(table, slot), offsetOf(table, slot), now, cost, admission as Admission);
+    }
     return undefined;
   }
 
-  private init(slot: number): void {
-    if (this.stride === 0) {
-      let log = this.table.logs[slot];
-      if (log === undefined) {
-        log = [];
-        this.table.logs[slot] = log;
-      }
-      this.policy.init(log, 0);
-    } else {
-      this.policy.init(this.table.state, slot * this.stride);
+  reset(keys: readonly string[]): undefined {
+    for (let i = 0; i < this.tables.length; i++) {
+      const table = this.tables[i] as SlotTable;
+      const slot = table.find(keys[i] as string);
+      if (slot !== undefined) table.delete(slot);
     }
+    return undefined;
   }
+
+  /** One limit: decide and commit in one step. */
+  private limitOne(key: string, cost: number, now: number): Decision {
+    const table = this.tables[0] as SlotTable;
+    const slot = this.slotOf(0, key);
+    const result = (this.specs[0] as LimitSpec).policy.decide(
+      stateOf(table, slot),
+      offsetOf(table, slot),
+      now,
+      cost,
+      true,
+    );
+    if (result.allowed) table.expiresAt[slot] = now + result.resetMs;
+    return result;
+  }
+
+  /** Several limits, all or nothing: evaluate every one, then commit to every one or to none. */
+  private limitAll(keys: readonly string[], cost: number, now: number): Decision {
+    const { specs, tables } = this;
+    const slots = keys.map((key, i) => this.slotOf(i, key));
+    const decisions = specs.map((spec, i) => {
+      const table = tables[i] as SlotTable;
+      const slot = slots[i] as number;
+      return spec.policy.decide(stateOf(table, slot), offsetOf(table, slot), now, cost, false);
+    });
+    if (!admitsAll(specs, decisions)) return combineDecisions(specs, this.settle(decisions, keys, now));
+    for (let i = 0; i < specs.length; i++) {
+      const spec = specs[i] as LimitSpec;
+      // A shadow limit spends only what it would admit.
+      if (!(decisions[i] as Decision).allowed) continue;
+      const table = tables[i] as SlotTable;
+      const slot = slots[i] as number;
+      const committed = spec.policy.decide(stateOf(table, slot), offsetOf(table, slot), now, cost, true);
+      decisions[i] = committed;
+      table.expiresAt[slot] = now + committed.resetMs;
+    }
+    return combineDecisions(specs, decisions);
+  }
+
+  /**
+   * When the set is denied, a limit that would have admitted the request
+   * reports its unchanged state (a cost-0 evaluation): nothing was spent.
+   */
+  private settle(decisions: Decision[], keys: readonly string[], now: number): Decision[] {
+    if (admitsAll(this.specs, decisions)) return decisions;
+    for (let i = 0; i < decisions.length; i++) {
+      if ((decisions[i] as Decision).allowed) decisions[i] = this.evaluate(i, keys[i] as string, now, 0);
+    }
+    return decisions;
+  }
+
+  /** The decision of limit `i` for `cost` units of `key`, writing nothing; a key not held is a new one. */
+  private evaluate(i: number, key: string, now: number, cost: number): Decision {
+    const table = this.tables[i] as SlotTable;
+    const { policy } = this.specs[i] as LimitSpec;
+    const slot = table.find(key);
+    if (slot !== undefined) return policy.decide(stateOf(table, slot), offsetOf(table, slot), now, cost, false);
+    const scratch = this.scratch[i] as StateVector;
+    policy.init(scratch, 0);
+    return policy.decide(scratch, 0, now, cost, false);
+  }
+
+  /** The slot of `key` in limit `i`'s table, created (full capacity, reclaimable at once) when missing. */
+  private slotOf(i: number, key: string): number {
+    const table = this.tables[i] as SlotTable;
+    let slot = table.find(key);
+    if (slot !== undefined) {
+      table.touch(slot);
+      return slot;
+    }
+    slot = table.add(key);
+    const { policy } = this.specs[i] as LimitSpec;
+    if (policy.stateSize === 0) {
+      let log = table.logs[slot];
+      if (log === undefined) {
+        log = new LogState();
+        table.logs[slot] = log;
+      }
+      policy.init(log, 0);
+    } else {
+      policy.init(table.state, slot * table.stride);
+    }
+    // Nothing spent yet: reclaimable until an admission says otherwise.
+    table.expiresAt[slot] = Number.NEGATIVE_INFINITY;
+    return slot;
+  }
+}
+
+/** Whether every enforced limit admits. */
+function admitsAll(specs: readonly LimitSpec[], decisions: readonly Decision[]): boolean {
+  for (let i = 0; i < specs.length; i++) {
+    if (!(specs[i] as LimitSpec).shadow && !(decisions[i] as Decision).allowed) return false;
+  }
+  return true;
+}
+
+function stateOf(table: SlotTable, slot: number): StateVector {
+  return table.stride === 0 ? (table.logs[slot] as LogState) : table.state;
+}
+
+function offsetOf(table: SlotTable, slot: number): number {
+  return slot * table.stride;
 }

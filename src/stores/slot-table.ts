@@ -1,3 +1,5 @@
+import type { LogState } from '../policies/log-state.js';
+
 /**
  * Maps keys to slots of preallocated typed arrays and keeps them in
  * least-recently-used order with an intrusive doubly linked list, so a
@@ -8,8 +10,8 @@ export class SlotTable {
   // Plain arrays sized to `capacity` like the typed arrays: appending would
   // reserve up to 50 % more, several bytes per key at a million keys.
   private keys: (string | undefined)[];
-  /** One JS value per slot, for policies whose state is not a fixed count of numbers (the sliding log). */
-  logs: (number[] | undefined)[];
+  /** One object per slot, for policies whose state is not a fixed count of numbers (the sliding log). */
+  logs: (LogState | undefined)[];
   private previous: Int32Array;
   private next: Int32Array;
   /** Clock time (ms) at which each slot's key is back at full capacity; reclaimable from then on. */

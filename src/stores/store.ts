@@ -1,26 +1,59 @@
 import type { Decision } from '../policies/decision.js';
-import type { Policy } from '../policies/policy.js';
+import type { LimitSpec } from '../policies/limit-set.js';
+import type { Admission } from '../policies/policy.js';
 
 /** What a {@link RateLimiter} tells its store once, at construction. */
 export interface StoreBinding {
   /** Key namespace of the limiter, e.g. `'flowgate'` or `'flowgate:shard3'`. */
   readonly prefix: string;
-  readonly policy: Policy;
+  /**
+   * The limits every request is decided against, all or nothing: one for a
+   * limiter with a `policy`, several for a limiter with `limits`.
+   */
+  readonly limits: readonly LimitSpec[];
   /**
    * The limiter's clock when the user passed one explicitly; `undefined` means
    * "use the store's own time" (`Date.now` in memory, `TIME` in Redis).
    */
   readonly clock: (() => number) | undefined;
+  /**
+   * Redis Cluster: a hash tag shared by every key of the binding, so that a
+   * request's limits are always decided by one script. `undefined`: each
+   * logical key is its own tag.
+   */
+  readonly hashTag?: string | undefined;
 }
 
-/** A store's view of one limiter's keys. Results may be synchronous (memory) or promises (Redis). */
+/**
+ * A store's view of one limiter's keys. `keys[i]` is the key of limit `i`;
+ * the array is only read during the call. Results may be synchronous (memory)
+ * or promises (Redis). `deadline` is when the caller gives up, on
+ * `performance.now()`'s clock (`Infinity`: never); a store that can still
+ * commit after it must not (the Redis store carries it to the server).
+ */
 export interface BoundStore {
-  /** Decides a request of `cost` units (validated by the limiter) and records it if admitted. */
-  limit(key: string, cost: number): Decision | Promise<Decision>;
-  /** What `limit(key, 1)` would decide now; writes nothing. */
-  peek(key: string): Decision | Promise<Decision>;
-  /** Forgets the key. */
-  reset(key: string): undefined | Promise<void>;
+  /**
+   * Decides a request of `cost` units (validated by the limiter) against every
+   * limit and, if every enforced limit admits it, records it in each (a
+   * shadow limit records it only if it admits it too). With one limit, the
+   * answer is that policy's decision; with several, their combination
+   * (`combineDecisions`).
+   */
+  limit(keys: readonly string[], cost: number, deadline: number): Decision | Promise<Decision>;
+  /** What `limit(keys, 1)` would decide now; writes nothing that changes a decision. */
+  peek(keys: readonly string[], deadline: number): Decision | Promise<Decision>;
+  /**
+   * Gives back up to `cost` units spent by an admission, in each limit `i`
+   * whose `admissions[i]` is defined (see `Policy.refund`).
+   */
+  refund(
+    keys: readonly string[],
+    cost: number,
+    admissions: readonly (Admission | undefined)[],
+    deadline: number,
+  ): undefined | Promise<void>;
+  /** Forgets the keys. */
+  reset(keys: readonly string[], deadline: number): undefined | Promise<void>;
 }
 
 /** Where state lives. Implemented by `MemoryStore` and `RedisStore` (`flowgate/redis`). */

@@ -13,6 +13,7 @@ const admitted: Decision = {
   retryAfterMs: 0,
   delayMs: 0,
   degraded: false,
+  atMs: 0,
 };
 const denied: Decision = { ...admitted, allowed: false, remaining: 0, retryAfterMs: 2_500 };
 

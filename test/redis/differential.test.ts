@@ -14,10 +14,12 @@ import fc from 'fast-check';
 import {
   type Decision,
   fixedWindow,
+  LogState,
   leakyBucket,
   MemoryStore,
   type Policy,
   RateLimiter,
+  type StateVector,
   slidingLog,
   slidingWindow,
   tokenBucket,
@@ -81,9 +83,9 @@ let run = 0;
 
 /** The policy math alone: one state per key, kept until reset. */
 function model(policy: Policy): { decide(step: Step, now: number): Decision | undefined } {
-  const states = new Map<string, number[] | Float64Array>();
-  const fresh = (): number[] | Float64Array => {
-    const state = policy.stateSize === 0 ? [] : new Float64Array(policy.stateSize);
+  const states = new Map<string, StateVector>();
+  const fresh = (): StateVector => {
+    const state = policy.stateSize === 0 ? new LogState() : new Float64Array(policy.stateSize);
     policy.init(state, 0);
     return state;
   };

@@ -1,16 +1,15 @@
 /**
- * The server-TIME path (no explicit clock), which the vectors and the
- * differential traces (explicit clocks) never take. There, on Redis >= 7, part
- * of the state lives in the key's absolute expiry. Each decision is checked
- * exactly against MemoryStore at the server's own millisecond: the test reads
- * TIME just before and just after the call, and only a call that started and
- * ended within one millisecond is compared (the script's TIME lies between);
- * a trace whose call straddled two is dropped and started again on a new key.
+ * The server-TIME path, without the wall clock. On the server's TIME with
+ * Redis >= 7, part of a counter's state lives in the key's absolute expiry;
+ * that encoding is replayed at fixed instants by every vector (with
+ * `encoding: 'expiry'` and instants ahead of the server's clock), and each
+ * decision made on the real TIME is checked against MemoryStore at the
+ * instant the script reports (`atMs`), which is all the server's clock adds.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import fc from 'fast-check';
 import {
+  type Decision,
   fixedWindow,
   leakyBucket,
   MemoryStore,
@@ -23,6 +22,7 @@ import {
 import { RedisStore } from '../../src/stores/redis/index.js';
 import { CLIENT_KINDS, type TestClient } from '../support/redis-clients.js';
 import { redisFixture } from '../support/redis-fixture.js';
+import { FUTURE_EPOCH_MS, loadVectors, replayCase } from '../support/vectors.js';
 
 const db = redisFixture();
 
@@ -35,7 +35,7 @@ const POLICIES: Record<string, () => Policy> = {
   // 7 ticks per ms: the value is a remainder 0..6 under the expiry.
   'token bucket, 7/3 per s': () => tokenBucket({ capacity: 3, refillPerSecond: 7 / 3 }),
   'token bucket, 7000/3 per s': () => tokenBucket({ capacity: 3, refillPerSecond: 7000 / 3 }),
-  // 1 tick per ms: the expiry alone is the state.
+  // 1 tick per ms: the value is always 0.
   'token bucket, 1000 per s': () => tokenBucket({ capacity: 4, refillPerSecond: 1000 }),
   'leaky bucket, 7000/3 per s': () => leakyBucket({ capacity: 3, leakPerSecond: 7000 / 3 }),
   'fixed window, 3 per 2 ms': () => fixedWindow({ limit: 3, window: 2 }),
@@ -46,86 +46,95 @@ const POLICIES: Record<string, () => Policy> = {
 };
 
 for (const kind of CLIENT_KINDS) {
-  describe(`RedisStore (${kind}) on the server's TIME decides exactly like MemoryStore at that millisecond`, () => {
-    for (const [name, make] of Object.entries(POLICIES)) {
-      test(name, async () => {
-        const client = db.client(kind).client;
+  describe(`RedisStore (${kind}): the state-in-expiry encoding`, () => {
+    test('replays every decision vector exactly at fixed instants', async () => {
+      const store = new RedisStore({ client: db.client(kind).client, encoding: 'expiry' });
+      let replayed = 0;
+      for (const { cases } of loadVectors()) {
+        for (const c of cases) {
+          await db.admin.flushdb();
+          const make = (policy: Policy, clock: () => number) =>
+            new RateLimiter({ policy, store, clock, onStoreError: 'throw' });
+          await replayCase(c, make, FUTURE_EPOCH_MS);
+          replayed++;
+        }
+      }
+      assert.ok(replayed >= 25, `only ${replayed} vector cases`);
+    });
+
+    test("decisions on the server's TIME are MemoryStore's at the instant the script reports", async () => {
+      const client = db.client(kind).client;
+      for (const [name, make] of Object.entries(POLICIES)) {
         const policy = make();
         const redis = new RateLimiter({
           policy,
           store: new RedisStore({ client }),
-          prefix: 'st',
+          prefix: `st-${kind}`,
           onStoreError: 'throw',
         });
         let now = 0;
-        const memory = new RateLimiter({ policy, store: new MemoryStore(), prefix: 'st', clock: () => now });
-        const costs = fc.sample(fc.integer({ min: -1, max: policy.limit }), { numRuns: 300, seed: 7 });
-        let key = `${kind}-${name}-0`;
-        let checked = 0;
-        let dropped = 0;
+        const memory = new RateLimiter({ policy, store: new MemoryStore(), clock: () => now });
+        const key = name;
+        // Costs cycling through peeks, 1, 2 and the whole limit (capped), enough to deny now and then.
+        const costs = [1, 0, 2, 1, 1, 0, policy.limit, 1, 2, 0, 1, 1, 1, 0, 3, 1];
         for (const [i, drawn] of costs.entries()) {
-          // -1 and 0 are peeks; limits with a cost near the limit are drawn as they come.
           const cost = Math.max(1, Math.min(drawn, policy.limit));
           const before = await serverMs();
-          const actual = drawn <= 0 ? await redis.peek(key) : await redis.limit(key, { cost });
-          const afterMs = await serverMs();
-          if (before !== afterMs) {
-            dropped++;
-            key = `${kind}-${name}-${i + 1}`;
-            continue;
-          }
-          now = before;
-          const expected = drawn <= 0 ? await memory.peek(key) : await memory.limit(key, { cost });
-          assert.deepEqual(actual, expected, `call ${i} (${drawn <= 0 ? 'peek' : `cost ${cost}`}) at ${now} on ${key}`);
-          checked++;
+          const actual: Decision = drawn === 0 ? await redis.peek(key) : await redis.limit(key, { cost });
+          const after = await serverMs();
+          assert.ok(actual.atMs >= before && actual.atMs <= after, `${name} call ${i}: atMs within the call`);
+          now = actual.atMs;
+          const expected = drawn === 0 ? await memory.peek(key) : await memory.limit(key, { cost });
+          assert.deepEqual(actual, expected, `${name} call ${i} (${drawn === 0 ? 'peek' : `cost ${cost}`})`);
         }
-        assert.ok(checked >= 100, `only ${checked} calls checked, ${dropped} dropped`);
-      });
-    }
+      }
+    });
   });
 }
 
-describe('RedisStore state encoding on the server TIME', () => {
-  test('bucket and fixed-window values are shared integers; the expiry holds the rest', async () => {
+describe('RedisStore state encoding', () => {
+  test('bucket and fixed-window values are shared integers; the expiry holds the rest, exactly', async () => {
     await db.admin.flushdb();
     const client = (db.clients[0] as TestClient).client;
-    const store = new RedisStore({ client });
+    const store = new RedisStore({ client, encoding: 'expiry' });
+    const at = FUTURE_EPOCH_MS + 1234;
+    const clock = () => at;
     const bucket = new RateLimiter({
       policy: tokenBucket({ capacity: 5, refillPerSecond: 7 / 3 }),
       store,
       prefix: 'b',
+      clock,
     });
-    const fixed = new RateLimiter({ policy: fixedWindow({ limit: 5, window: '1h' }), store, prefix: 'f' });
-    await bucket.limit('k', { cost: 2 });
+    const fixed = new RateLimiter({ policy: fixedWindow({ limit: 5, window: '1h' }), store, prefix: 'f', clock });
+    const b = await bucket.limit('k', { cost: 2 });
     await fixed.limit('k', { cost: 2 });
-    const value = Number(await db.admin.get('{b:k}'));
-    assert.ok(Number.isInteger(value) && value >= 0 && value < 7, `bucket value ${value}`);
-    assert.equal(await db.admin.get('{f:k}'), '2');
-    for (const key of ['{b:k}', '{f:k}']) assert.equal(await db.admin.object('REFCOUNT', key), 2147483647, key);
-    const windowEnd = Math.ceil((await serverMs()) / 3_600_000) * 3_600_000;
-    assert.equal(await db.admin.pexpiretime('{f:k}'), windowEnd);
+    const bucketKey = '{b:k}:tb:7';
+    const fixedKey = '{f:k}:fw:3600000';
+    // Two units at 3000/7 ms each, from full at `at`: the bucket is full again after ceil(6000/7) ms.
+    assert.equal(await db.admin.pexpiretime(bucketKey), at + Math.ceil(6000 / 7));
+    assert.equal(b.resetMs, Math.ceil(6000 / 7));
+    assert.equal(await db.admin.get(bucketKey), String(Math.ceil(6000 / 7) * 7 - 6000));
+    assert.equal(await db.admin.get(fixedKey), '2');
+    assert.equal(await db.admin.pexpiretime(fixedKey), (Math.floor(at / 3_600_000) + 1) * 3_600_000);
+    for (const key of [bucketKey, fixedKey]) assert.equal(await db.admin.object('REFCOUNT', key), 2147483647, key);
   });
 
-  test('keys written with the whole state in the value (earlier versions) are still read exactly', async () => {
+  test('the value encoding carries the whole state and a relative TTL; both encodings read the other', async () => {
     await db.admin.flushdb();
-    const store = new RedisStore({ client: (db.clients[0] as TestClient).client });
-    const TICK_EPOCH_MS = 1_767_225_600_000;
-    // 7 ticks per ms, one unit every 3000 ticks: a tat 2 units ahead of now.
-    const bucket = new RateLimiter({
-      policy: tokenBucket({ capacity: 5, refillPerSecond: 7 / 3 }),
-      store,
-      prefix: 'ob',
-    });
-    const tat = ((await serverMs()) - TICK_EPOCH_MS) * 7 + 6000;
-    await db.admin.set('{ob:k}', String(tat), 'PX', 1000);
-    // A cost-1 request fits, leaving 5 - 2 - 1.
-    assert.equal((await bucket.peek('k')).remaining, 2);
-    const fixed = new RateLimiter({ policy: fixedWindow({ limit: 5, window: '1h' }), store, prefix: 'of' });
-    const index = Math.floor((await serverMs()) / 3_600_000);
-    await db.admin.set('{of:k}', `${index}:4`, 'PX', 3_600_000);
-    assert.equal((await fixed.limit('k')).remaining, 0);
-    const sliding = new RateLimiter({ policy: slidingWindow({ limit: 5, window: '1h' }), store, prefix: 'os' });
-    await db.admin.set('{os:k}', `${index}:0:3`, 'PX', 7_200_000);
-    assert.equal((await sliding.limit('k')).remaining, 1);
+    const client = (db.clients[0] as TestClient).client;
+    const at = FUTURE_EPOCH_MS + 5_000;
+    const clock = () => at;
+    const byValue = new RedisStore({ client, encoding: 'value', expiryMarginMs: 0 });
+    const byExpiry = new RedisStore({ client, encoding: 'expiry' });
+    const policy = slidingWindow({ limit: 5, window: '1h' });
+    const v = new RateLimiter({ policy, store: byValue, prefix: 's', clock });
+    const e = new RateLimiter({ policy, store: byExpiry, prefix: 's', clock });
+    await v.limit('k', { cost: 2 });
+    const index = Math.floor(at / 3_600_000);
+    assert.equal(await db.admin.get('{s:k}:sw:3600000'), `${index}:0:2`);
+    // The expiry-encoded limiter reads the value-encoded state, and the other way round.
+    assert.equal((await e.limit('k')).remaining, 2);
+    assert.equal(await db.admin.get('{s:k}:sw:3600000'), '3');
+    assert.equal((await v.limit('k')).remaining, 1);
   });
 });

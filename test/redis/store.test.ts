@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, mock, test } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import {
   type FlowgateConfigError,
   fixedWindow,
@@ -11,12 +10,30 @@ import {
   slidingWindow,
   tokenBucket,
 } from '../../src/index.js';
-import { RedisStore, SCRIPTS } from '../../src/stores/redis/index.js';
+import { RedisStore, SCRIPT } from '../../src/stores/redis/index.js';
 import { CLIENT_KINDS } from '../support/redis-clients.js';
 import { redisFixture } from '../support/redis-fixture.js';
 import { loadVectors, replayCase } from '../support/vectors.js';
 
 const db = redisFixture();
+
+async function serverMs(): Promise<number> {
+  const [seconds, micros] = await db.admin.time();
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
+/** The Redis key of a one-policy limiter's key (see src/stores/redis/keys.ts). */
+function keyOf(prefix: string, policy: Policy, key: string): string {
+  const tag = {
+    'fixed-window': 'fw',
+    'sliding-window': 'sw',
+    'sliding-log': 'sl',
+    'token-bucket': 'tb',
+    'leaky-bucket': 'lb',
+  }[policy.algorithm];
+  const unit = tag === 'tb' || tag === 'lb' ? policy.params[1] : policy.windowMs;
+  return `{${prefix}:${key}}:${tag}:${unit}`;
+}
 
 const POLICIES: Record<string, () => Policy> = {
   fixedWindow: () => fixedWindow({ limit: 3, window: '1h' }),
@@ -88,44 +105,47 @@ for (const kind of CLIENT_KINDS) {
       }
     });
 
-    test('with the server TIME, the TTL is exactly the time until full capacity', async () => {
+    test("on the server's TIME, every key expires exactly when its state is back at full capacity", async () => {
       await db.admin.flushdb();
       const store = new RedisStore({ client: db.client(kind).client });
       for (const [name, make] of Object.entries(POLICIES)) {
-        const limiter = new RateLimiter({ policy: make(), store, prefix: name, onStoreError: 'throw' });
+        const policy = make();
+        const limiter = new RateLimiter({ policy, store, prefix: name, onStoreError: 'throw' });
+        const before = await serverMs();
         const d = await limiter.limit('k');
-        const ttl = await db.admin.pttl(`{${name}:k}`);
-        assert.ok(ttl > 0 && ttl <= d.resetMs && ttl >= d.resetMs - 1000, `${name}: pttl ${ttl}, resetMs ${d.resetMs}`);
+        const after = await serverMs();
+        const expireAt = await db.admin.pexpiretime(keyOf(name, policy, 'k'));
+        if (policy.algorithm === 'sliding-log') {
+          // A relative TTL set during the call: the instant lies within it.
+          assert.ok(expireAt >= before + d.resetMs && expireAt <= after + d.resetMs, `${name}: ${expireAt}`);
+        } else {
+          // Counters carry their state's end in an absolute expiry: exact.
+          assert.equal(expireAt, d.atMs + d.resetMs, name);
+        }
       }
     });
 
-    test('keys disappear once their state is back at full capacity, with an explicit clock too', async () => {
+    test('with an explicit clock, keys outlive their state by exactly expiryMarginMs', async () => {
       await db.admin.flushdb();
-      const store = new RedisStore({ client: db.client(kind).client, expiryMarginMs: 0 });
-      const now = Date.now();
-      const small: Policy[] = [
-        fixedWindow({ limit: 2, window: 20 }),
-        slidingLog({ limit: 2, window: 20 }),
-        slidingWindow({ limit: 2, window: 10 }),
-        tokenBucket({ capacity: 2, refillPerSecond: 200 }),
-        leakyBucket({ capacity: 2, leakPerSecond: 200 }),
-      ];
-      for (const [i, policy] of small.entries()) {
-        const limiter = new RateLimiter({ policy, store, prefix: `ttl${i}`, clock: () => now });
-        await limiter.limit('k', { cost: 2 });
-        await limiter.limit('other');
+      const store = new RedisStore({ client: db.client(kind).client, expiryMarginMs: 250 });
+      const now = 1_900_000_000_123;
+      for (const [name, make] of Object.entries(POLICIES)) {
+        const policy = make();
+        const limiter = new RateLimiter({
+          policy,
+          store,
+          prefix: `m-${name}`,
+          clock: () => now,
+          onStoreError: 'throw',
+        });
+        const before = await serverMs();
+        const d = await limiter.limit('k');
+        const after = await serverMs();
+        // A relative TTL on the server's clock, set during the call.
+        const ttl = d.resetMs + 250;
+        const expireAt = await db.admin.pexpiretime(keyOf(`m-${name}`, policy, 'k'));
+        assert.ok(expireAt >= before + ttl && expireAt <= after + ttl, `${name}: expires at ${expireAt}`);
       }
-      assert.equal(await db.admin.dbsize(), 10);
-      // Every TTL above is at most 20 ms; 40 ms later each key is gone on access.
-      await delay(40);
-      for (let i = 0; i < small.length; i++) assert.equal(await db.admin.exists(`{ttl${i}:k}`), 0);
-      // Keys nobody reads are reclaimed by the server's active expiry cycle (10 times a second).
-      let size = await db.admin.dbsize();
-      for (let tries = 0; size > 0 && tries < 50; tries++) {
-        await delay(20);
-        size = await db.admin.dbsize();
-      }
-      assert.equal(size, 0);
     });
 
     test('a caller whose Date.now is 30 s off decides like the others (server TIME)', async () => {
@@ -134,7 +154,8 @@ for (const kind of CLIENT_KINDS) {
       // One token per 20 s: 30 s of skew would refill one and a half.
       const policy = tokenBucket({ capacity: 5, refillPerSecond: 1 / 20 });
       const limiter = new RateLimiter({ policy, store, onStoreError: 'throw' });
-      assert.equal((await limiter.limit('k', { cost: 5 })).allowed, true);
+      const first = await limiter.limit('k', { cost: 5 });
+      assert.equal(first.allowed, true);
       const realNow = Date.now;
       for (const skewMs of [30_000, -30_000]) {
         const skewed = mock.method(Date, 'now', () => realNow() + skewMs);
@@ -142,7 +163,8 @@ for (const kind of CLIENT_KINDS) {
           const other = new RateLimiter({ policy, store, onStoreError: 'throw' });
           const d = await other.limit('k');
           assert.equal(d.allowed, false, `skew ${skewMs}`);
-          assert.ok(d.retryAfterMs > 19_000 && d.retryAfterMs <= 20_000, `skew ${skewMs}: ${d.retryAfterMs}`);
+          // Empty at first.atMs, one token back 20 s later, on the server's clock.
+          assert.equal(d.retryAfterMs, 20_000 - (d.atMs - first.atMs), `skew ${skewMs}`);
         } finally {
           skewed.mock.restore();
         }
@@ -152,10 +174,8 @@ for (const kind of CLIENT_KINDS) {
 }
 
 describe('RedisStore scripts and options', () => {
-  test('each SHA1 is the one Redis computes for the script text', async () => {
-    for (const [name, script] of Object.entries(SCRIPTS)) {
-      assert.equal(await db.admin.script('LOAD', script.text), script.sha, name);
-    }
+  test('the SHA1 is the one Redis computes for the script text', async () => {
+    assert.equal(await db.admin.script('LOAD', SCRIPT.text), SCRIPT.sha);
   });
 
   test('EVAL is used only after NOSCRIPT; other errors propagate', async () => {
@@ -166,9 +186,9 @@ describe('RedisStore scripts and options', () => {
       },
       eval: async () => {
         evals++;
-        return [1, 0, 1, 0, 0];
+        // The server's time (none read), done, then one decided request: admitted, 0 left, reset in 1 ms, at 5.
+        return [0, 1, 1, 1, 0, 1, 0, 0, 5];
       },
-      del: async () => 1,
     };
     const limiter = new RateLimiter({
       policy: fixedWindow({ limit: 1, window: '1s' }),

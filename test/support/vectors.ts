@@ -92,18 +92,28 @@ function observed(d: Decision): Omit<VectorStep, 'atMs' | 'cost' | 'key' | 'peek
 }
 
 /**
+ * A clock origin equivalent to {@link VECTOR_EPOCH_MS} (a whole number of weeks
+ * later, so aligned to every window the vectors use) that lies ahead of any
+ * real clock for years: the Redis store's expiry encoding writes absolute
+ * expiries on the server's clock, so replaying it at fixed instants needs
+ * instants that the server has not reached.
+ */
+export const FUTURE_EPOCH_MS = VECTOR_EPOCH_MS + 520 * 604_800_000;
+
+/**
  * Replays every step through a limiter made by makeLimiter and asserts each field.
- * The clock passed to `makeLimiter` reads the current step's instant.
+ * The clock passed to `makeLimiter` reads the current step's instant, counted from `epochMs`.
  */
 export async function replayCase(
   c: VectorCase,
   makeLimiter: (policy: Policy, clock: () => number) => RateLimiter,
+  epochMs = VECTOR_EPOCH_MS,
 ): Promise<void> {
   const policy = policyOf(c);
-  let now = VECTOR_EPOCH_MS;
+  let now = epochMs;
   const limiter = makeLimiter(policy, () => now);
   for (const [i, step] of c.steps.entries()) {
-    now = VECTOR_EPOCH_MS + step.atMs;
+    now = epochMs + step.atMs;
     const key = step.key ?? 'k';
     const d = step.peek ? await limiter.peek(key) : await limiter.limit(key, { cost: step.cost });
     const what = `${c.factory} "${c.name}" step ${i} (${step.peek ? 'peek' : `cost ${step.cost}`} on ${key} at ${step.atMs} ms)`;

@@ -1,130 +1,227 @@
+import { StoreOverloadedError, StoreTimeoutError } from '../../failure.js';
 import { type Decision, decision } from '../../policies/decision.js';
+import { combineDecisions, type LimitSpec } from '../../policies/limit-set.js';
 import type { ScriptRunner } from './client.js';
-import type { Script } from './scripts.js';
+import { keySlot } from './key-slot.js';
+import { SCRIPT } from './scripts.js';
+import type { ServerClock } from './server-clock.js';
 
 /** Most requests in one script call: bounds how long one call holds the (single-threaded) server. */
 export const MAX_BATCH = 256;
 
-/** One decision waiting for its script call. */
+/** Index of the deadline in the script's ARGV (0-based here): see lua/prelude.lua.ts. */
+const DEADLINE_ARG = 3;
+
+/** One request waiting for its script call. */
 interface Request {
-  readonly key: string;
-  /** The signed cost argument: negative for a peek. */
-  readonly cost: string;
+  /** One Redis key per limit. */
+  readonly keys: readonly string[];
+  /** A cost (limit), 'p' (peek), 'd' (reset) or 'r' (refund). */
+  readonly op: string;
   /** nowMs with an explicit clock, read when the request was made. */
   readonly nowMs: string | undefined;
-  readonly resolve: (decided: Decision) => void;
+  /** A refund's arguments after the op: its cost, then atMs and resetMs per limit. */
+  readonly extra: readonly string[] | undefined;
+  /** When the caller gives up, on performance.now()'s clock. */
+  readonly deadline: number;
+  readonly resolve: (decided: Decision | undefined) => void;
   readonly reject: (error: unknown) => void;
 }
 
 /**
- * Sends the requests made during one tick of the event loop as one script
- * call (`EVALSHA` with one key per request), instead of one call each: the
- * per-command cost of the client, the socket and the server's script
+ * What the batchers of one store share: the calls waiting for an answer
+ * (bounded, so that a Redis that stopped answering cannot grow the heap)
+ * and what is known of the server's clock.
+ */
+export class Link {
+  /** Requests queued or sent and not yet answered by Redis (a caller that gave up does not count them out). */
+  outstanding = 0;
+  /** Script calls sent and not yet answered. */
+  callsInFlight = 0;
+
+  constructor(
+    readonly runner: ScriptRunner,
+    readonly serverClock: ServerClock,
+    readonly maxInFlight: number,
+    /** A cluster client: one script call per slot. */
+    readonly cluster: boolean,
+  ) {}
+}
+
+/**
+ * Sends the requests made during one turn of the event loop as one script
+ * call (`EVALSHA` with the keys of every request), instead of one call each:
+ * the per-command cost of the client, the socket and the server's script
  * machinery then comes once per batch, and a key with several requests is
- * read and written once. The script decides them in the order they were made,
- * each exactly as it would alone (atomically, on the same state); only their
- * replies arrive together. On a cluster a batch holds one key only, since a
- * script's keys must share a slot.
+ * read and written once. The script decides them in the order they were
+ * made, each exactly as it would alone; only their replies arrive together.
+ * On a cluster a batch holds the requests of one slot.
  *
- * @example
- * const batcher = new Batcher(runner, script, params, false, 10);
- * const [a, b] = await Promise.all([batcher.add('{flowgate:a}', '1', undefined), batcher.add('{flowgate:b}', '-1', undefined)]);
+ * A request made while no call of the store is in flight goes out at the
+ * end of the current job (a microtask), so a lone call waits for nothing;
+ * while calls are in flight, requests gather until the loop has handled its
+ * I/O (setImmediate), so an HTTP server's requests of one turn share a call.
+ *
+ * Each call carries the earliest deadline of its requests, on the server's
+ * clock: a call that reaches Redis after its callers gave up (a paused or
+ * restarted server, a client's offline queue replayed) commits nothing.
  */
 export class Batcher {
   private pending: Request[] = [];
+  private scheduled = false;
 
   constructor(
-    private readonly runner: ScriptRunner,
-    private readonly script: Script,
-    /** ARGV before the requests' own: the clock mode and the policy's parameters. */
-    private readonly params: readonly string[],
-    private readonly perKey: boolean,
-    private readonly policyLimit: number,
+    private readonly link: Link,
+    /** ARGV before the requests' own (see lua/prelude.lua.ts), the deadline left blank. */
+    private readonly header: readonly string[],
+    private readonly specs: readonly LimitSpec[],
   ) {}
 
-  /** Queues a request for `key` (a Redis key name); settles with its decision. */
-  add(key: string, cost: string, nowMs: string | undefined): Promise<Decision> {
-    return new Promise<Decision>((resolve, reject) => {
-      // setImmediate runs once this turn of the event loop has handled all its I/O: requests made by
-      // every socket read in the turn (an HTTP server under load) join the batch, not only those of one
-      // callback and its promise jobs, as with process.nextTick (which node drains after each callback).
-      if (this.pending.length === 0) setImmediate(this.flush);
-      this.pending.push({ key, cost, nowMs, resolve, reject });
+  /** Queues a request; settles with its decision (limit, peek) or undefined (reset, refund). */
+  add(
+    keys: readonly string[],
+    op: string,
+    nowMs: string | undefined,
+    extra: readonly string[] | undefined,
+    deadline: number,
+  ): Promise<Decision | undefined> {
+    const link = this.link;
+    if (link.outstanding >= link.maxInFlight) return Promise.reject(new StoreOverloadedError(link.maxInFlight));
+    link.outstanding++;
+    return new Promise<Decision | undefined>((resolve, reject) => {
+      this.pending.push({ keys, op, nowMs, extra, deadline, resolve, reject });
+      if (this.scheduled) return;
+      this.scheduled = true;
+      if (link.callsInFlight === 0) queueMicrotask(this.flush);
+      else setImmediate(this.flush);
     });
   }
 
   private readonly flush = (): void => {
+    this.scheduled = false;
     const requests = this.pending;
     this.pending = [];
-    if (!this.perKey) {
-      for (let from = 0; from < requests.length; from += MAX_BATCH) {
-        this.send(requests.length <= MAX_BATCH ? requests : requests.slice(from, from + MAX_BATCH));
-      }
+    if (!this.link.cluster || requests.length === 1) {
+      this.sendAll(requests);
       return;
     }
-    if (requests.length === 1) {
+    const bySlot = new Map<number, Request[]>();
+    for (const request of requests) {
+      const slot = keySlot(request.keys[0] as string);
+      const group = bySlot.get(slot);
+      if (group === undefined) bySlot.set(slot, [request]);
+      else group.push(request);
+    }
+    for (const group of bySlot.values()) this.sendAll(group);
+  };
+
+  private sendAll(requests: Request[]): void {
+    if (requests.length <= MAX_BATCH) {
       this.send(requests);
       return;
     }
-    const byKey = new Map<string, Request[]>();
-    for (const request of requests) {
-      const group = byKey.get(request.key);
-      if (group === undefined) byKey.set(request.key, [request]);
-      else group.push(request);
-    }
-    for (const group of byKey.values()) {
-      for (let from = 0; from < group.length; from += MAX_BATCH) this.send(group.slice(from, from + MAX_BATCH));
-    }
-  };
+    for (let from = 0; from < requests.length; from += MAX_BATCH) this.send(requests.slice(from, from + MAX_BATCH));
+  }
 
   private send(requests: readonly Request[]): void {
-    const count = requests.length;
-    const keys = new Array<string>(count);
+    const link = this.link;
+    const keys: string[] = [];
+    const args = this.header.slice();
     // On the server's TIME, a batch of cost-1 limits (the common case) needs no argument per request.
     let plain = true;
-    for (let i = 0; i < count; i++) {
-      const request = requests[i] as Request;
-      keys[i] = request.key;
-      if (request.cost !== '1' || request.nowMs !== undefined) plain = false;
+    let deadline = Number.POSITIVE_INFINITY;
+    for (const request of requests) {
+      for (const key of request.keys) keys.push(key);
+      if (request.op !== '1' || request.nowMs !== undefined) plain = false;
+      if (request.deadline < deadline) deadline = request.deadline;
     }
-    const args = this.params.slice();
+    if (deadline !== Number.POSITIVE_INFINITY) args[DEADLINE_ARG] = String(link.serverClock.toServer(deadline));
     if (!plain) {
       for (const request of requests) {
-        args.push(request.cost);
+        args.push(request.op);
         if (request.nowMs !== undefined) args.push(request.nowMs);
+        if (request.extra !== undefined) for (const arg of request.extra) args.push(arg);
       }
     }
     let reply: Promise<unknown>;
     try {
-      reply = this.runner.run(this.script, keys, args);
+      reply = link.runner.run(SCRIPT, keys, args);
     } catch (error) {
-      // A client that throws instead of rejecting (e.g. once closed) must not throw out of setImmediate.
+      // A client that throws instead of rejecting (e.g. once closed) must not throw out of a microtask.
       reply = Promise.reject(error);
     }
+    link.callsInFlight++;
     reply.then(
-      (reply) => {
-        if (!Array.isArray(reply) || reply.length !== 5 * count) {
-          const error = new TypeError(`flowgate: unexpected reply from the Redis script: ${JSON.stringify(reply)}`);
-          for (const request of requests) request.reject(error);
-          return;
-        }
-        for (let i = 0; i < count; i++) (requests[i] as Request).resolve(toDecision(reply, 5 * i, this.policyLimit));
+      (answer) => {
+        this.settled(requests);
+        this.deliver(requests, answer);
       },
       (error: unknown) => {
+        this.settled(requests);
         for (const request of requests) request.reject(error);
       },
     );
   }
-}
 
-/** Reads the script's 5 numbers at `offset`: allowed (1|0), remaining, resetMs, retryAfterMs, delayMs. */
-function toDecision(reply: unknown[], offset: number, limit: number): Decision {
-  return decision(
-    Number(reply[offset]) === 1,
-    limit,
-    Number(reply[offset + 1]),
-    Number(reply[offset + 2]),
-    Number(reply[offset + 3]),
-    Number(reply[offset + 4]),
-  );
+  private settled(requests: readonly Request[]): void {
+    this.link.callsInFlight--;
+    this.link.outstanding -= requests.length;
+  }
+
+  private deliver(requests: readonly Request[], answer: unknown): void {
+    if (!Array.isArray(answer) || answer.length < 2) {
+      this.malformed(requests, answer);
+      return;
+    }
+    const serverNowMs = Number(answer[0]);
+    if (serverNowMs > 0) this.link.serverClock.observe(serverNowMs, performance.now());
+    if (Number(answer[1]) !== 1) {
+      const late = new StoreTimeoutError(undefined, true);
+      for (const request of requests) request.reject(late);
+      return;
+    }
+    const count = this.specs.length;
+    let at = 2;
+    for (const request of requests) {
+      const status = Number(answer[at++]);
+      if (status !== 1) {
+        request.reject(new Error(`flowgate: Redis could not decide this request: ${String(answer[at++])}`));
+        continue;
+      }
+      if (request.op === 'd' || request.op === 'r') {
+        request.resolve(undefined);
+        continue;
+      }
+      if (at + 6 * count > answer.length) {
+        this.malformed(requests, answer);
+        return;
+      }
+      if (count === 1) {
+        request.resolve(this.read(answer, at, 0));
+      } else {
+        const decisions: Decision[] = [];
+        for (let i = 0; i < count; i++) decisions.push(this.read(answer, at + 6 * i, i));
+        request.resolve(combineDecisions(this.specs, decisions));
+      }
+      at += 6 * count;
+    }
+  }
+
+  /** Reads limit `i`'s 6 numbers at `offset`: allowed (1|0), remaining, resetMs, retryAfterMs, delayMs, atMs. */
+  private read(reply: unknown[], offset: number, i: number): Decision {
+    return decision(
+      Number(reply[offset]) === 1,
+      (this.specs[i] as LimitSpec).policy.limit,
+      Number(reply[offset + 1]),
+      Number(reply[offset + 2]),
+      Number(reply[offset + 3]),
+      Number(reply[offset + 4]),
+      Number(reply[offset + 5]),
+    );
+  }
+
+  private malformed(requests: readonly Request[], answer: unknown): void {
+    const error = new TypeError(`flowgate: unexpected reply from the Redis script: ${JSON.stringify(answer)}`);
+    for (const request of requests) request.reject(error);
+  }
 }

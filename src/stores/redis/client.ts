@@ -7,14 +7,12 @@ import type { Script } from './scripts.js';
 export interface IoRedisLike {
   evalsha(sha: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
   eval(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
-  del(key: string): Promise<unknown>;
 }
 
 /** The node-redis (v4+) methods flowgate calls, on `createClient()` or `createCluster()` (after `connect()`). */
 export interface NodeRedisLike {
   evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  del(key: string): Promise<unknown>;
 }
 
 /** Any other client: one function that sends a raw command, as rate-limit-redis takes. Not for clusters. */
@@ -25,21 +23,18 @@ export interface SendCommandLike {
 /** A Redis client or cluster client RedisStore accepts. */
 export type RedisClientLike = IoRedisLike | NodeRedisLike | SendCommandLike;
 
-/** The two operations RedisStore needs, whatever the client. */
+/** The one operation RedisStore needs, whatever the client. */
 export interface ScriptRunner {
   /** Runs `script` on `keys`: EVALSHA, and EVAL only when the server answers NOSCRIPT. */
   run(script: Script, keys: string[], args: string[]): Promise<unknown>;
-  del(key: string): Promise<unknown>;
 }
 
 /** The kind of client, or undefined when `client` is none of them. */
 export function clientKind(client: unknown): 'ioredis' | 'node-redis' | 'send-command' | undefined {
   if (typeof client !== 'object' || client === null) return undefined;
   const c = client as Record<string, unknown>;
-  if (typeof c.evalsha === 'function' && typeof c.eval === 'function' && typeof c.del === 'function') return 'ioredis';
-  if (typeof c.evalSha === 'function' && typeof c.eval === 'function' && typeof c.del === 'function') {
-    return 'node-redis';
-  }
+  if (typeof c.evalsha === 'function' && typeof c.eval === 'function') return 'ioredis';
+  if (typeof c.evalSha === 'function' && typeof c.eval === 'function') return 'node-redis';
   if (typeof c.sendCommand === 'function') return 'send-command';
   return undefined;
 }
@@ -70,7 +65,6 @@ export function scriptRunner(client: RedisClientLike): ScriptRunner {
           if (!isNoScript(error)) throw error;
           return io.eval(script.text, keys.length, ...keys, ...args);
         }),
-      del: (key) => io.del(key),
     };
   }
   if (kind === 'node-redis') {
@@ -83,7 +77,6 @@ export function scriptRunner(client: RedisClientLike): ScriptRunner {
           return node.eval(script.text, options);
         });
       },
-      del: (key) => node.del(key),
     };
   }
   const raw = client as SendCommandLike;
@@ -93,7 +86,6 @@ export function scriptRunner(client: RedisClientLike): ScriptRunner {
         if (!isNoScript(error)) throw error;
         return raw.sendCommand(['EVAL', script.text, String(keys.length), ...keys, ...args]);
       }),
-    del: (key) => raw.sendCommand(['DEL', key]),
   };
 }
 

@@ -1,17 +1,15 @@
 import type { Decision } from '../../policies/decision.js';
 import { IssueList, isOptionsObject } from '../../policies/errors.js';
+import type { LimitSpec } from '../../policies/limit-set.js';
+import type { Admission } from '../../policies/policy.js';
 import type { BoundStore, Store, StoreBinding } from '../store.js';
-import { Batcher } from './batch.js';
-import {
-  clientKind,
-  guardErrorEvents,
-  isClusterClient,
-  type RedisClientLike,
-  type ScriptRunner,
-  scriptRunner,
-} from './client.js';
-import { keyHead, redisKey } from './keys.js';
-import { scriptFor } from './scripts.js';
+import { Batcher, Link } from './batch.js';
+import { clientKind, guardErrorEvents, isClusterClient, type RedisClientLike, scriptRunner } from './client.js';
+import { algorithmTag, KeyNamer } from './keys.js';
+import { ServerClock } from './server-clock.js';
+
+/** Where the Redis store keeps a counter's state: see {@link RedisStoreOptions.encoding}. */
+export type StateEncoding = 'auto' | 'value' | 'expiry';
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -19,7 +17,8 @@ export interface RedisStoreOptions {
    * An ioredis `Redis` or `Cluster`, a connected node-redis (v4+) client from
    * `createClient()` or `createCluster()`, or any `{ sendCommand(args) }`.
    * If it has no 'error' listener, RedisStore attaches one that ignores the
-   * event, so a lost connection cannot crash the process.
+   * event, so a lost connection cannot crash the process (the limiter still
+   * reports the outage, see its `logger`).
    */
   client: RedisClientLike;
   /**
@@ -31,23 +30,52 @@ export interface RedisStoreOptions {
    * @default 1000
    */
   expiryMarginMs?: number;
+  /**
+   * Most decisions waiting for Redis at once (sent or queued, including those
+   * whose callers already gave up). Past it, decisions go straight to the
+   * limiter's `onStoreError`, so a Redis that stops answering (paused, or a
+   * black-holed network path) costs a bounded amount of memory: about 1 KB
+   * per waiting decision.
+   * @default 1000
+   */
+  maxInFlight?: number;
+  /**
+   * Where a counter's state lives (the sliding log is a list either way):
+   * `'expiry'` keeps part of it in the key's absolute expiry (PEXPIRETIME, Redis
+   * >= 7), so a bucket or window key stores only a small integer; `'value'`
+   * keeps all of it in the value under a relative TTL. `'auto'` uses the expiry
+   * on the server's `TIME` and the value with an explicit clock, whose
+   * instants are not the server's. `'expiry'` with an explicit clock is for
+   * replaying fixed instants that lie ahead of the server's clock (tests).
+   * @default 'auto'
+   */
+  encoding?: StateEncoding;
 }
 
-const KNOWN = ['client', 'expiryMarginMs'] as const satisfies readonly (keyof RedisStoreOptions)[];
+const KNOWN = [
+  'client',
+  'expiryMarginMs',
+  'maxInFlight',
+  'encoding',
+] as const satisfies readonly (keyof RedisStoreOptions)[];
 const DEFAULT_EXPIRY_MARGIN_MS = 1000;
 /** A day: a margin is for clock skew, not for keeping state. */
 const MAX_EXPIRY_MARGIN_MS = 86_400_000;
+const DEFAULT_MAX_IN_FLIGHT = 1000;
+const MAX_IN_FLIGHT = 1_000_000;
+const ENCODINGS: readonly StateEncoding[] = ['auto', 'value', 'expiry'];
 
 /**
- * State in Redis or Redis Cluster: every decision is made by an atomic Lua
+ * State in Redis or Redis Cluster: every decision is made by one atomic Lua
  * script (one round trip, `EVALSHA`, and `EVAL` only after `NOSCRIPT`); the
- * decisions asked for in one tick of the event loop share one script call
- * (per key on a cluster), each decided in order exactly as it would be alone.
+ * decisions asked for in one turn of the event loop share one script call
+ * (per slot on a cluster), each decided in order exactly as it would be
+ * alone, and one request's error never decides, fails or commits another's.
  * Time is the Redis server's `TIME`, so processes with skewed clocks agree,
  * unless the limiter has an explicit `clock`. Keys expire as soon as their
- * state is back at full capacity; on the server's `TIME` with Redis >= 7 that
- * expiry also holds part of the state, so a bucket or window key stores only
- * a small integer.
+ * state is back at full capacity. A call that reaches Redis after its caller
+ * gave up (`timeoutMs`) commits nothing; at most `maxInFlight` decisions
+ * wait for Redis at once.
  *
  * @example
  * import { Redis } from 'ioredis';
@@ -61,71 +89,151 @@ const MAX_EXPIRY_MARGIN_MS = 86_400_000;
  * });
  */
 export class RedisStore implements Store {
-  private readonly runner: ScriptRunner;
+  private readonly link: Link;
   private readonly expiryMarginMs: string;
-  private readonly cluster: boolean;
+  private readonly encoding: StateEncoding;
 
   constructor(options: RedisStoreOptions) {
     const issues = new IssueList();
-    if (isOptionsObject(issues, 'RedisStore', options)) {
+    let client: unknown;
+    let margin: unknown;
+    let maxInFlight: unknown;
+    let encoding: unknown;
+    if (clientKind(options) !== undefined) {
+      issues.add(
+        'FG_REDIS_CLIENT_INVALID',
+        'RedisStore',
+        'a Redis client',
+        'an options object: new RedisStore({ client })',
+      );
+    } else if (isOptionsObject(issues, 'RedisStore', options)) {
       issues.unknownKeys('RedisStore', options, KNOWN);
-      if (clientKind(options.client) === undefined) {
+      // Each option is read once: the value checked is the value used.
+      ({ client, expiryMarginMs: margin, maxInFlight, encoding } = options);
+      if (clientKind(client) === undefined) {
         issues.add(
           'FG_REDIS_CLIENT_INVALID',
           'RedisStore.client',
-          options.client,
+          client,
           'an ioredis Redis or Cluster, a node-redis client from createClient() or createCluster(), or an object with sendCommand(args)',
         );
       }
-    }
-    const margin = options.expiryMarginMs;
-    if (margin !== undefined && !(Number.isInteger(margin) && margin >= 0 && margin <= MAX_EXPIRY_MARGIN_MS)) {
-      issues.add(
-        'FG_EXPIRY_MARGIN_INVALID',
-        'RedisStore.expiryMarginMs',
-        margin,
-        `a whole number of milliseconds from 0 to ${MAX_EXPIRY_MARGIN_MS}`,
-      );
+      if (margin !== undefined && !wholeNumberIn(margin, 0, MAX_EXPIRY_MARGIN_MS)) {
+        issues.add(
+          'FG_EXPIRY_MARGIN_INVALID',
+          'RedisStore.expiryMarginMs',
+          margin,
+          `a whole number of milliseconds from 0 to ${MAX_EXPIRY_MARGIN_MS}`,
+        );
+      }
+      if (maxInFlight !== undefined && !wholeNumberIn(maxInFlight, 1, MAX_IN_FLIGHT)) {
+        issues.add(
+          'FG_MAX_IN_FLIGHT_INVALID',
+          'RedisStore.maxInFlight',
+          maxInFlight,
+          `a whole number from 1 to ${MAX_IN_FLIGHT}`,
+        );
+      }
+      if (encoding !== undefined && !ENCODINGS.includes(encoding as StateEncoding)) {
+        issues.add(
+          'FG_ENCODING_INVALID',
+          'RedisStore.encoding',
+          encoding,
+          `one of ${ENCODINGS.map((e) => `'${e}'`).join(', ')}`,
+        );
+      }
     }
     issues.throwIfAny();
-    this.expiryMarginMs = String(options.expiryMarginMs ?? DEFAULT_EXPIRY_MARGIN_MS);
-    guardErrorEvents(options.client);
-    this.runner = scriptRunner(options.client);
-    this.cluster = isClusterClient(options.client);
+    const redis = client as RedisClientLike;
+    this.expiryMarginMs = String(margin ?? DEFAULT_EXPIRY_MARGIN_MS);
+    this.encoding = (encoding as StateEncoding | undefined) ?? 'auto';
+    guardErrorEvents(redis);
+    this.link = new Link(
+      scriptRunner(redis),
+      new ServerClock(),
+      (maxInFlight as number | undefined) ?? DEFAULT_MAX_IN_FLIGHT,
+      isClusterClient(redis),
+    );
+  }
+
+  /** Decisions waiting for Redis now (sent or queued); at most `maxInFlight`. */
+  get inFlight(): number {
+    return this.link.outstanding;
   }
 
   bind(binding: StoreBinding): BoundStore {
-    const { script, params } = scriptFor(binding.policy);
-    // ARGV[1]: '' for the server's TIME, else the expiry margin, which only an explicit clock needs.
-    params.unshift(binding.clock === undefined ? '' : this.expiryMarginMs);
-    const batcher = new Batcher(this.runner, script, params, this.cluster, binding.policy.limit);
-    return new RedisBinding(this.runner, batcher, keyHead(binding.prefix), binding.clock);
+    const explicit = binding.clock !== undefined;
+    const inExpiry = this.encoding === 'expiry' || (this.encoding === 'auto' && !explicit);
+    // ARGV before the requests': see lua/prelude.lua.ts. The deadline (index 3) is filled in per call.
+    const header = [explicit ? 'x' : '', inExpiry ? 'e' : 'v', this.expiryMarginMs, '', String(binding.limits.length)];
+    for (const spec of binding.limits)
+      header.push(algorithmTag(spec.policy), ...policyArgs(spec), spec.shadow ? 's' : '');
+    const batcher = new Batcher(this.link, header, binding.limits);
+    const namer = new KeyNamer(binding.prefix, binding.limits, binding.hashTag);
+    return new RedisBinding(batcher, namer, binding.limits.length, binding.clock);
   }
+}
+
+/** The three parameters the script reads for a limit. */
+function policyArgs(spec: LimitSpec): string[] {
+  const params = spec.policy.params.map((value) => String(value));
+  while (params.length < 3) params.push('');
+  return params;
+}
+
+function wholeNumberIn(value: unknown, min: number, max: number): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 }
 
 class RedisBinding implements BoundStore {
   constructor(
-    private readonly runner: ScriptRunner,
     private readonly batcher: Batcher,
-    private readonly head: string,
+    private readonly namer: KeyNamer,
+    private readonly count: number,
     private readonly clock: (() => number) | undefined,
   ) {}
 
-  limit(key: string, cost: number): Promise<Decision> {
-    return this.decide(key, cost === 1 ? '1' : String(cost));
+  limit(keys: readonly string[], cost: number, deadline: number): Promise<Decision> {
+    return this.batcher.add(
+      this.redisKeys(keys),
+      cost === 1 ? '1' : String(cost),
+      this.now(),
+      undefined,
+      deadline,
+    ) as Promise<Decision>;
   }
 
-  peek(key: string): Promise<Decision> {
-    // A negative cost is a peek: cost 1, nothing written.
-    return this.decide(key, '-1');
+  peek(keys: readonly string[], deadline: number): Promise<Decision> {
+    return this.batcher.add(this.redisKeys(keys), 'p', this.now(), undefined, deadline) as Promise<Decision>;
   }
 
-  async reset(key: string): Promise<void> {
-    await this.runner.del(redisKey(this.head, key));
+  async refund(
+    keys: readonly string[],
+    cost: number,
+    admissions: readonly (Admission | undefined)[],
+    deadline: number,
+  ): Promise<void> {
+    const extra = [String(cost)];
+    for (let i = 0; i < this.count; i++) {
+      const admission = admissions[i];
+      if (admission === undefined) extra.push('', '');
+      else if (Number.isNaN(admission.atMs)) extra.push('L', '0');
+      else extra.push(String(admission.atMs), String(admission.resetMs));
+    }
+    await this.batcher.add(this.redisKeys(keys), 'r', this.now(), extra, deadline);
   }
 
-  private decide(key: string, cost: string): Promise<Decision> {
-    const nowMs = this.clock === undefined ? undefined : String(Math.floor(this.clock()));
-    return this.batcher.add(redisKey(this.head, key), cost, nowMs);
+  async reset(keys: readonly string[], deadline: number): Promise<void> {
+    await this.batcher.add(this.redisKeys(keys), 'd', this.now(), undefined, deadline);
+  }
+
+  private now(): string | undefined {
+    return this.clock === undefined ? undefined : String(Math.floor(this.clock()));
+  }
+
+  private redisKeys(keys: readonly string[]): string[] {
+    const out = new Array<string>(this.count);
+    for (let i = 0; i < this.count; i++) out[i] = this.namer.key(i, keys[i] as string);
+    return out;
   }
 }

@@ -1,96 +1,89 @@
-import { PRELUDE } from './prelude.lua.js';
-
 /**
  * Twin of src/policies/bucket.ts (token and leaky bucket, as GCRA). State:
  * `tat` in ticks since TICK_EPOCH_MS; a missing key is -inf.
  *
- * On the server's TIME with Redis >= 7 the key expires exactly when the
- * bucket is full again, at `expireAtMs = TICK_EPOCH_MS + ceil(tat / ticksPerMs)`,
- * and its value is only the remainder `v = ceil(tat / ticksPerMs) * ticksPerMs - tat`
- * (0 <= v < ticksPerMs <= 4096): a shared integer in Redis, no allocation.
- * PEXPIRETIME gives `tat` back exactly. Otherwise the value is `tat` itself.
- * A value of ticksPerMs or more under an expiry is a `tat` written that way (before
- * this encoding, or by a Redis < 7 script): it is read as such.
+ * Expiry encoding: the key expires exactly when the bucket is full again, at
+ * `TICK_EPOCH_MS + ceil(tat / ticksPerMs)`, and its value is only the
+ * remainder `ceil(tat / ticksPerMs) * ticksPerMs - tat` (0 <= v < ticksPerMs
+ * <= 4096): a shared integer in Redis; PEXPIRETIME gives `tat` back exactly.
+ * Value encoding: `:tat` under a relative TTL. The two are told apart by the ':'.
  */
-export const BUCKET_LUA = `${PRELUDE}
--- ARGV[2..4]: policy.params = capacity, ticksPerMs, intervalTicks
-local capacity = tonumber(ARGV[2])
-local ticksPerMs = tonumber(ARGV[3])
-local intervalTicks = tonumber(ARGV[4])
--- ARGV[5]: '1' for the leaky bucket, which shapes (returns delayMs)
-local shapes = ARGV[5] == '1'
-local FIRST = 6
+export const BUCKET_LUA = `
+local bucket = {}
 -- TICK_EPOCH_MS of src/policies/rate.ts
 local TICK_EPOCH_MS = 1767225600000
-local capacityTicks = capacity * intervalTicks
 
--- Each key is read once and written once per script, however many requests it has.
-local tats = {}
-local expiries = {}
-local written = {}
-
-local function load(key)
-  if not inExpiry then
-    local stored = redis.call('GET', key)
-    return stored and tonumber(stored) or -math.huge
+function bucket.load(key, p)
+  local stored = redis.pcall('GET', key)
+  local err = failed(stored)
+  if err then return nil, err end
+  if not stored then return {tat = -math.huge} end
+  local tat
+  if string.byte(stored, 1) == 58 then
+    tat = tonumber(string.sub(stored, 2))
+  else
+    local expireAtMs = redis.pcall('PEXPIRETIME', key)
+    local v = tonumber(stored)
+    if failed(expireAtMs) or expireAtMs < 0 or not v then return nil, NOT_OURS end
+    tat = (expireAtMs - TICK_EPOCH_MS) * p[2] - v
   end
-  local expireAtMs = redis.call('PEXPIRETIME', key)
-  -- -2: no key, a full bucket.
-  if expireAtMs == -2 then return -math.huge end
-  -- With one tick per ms, v is always 0: the expiry alone is the state.
-  local v = 0
-  if ticksPerMs > 1 or expireAtMs < 0 then v = tonumber(redis.call('GET', key)) end
-  if expireAtMs < 0 or v < 0 or v >= ticksPerMs then return v end
-  return (expireAtMs - TICK_EPOCH_MS) * ticksPerMs - v
+  if not tat then return nil, NOT_OURS end
+  return {tat = tat}
 end
 
-local reply = {}
-for i = 1, #KEYS do
-  local key = KEYS[i]
-  local cost, commit, nowMs = request(i, FIRST)
-  local tat = tats[key]
-  if tat == nil then
-    tat = load(key)
-    tats[key] = tat
-  end
+function bucket.decide(key, s, p, nowMs, cost, commit)
+  local capacity, ticksPerMs, intervalTicks = p[1], p[2], p[3]
+  local shapes = p.algorithm == 'lb'
+  local capacityTicks = capacity * intervalTicks
   local now = (nowMs - TICK_EPOCH_MS) * ticksPerMs
+  local tat = s.tat
   -- Work queued ahead of this request. A clock behind the state only makes it larger.
   local start = math.max(tat, now)
   local backlog = start - now
   local need = cost * intervalTicks
   local room = capacityTicks - backlog
-  local o = (i - 1) * 5
-  if need <= room then
+  if cost > 0 and need <= room then
     local resetMs = ceilDiv(backlog + need, ticksPerMs)
     if commit then
-      tats[key] = start + need
-      if expiries[key] == nil then written[#written + 1] = key end
-      expiries[key] = resetMs + expiryMarginMs
+      s.tat = start + need
+      changed(key, s, resetMs)
     end
-    reply[o + 1] = 1
-    reply[o + 2] = (room - need - math.fmod(room - need, intervalTicks)) / intervalTicks
-    reply[o + 3] = resetMs
-    reply[o + 4] = 0
-    reply[o + 5] = shapes and ceilDiv(backlog, ticksPerMs) or 0
-  else
-    reply[o + 1] = 0
-    reply[o + 2] = math.max(0, (room - math.fmod(room, intervalTicks)) / intervalTicks)
-    reply[o + 3] = ceilDiv(backlog, ticksPerMs)
-    reply[o + 4] = ceilDiv(need - room, ticksPerMs)
-    reply[o + 5] = 0
+    return 1, truncDiv(room - need, intervalTicks), resetMs, 0, shapes and ceilDiv(backlog, ticksPerMs) or 0, nowMs
+  end
+  -- A clock far behind the state can leave room below zero; remaining never is.
+  local remaining = math.max(0, truncDiv(room, intervalTicks))
+  local resetMs = ceilDiv(backlog, ticksPerMs)
+  -- Cost 0: the state as it is.
+  if cost == 0 then return 1, remaining, resetMs, 0, 0, nowMs end
+  return 0, remaining, resetMs, ceilDiv(need - room, ticksPerMs), 0, nowMs
+end
+
+function bucket.refund(key, s, p, nowMs, cost, atMs, resetMs)
+  local ticksPerMs, intervalTicks = p[2], p[3]
+  -- The admission's work ended at most resetMs after it, in whole ms rounded up:
+  -- its last tick is no earlier than this, so the refund never exceeds what is left of it.
+  -- Without an instant (nil), the admission is the key's latest: the end of the queue.
+  local ending = atMs and (atMs + resetMs - TICK_EPOCH_MS) * ticksPerMs - ticksPerMs + 1 or s.tat
+  local now = (nowMs - TICK_EPOCH_MS) * ticksPerMs
+  -- What is still queued of it, capped by the queue itself: never below empty.
+  local undrained = math.min(cost * intervalTicks, ending - now, s.tat - now)
+  if undrained > 0 then
+    s.tat = s.tat - undrained
+    changed(key, s, nil)
   end
 end
-for _, key in ipairs(written) do
-  local tat = tats[key]
+
+function bucket.save(key, s, p)
+  local ticksPerMs = p[2]
+  local tat = s.tat
   if inExpiry then
     local expireAt = ceilDiv(tat, ticksPerMs)
     -- + 0 turns a -0 into 0, which Redis would otherwise store as the string "-0".
-    local v = expireAt * ticksPerMs - tat + 0
-    redis.call('SET', key, v, 'PXAT', fmt(TICK_EPOCH_MS + expireAt))
+    redis.call('SET', key, fmt(expireAt * ticksPerMs - tat + 0), 'PXAT', fmt(TICK_EPOCH_MS + expireAt))
+  elseif s.ttl then
+    redis.call('SET', key, ':' .. fmt(tat), 'PX', fmt(s.ttl))
   else
-    -- The TTL of the key's last admitted request, measured on its clock.
-    redis.call('SET', key, fmt(tat), 'PX', fmt(expiries[key]))
+    redis.call('SET', key, ':' .. fmt(tat), 'KEEPTTL')
   end
 end
-return reply
 `;

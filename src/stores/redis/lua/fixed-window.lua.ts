@@ -1,90 +1,81 @@
-import { PRELUDE } from './prelude.lua.js';
-
 /**
  * Twin of src/policies/fixed-window.ts. State: the window index and its
  * count; a missing key is window -inf with count 0.
  *
- * On the server's TIME with Redis >= 7 the key expires exactly at the end of
- * its window, `(windowIndex + 1) * windowMs`, so the value is only the count
- * (a shared integer in Redis up to 9999) and PEXPIRETIME gives the window back.
- * Otherwise the value is the string `windowIndex:count`, which is also read
- * under an expiry (written before this encoding, or by a Redis < 7 script).
+ * Expiry encoding: the key expires exactly at the end of its window,
+ * `(index + 1) * windowMs`, and the value is only the count (a shared integer
+ * in Redis up to 9999); PEXPIRETIME gives the window back. Value encoding:
+ * the string `index:count` under a relative TTL. The two are told apart by
+ * the ':'.
  */
-export const FIXED_WINDOW_LUA = `${PRELUDE}
--- ARGV[2..3]: policy.params = limit, windowMs
-local limit = tonumber(ARGV[2])
-local windowMs = tonumber(ARGV[3])
-local FIRST = 4
+export const FIXED_WINDOW_LUA = `
+local fixedWindow = {}
 
--- Each key is read once and written once per script, however many requests it has.
-local indexes = {}
-local counts = {}
-local expiries = {}
-local written = {}
-
-local function load(key)
-  local expireAtMs = -1
-  if inExpiry then
-    expireAtMs = redis.call('PEXPIRETIME', key)
-    if expireAtMs == -2 then return -math.huge, 0 end
-  end
-  local stored = redis.call('GET', key)
-  if not stored then return -math.huge, 0 end
+function fixedWindow.load(key, p)
+  local stored = redis.pcall('GET', key)
+  local err = failed(stored)
+  if err then return nil, err end
+  if not stored then return {index = -math.huge, count = 0} end
   local colon = string.find(stored, ':', 1, true)
-  if colon then return tonumber(string.sub(stored, 1, colon - 1)), tonumber(string.sub(stored, colon + 1)) end
-  -- A bare count: its window ends at the expiry (none: a key this script did not write).
-  if expireAtMs < 0 then return -math.huge, 0 end
-  return floorDiv(expireAtMs, windowMs) - 1, tonumber(stored)
+  local index, count
+  if colon then
+    index, count = tonumber(string.sub(stored, 1, colon - 1)), tonumber(string.sub(stored, colon + 1))
+  else
+    local expireAtMs = redis.pcall('PEXPIRETIME', key)
+    if failed(expireAtMs) or expireAtMs < 0 then return nil, NOT_OURS end
+    index, count = floorDiv(expireAtMs, p[2]) - 1, tonumber(stored)
+  end
+  if not index or not count then return nil, NOT_OURS end
+  return {index = index, count = count}
 end
 
-local reply = {}
-for i = 1, #KEYS do
-  local key = KEYS[i]
-  local cost, commit, nowMs = request(i, FIRST)
-  local storedIndex = indexes[key]
-  local count = counts[key]
-  if storedIndex == nil then
-    storedIndex, count = load(key)
-    indexes[key] = storedIndex
-    counts[key] = count
-  end
-  local windowIndex = (nowMs - math.fmod(nowMs, windowMs)) / windowMs
+function fixedWindow.decide(key, s, p, nowMs, cost, commit)
+  local limit, windowMs = p[1], p[2]
+  local windowIndex = truncDiv(nowMs, windowMs)
+  local count = s.count
+  local storedIndex = s.index
+  -- The instant the decision takes effect: the caller's, or the stored window's start when the clock is behind it.
+  local atMs = nowMs
   if storedIndex > windowIndex then
     -- A clock behind the stored state: decide in the stored window.
     windowIndex = storedIndex
+    atMs = storedIndex * windowMs
   elseif storedIndex < windowIndex then
     count = 0
   end
   -- Waits are measured on the caller's clock, so they stay exact (and the
   -- store's expiry stays late enough) when that clock is behind the state.
   local untilNextWindow = (windowIndex + 1) * windowMs - nowMs
-  local o = (i - 1) * 5
+  -- Cost 0: the state as it is.
+  if cost == 0 then return 1, math.max(0, limit - count), count > 0 and untilNextWindow or 0, 0, 0, atMs end
   if count + cost <= limit then
     count = count + cost
     if commit then
-      indexes[key] = windowIndex
-      counts[key] = count
-      if expiries[key] == nil then written[#written + 1] = key end
-      expiries[key] = untilNextWindow + expiryMarginMs
+      s.index = windowIndex
+      s.count = count
+      changed(key, s, untilNextWindow)
     end
-    reply[o + 1] = 1
-    reply[o + 2] = limit - count
-    reply[o + 3] = untilNextWindow
-    reply[o + 4] = 0
-  else
-    reply[o + 1] = 0
-    reply[o + 2] = limit - count
-    reply[o + 3] = untilNextWindow
-    reply[o + 4] = untilNextWindow
+    return 1, limit - count, untilNextWindow, 0, 0, atMs
   end
-  reply[o + 5] = 0
+  -- A limit lowered under a shared state can leave count above it; remaining is never negative.
+  return 0, math.max(0, limit - count), untilNextWindow, untilNextWindow, 0, atMs
 end
-for _, key in ipairs(written) do
+
+function fixedWindow.refund(key, s, p, nowMs, cost, atMs, resetMs)
+  -- Only the admission's own window holds its units; a later window never gets them.
+  -- Without an instant (nil), the admission is the key's latest: in the stored window.
+  if atMs and s.index ~= truncDiv(atMs, p[2]) then return end
+  s.count = s.count - math.min(cost, s.count)
+  changed(key, s, nil)
+end
+
+function fixedWindow.save(key, s, p)
   if inExpiry then
-    redis.call('SET', key, counts[key], 'PXAT', fmt((indexes[key] + 1) * windowMs))
+    redis.call('SET', key, fmt(s.count), 'PXAT', fmt((s.index + 1) * p[2]))
+  elseif s.ttl then
+    redis.call('SET', key, fmt(s.index) .. ':' .. fmt(s.count), 'PX', fmt(s.ttl))
   else
-    redis.call('SET', key, fmt(indexes[key]) .. ':' .. fmt(counts[key]), 'PX', fmt(expiries[key]))
+    redis.call('SET', key, fmt(s.index) .. ':' .. fmt(s.count), 'KEEPTTL')
   end
 end
-return reply
 `;

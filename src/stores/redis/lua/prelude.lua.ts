@@ -1,35 +1,53 @@
 /**
- * The head every script shares. A script decides one or more requests, in
- * order: KEYS[i] is the key of request i. ARGV[1] is the clock mode,
- * ARGV[2..first-1] the policy's parameters, and from ARGV[first] each request
- * has its arguments: `cost` (negative for a peek: cost 1, nothing written)
- * and, with an explicit clock only, `nowMs`. On the server's TIME, a batch of
- * cost-1 limits only may leave them all out. The reply is 5 numbers per
- * request: allowed (1|0), remaining, resetMs, retryAfterMs, delayMs.
+ * The head of flowgate's one Redis script: its arguments, the clock, and the
+ * arithmetic every policy shares. The script decides a batch of requests in
+ * order; each request is decided against every limit of its limiter, all or
+ * nothing. KEYS holds `L` keys per request (limit j of request r is
+ * `KEYS[(r - 1) * L + j]`).
  *
- * Lua numbers are doubles, like JS numbers; `math.fmod` is C's fmod, the same
+ * ARGV[1] clock: '' to decide on the server's TIME; otherwise each request
+ *   carries its `nowMs` (the limiter's explicit clock).
+ * ARGV[2] encoding: 'e' to keep part of a counter's state in the key's
+ *   absolute expiry (Redis >= 7; the state's clock must be the server's, or
+ *   ahead of it), 'v' to keep all of it in the value under a relative TTL.
+ * ARGV[3] expiryMarginMs: with an explicit clock, how long a key outlives its
+ *   state (room for callers whose clocks lag).
+ * ARGV[4] deadline: the server time (ms) after which the caller has given up
+ *   and nothing may be committed, or ''.
+ * ARGV[5] L: limits per request. Then 5 per limit: algorithm ('fw', 'sw',
+ *   'sl', 'tb', 'lb'), three parameters, 's' for a shadow limit (else '').
+ * Then each request's arguments, or none at all for a batch of cost-1
+ *   limits on the server's TIME: an op (a cost: limit; 'p': peek; 'd':
+ *   reset; 'r': refund), `nowMs` with an explicit clock, and for a refund its
+ *   cost and, per limit, the admission's atMs and resetMs ('' to skip; atMs
+ *   'L' for the key's latest admission).
+ *
+ * Reply: the server time read (0 if none), then 1, or 0 when the deadline had
+ * passed (then nothing was done and nothing follows); then per request a
+ * status, 1 or 0, and for 0 an error message; for a decided limit or peek,
+ * 6 numbers per limit: allowed (1|0), remaining, resetMs, retryAfterMs,
+ * delayMs, atMs.
+ *
+ * Lua numbers are doubles, like JS numbers; math.fmod is C's fmod, the same
  * truncated remainder as JS `%` (exact, where `a % b` in Lua 5.1 divides and
- * can round). Large numbers are written back with '%.0f', exact up to 2^53,
- * never with tostring (which uses %.14g).
+ * can round). Numbers are written back with '%.0f', exact up to 2^53, never
+ * with tostring (which uses %.14g).
  */
-export const PRELUDE = `-- ARGV[1]: '' to decide on the server's TIME; with the limiter's explicit
--- clock, how many ms a key outlives its state (room for callers whose clocks lag)
-local serverTime = ARGV[1] == ''
-local expiryMarginMs = serverTime and 0 or tonumber(ARGV[1])
+export const PRELUDE_LUA = `local explicitClock = ARGV[1] ~= ''
+local expiryMarginMs = explicitClock and tonumber(ARGV[3]) or 0
+local deadline = ARGV[4]
 local serverNowMs = 0
-if serverTime then
+if not explicitClock or deadline ~= '' then
   -- Redis < 5 needs effects replication before TIME in a writing script; a no-op since 7.0.
   if redis.replicate_commands then redis.replicate_commands() end
   local time = redis.call('TIME')
   serverNowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 end
--- On the server's TIME and Redis >= 7 (PEXPIRETIME), part of the state lives in
--- the key's absolute expiry, so the value stays a small shared integer: keys
--- cost less memory. Explicit clocks (expiry on another clock) and older Redis
--- keep the whole state in the value.
-local inExpiry = serverTime and (redis.REDIS_VERSION_NUM or 0) >= 0x070000
--- Arguments per request after the policy's: cost, and nowMs with an explicit clock.
-local stride = serverTime and 1 or 2
+if deadline ~= '' and serverNowMs > tonumber(deadline) then
+  -- The caller has given up on this batch: commit nothing.
+  return {serverNowMs, 0}
+end
+local inExpiry = ARGV[2] == 'e' and (redis.REDIS_VERSION_NUM or 0) >= 0x070000
 
 local function fmt(x)
   return string.format('%.0f', x)
@@ -45,14 +63,30 @@ local function floorDiv(a, b)
   return (a - r) / b - (r < 0 and 1 or 0)
 end
 
--- Request i: cost, commit (false for a peek), nowMs. first: ARGV index of request 1's cost.
-local function request(i, first)
-  local at = first + (i - 1) * stride
-  -- On the server's TIME a batch of cost-1 limits (the common case) comes without per-request arguments.
-  if ARGV[at] == nil then return 1, true, serverNowMs end
-  local cost = tonumber(ARGV[at])
-  local nowMs = serverTime and serverNowMs or tonumber(ARGV[at + 1])
-  if cost < 0 then return 1, false, nowMs end
-  return cost, true, nowMs
+local function truncDiv(a, b)
+  return (a - math.fmod(a, b)) / b
+end
+
+-- The error of a redis.pcall, or nil.
+local function failed(result)
+  if type(result) == 'table' and result.err then return result.err end
+  return nil
+end
+
+local NOT_OURS = 'flowgate: the key holds a value flowgate did not write'
+
+-- Counter states read in this script, by key, so that a key is read once and
+-- written once however many requests it has; written: keys to save, in order.
+local states = {}
+local written = {}
+
+-- Marks state s of key as changed; ttlMs: its relative TTL (value encoding),
+-- or nil to keep the key's TTL (a refund).
+local function changed(key, s, ttlMs)
+  if not s.dirty then
+    s.dirty = true
+    written[#written + 1] = key
+  end
+  if ttlMs then s.ttl = ttlMs + expiryMarginMs end
 end
 `;

@@ -1,58 +1,174 @@
-import { PRELUDE } from './prelude.lua.js';
-
 /**
- * Twin of src/policies/sliding-log.ts. State: a list of admitted timestamps
- * (ms), one per unit, oldest first; a missing key is the empty log.
+ * Twin of src/policies/sliding-log.ts and log-state.ts. The log is a list:
+ * element 0 is a sentinel `time:base` whose running total `base` counts the
+ * units admitted before the kept entries (its time is unused); then one
+ * entry `time:cumulative` per distinct admission instant, oldest first. The
+ * units admitted from any entry on are a subtraction with the newest entry's
+ * total, so no decision reads the whole log: where the window starts is a
+ * galloping search from the oldest entry (one read when little has expired,
+ * O(log n) reads at worst), a denial reads only as far as the unit it waits
+ * for, and an admission drops the entries that left the window at once
+ * (LTRIM). As in the twin, only an admission drops anything. A missing key is
+ * the empty log; an admission after everything left the window starts a new one.
  */
-export const SLIDING_LOG_LUA = `${PRELUDE}
--- ARGV[2..3]: policy.params = limit, windowMs
-local limit = tonumber(ARGV[2])
-local windowMs = tonumber(ARGV[3])
-local FIRST = 4
--- Entries per RPUSH: keeps unpack() within Lua's C stack limit.
-local PUSH_CHUNK = 1000
+export const SLIDING_LOG_LUA = `
+local slidingLog = {}
 
-local reply = {}
-for i = 1, #KEYS do
-  local key = KEYS[i]
-  local cost, commit, nowMs = request(i, FIRST)
-  local log = redis.call('LRANGE', key, 0, -1)
-  local size = #log
-  local newest = size > 0 and tonumber(log[size]) or -math.huge
+-- time, cumulative of one element 'time:cumulative'.
+local function logEntry(element)
+  local colon = string.find(element, ':', 1, true)
+  if not colon then return nil, nil end
+  return tonumber(string.sub(element, 1, colon - 1)), tonumber(string.sub(element, colon + 1))
+end
+
+function slidingLog.load(key, p)
+  local head = redis.pcall('LRANGE', key, 0, 8)
+  local err = failed(head)
+  if err then return nil, err end
+  -- t, c: the entries read so far, by index (entry i is list element i); size: entries after the sentinel.
+  local s = {key = key, base = 0, newest = -math.huge, newestCum = 0, size = 0, t = {}, c = {}}
+  if #head == 0 then return s end
+  local _, base = logEntry(head[1])
+  local newest, newestCum = logEntry(#head < 9 and head[#head] or redis.call('LINDEX', key, -1))
+  if not base or not newest or not newestCum or #head < 2 then return nil, NOT_OURS end
+  for i = 2, #head do
+    local t, c = logEntry(head[i])
+    if not t or not c then return nil, NOT_OURS end
+    s.t[i - 1], s.c[i - 1] = t, c
+  end
+  s.base, s.newest, s.newestCum = base, newest, newestCum
+  s.size = #head < 9 and #head - 1 or redis.call('LLEN', key) - 1
+  return s
+end
+
+-- Entry i (1 <= i <= size): its time and cumulative total.
+local function logAt(s, i)
+  local t = s.t[i]
+  if t == nil then
+    t, s.c[i] = logEntry(redis.call('LINDEX', s.key, i))
+    s.t[i] = t
+  end
+  return t, s.c[i]
+end
+
+-- The first entry still in the window at now (time + windowMs > now), or size + 1.
+local function logFirstLive(s, now, windowMs)
+  local horizon = now - windowMs
+  local low = 1
+  if s.size == 0 or logAt(s, low) > horizon then return low end
+  -- Entry low has left the window: gallop to one that has not, then halve.
+  local step = 1
+  local high = low + step
+  while high <= s.size and logAt(s, high) <= horizon do
+    low = high
+    step = step * 2
+    high = low + step
+  end
+  if high > s.size + 1 then high = s.size + 1 end
+  while high - low > 1 do
+    local middle = low + math.floor((high - low) / 2)
+    if logAt(s, middle) <= horizon then low = middle else high = middle end
+  end
+  return high
+end
+
+-- Units admitted from entry i on.
+local function logCountFrom(s, i)
+  if i > s.size then return 0 end
+  return s.newestCum - (i > 1 and select(2, logAt(s, i - 1)) or s.base)
+end
+
+function slidingLog.decide(key, s, p, nowMs, cost, commit)
+  local limit, windowMs = p[1], p[2]
+  local newest = s.newest
   -- A clock behind the newest entry: decide as if at that entry's time.
   local now = math.max(nowMs, newest)
-  local expired = 0
-  while expired < size and tonumber(log[expired + 1]) + windowMs <= now do expired = expired + 1 end
-  local count = size - expired
-  local o = (i - 1) * 5
+  local live = logFirstLive(s, now, windowMs)
+  local count = logCountFrom(s, live)
   if count + cost <= limit then
+    -- Cost 0: the state as it is.
+    if cost == 0 then return 1, limit - count, count > 0 and newest + windowMs - nowMs or 0, 0, 0, now end
     -- Waits are measured on the caller's clock (nowMs), behind now when the clock went backwards.
     local resetMs = now + windowMs - nowMs
     if commit then
-      if expired > 0 then redis.call('LTRIM', key, expired, -1) end
-      local entry = fmt(now)
-      local left = cost
-      while left > 0 do
-        local chunk = {}
-        for j = 1, math.min(left, PUSH_CHUNK) do chunk[j] = entry end
-        redis.call('RPUSH', key, unpack(chunk))
-        left = left - #chunk
+      -- Only an admission drops what left the window: its entry becomes the newest,
+      -- so no caller is decided before that instant again.
+      local total = s.newestCum
+      if count == 0 then
+        if s.size > 0 then redis.call('DEL', key) end
+        redis.call('RPUSH', key, '0:0', fmt(now) .. ':' .. fmt(cost))
+      else
+        if live > 1 then redis.call('LTRIM', key, live - 1, -1) end
+        if s.newest == now then
+          redis.call('LSET', key, -1, fmt(now) .. ':' .. fmt(total + cost))
+        else
+          redis.call('RPUSH', key, fmt(now) .. ':' .. fmt(total + cost))
+        end
       end
       redis.call('PEXPIRE', key, fmt(resetMs + expiryMarginMs))
     end
-    reply[o + 1] = 1
-    reply[o + 2] = limit - count - cost
-    reply[o + 3] = resetMs
-    reply[o + 4] = 0
-  else
-    -- Admitted once the oldest count + cost - limit live entries have left the window.
-    local unblocking = tonumber(log[expired + count + cost - limit])
-    reply[o + 1] = 0
-    reply[o + 2] = limit - count
-    reply[o + 3] = newest + windowMs - nowMs
-    reply[o + 4] = unblocking + windowMs - nowMs
+    return 1, limit - count - cost, resetMs, 0, 0, now
   end
-  reply[o + 5] = 0
+  -- Admitted once the oldest count + cost - limit live units have left the window;
+  -- each entry holds at least one unit, so at most that many entries are read.
+  local k = count + cost - limit
+  local target = (live > 1 and select(2, logAt(s, live - 1)) or s.base) + k
+  local i = live
+  while true do
+    if s.t[i] == nil then
+      local chunk = redis.call('LRANGE', key, i, i + math.max(8, k) - 1)
+      for j = 1, #chunk do
+        s.t[i + j - 1], s.c[i + j - 1] = logEntry(chunk[j])
+      end
+    end
+    if s.c[i] >= target then break end
+    i = i + 1
+  end
+  return 0, math.max(0, limit - count), newest + windowMs - nowMs, s.t[i] + windowMs - nowMs, 0, now
 end
-return reply
+
+function slidingLog.refund(key, s, p, nowMs, cost, atMs, resetMs)
+  if s.size == 0 then return end
+  -- Without an instant (nil), the admission is the key's latest: its newest entry.
+  atMs = atMs or s.newest
+  -- Units that already left the window are not given back.
+  if atMs + p[2] <= math.max(nowMs, s.newest) or atMs > s.newest then return end
+  -- Search from the newest entry, where refunds usually land, in growing chunks
+  -- that end with the entry before the match (the sentinel at worst).
+  local size = 8
+  local chunk
+  while true do
+    chunk = redis.call('LRANGE', key, -size, -1)
+    if #chunk < size or logEntry(chunk[1]) < atMs then break end
+    size = size * 2
+  end
+  local q = 0
+  for j = #chunk, 2, -1 do
+    local t = logEntry(chunk[j])
+    if t == atMs then
+      q = j
+      break
+    end
+    if t < atMs then return end
+  end
+  if q == 0 then return end
+  local _, before = logEntry(chunk[q - 1])
+  local t, cum = logEntry(chunk[q])
+  local taken = math.min(cost, cum - before)
+  if taken <= 0 then return end
+  -- Every later running total drops by what is given back.
+  for j = q + 1, #chunk do
+    local tj, cj = logEntry(chunk[j])
+    redis.call('LSET', key, j - #chunk - 1, fmt(tj) .. ':' .. fmt(cj - taken))
+  end
+  if taken < cum - before then
+    redis.call('LSET', key, q - #chunk - 1, fmt(t) .. ':' .. fmt(cum - taken))
+  elseif s.size == 1 then
+    -- Its only entry: the log is empty.
+    redis.call('DEL', key)
+  else
+    redis.call('LSET', key, q - #chunk - 1, '#')
+    redis.call('LREM', key, -1, '#')
+  end
+end
 `;

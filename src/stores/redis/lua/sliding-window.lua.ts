@@ -1,29 +1,21 @@
-import { PRELUDE } from './prelude.lua.js';
-
 /**
  * Twin of src/policies/sliding-window.ts. State: the window index and the
  * previous and current windows' counts; a missing key is window -inf, both 0.
  *
- * On the server's TIME with Redis >= 7 the key expires exactly at the end of
- * the window after its own, `(windowIndex + 2) * windowMs`, so PEXPIRETIME
- * gives the window back and the value holds only the counts: the integer
- * `previous * (limit + 1) + current` (no string, and a shared integer below
- * 10000) when that stays within 2^53, else the string `previous:current`.
- * Otherwise the value is the string `windowIndex:previous:current`, which is
- * also read under an expiry (written before this encoding, or by a Redis < 7 script).
+ * Expiry encoding: the key expires exactly at the end of the window after
+ * its own, `(index + 2) * windowMs`, so PEXPIRETIME gives the window back and
+ * the value holds only the counts: the integer `previous * 2^26 + current`
+ * while both fit (no string, and a shared integer below 10000 when previous
+ * is 0), else the string `previous:current`. Value encoding: the string
+ * `index:previous:current` under a relative TTL. The base does not depend on
+ * the limit, so a limit can change without a reset.
  */
-export const SLIDING_WINDOW_LUA = `${PRELUDE}
--- ARGV[2..3]: policy.params = limit, windowMs
-local limit = tonumber(ARGV[2])
-local windowMs = tonumber(ARGV[3])
-local FIRST = 4
-local scaledLimit = limit * windowMs
--- Both counts are at most limit: one integer holds both exactly while (limit + 1)^2 <= 2^53.
-local base = limit + 1
-local packed = base * base <= 9007199254740992
+export const SLIDING_WINDOW_LUA = `
+local slidingWindow = {}
+local PACK = 67108864
 
 -- Least whole wait after which cost fits, if nothing else arrives.
-local function retryAfter(previous, current, cost, elapsed)
+local function slidingRetryAfter(limit, windowMs, previous, current, cost, elapsed)
   local untilNextWindow = windowMs - elapsed
   local slack = (limit - current - cost) * windowMs
   if slack >= 0 and previous > 0 then
@@ -36,48 +28,31 @@ local function retryAfter(previous, current, cost, elapsed)
   return untilNextWindow + intoNextWindow
 end
 
-local function load(key)
-  local expireAtMs = -1
-  if inExpiry then
-    expireAtMs = redis.call('PEXPIRETIME', key)
-    if expireAtMs == -2 then return -math.huge, 0, 0 end
-  end
-  local stored = redis.call('GET', key)
-  if not stored then return -math.huge, 0, 0 end
+function slidingWindow.load(key, p)
+  local stored = redis.pcall('GET', key)
+  local err = failed(stored)
+  if err then return nil, err end
+  if not stored then return {index = -math.huge, previous = 0, current = 0} end
   local a, b, c = string.match(stored, '^(-?%d+):(%d+):(%d+)$')
-  if a then return tonumber(a), tonumber(b), tonumber(c) end
-  -- Counts only: their window is two before the expiry (none: a key this script did not write).
-  if expireAtMs < 0 then return -math.huge, 0, 0 end
-  local storedIndex = floorDiv(expireAtMs, windowMs) - 2
-  local p, q = string.match(stored, '^(%d+):(%d+)$')
-  if p then return storedIndex, tonumber(p), tonumber(q) end
+  if a then return {index = tonumber(a), previous = tonumber(b), current = tonumber(c)} end
+  local expireAtMs = redis.pcall('PEXPIRETIME', key)
+  if failed(expireAtMs) or expireAtMs < 0 then return nil, NOT_OURS end
+  local index = floorDiv(expireAtMs, p[2]) - 2
+  local x, y = string.match(stored, '^(%d+):(%d+)$')
+  if x then return {index = index, previous = tonumber(x), current = tonumber(y)} end
   local both = tonumber(stored)
-  local current = math.fmod(both, base)
-  return storedIndex, (both - current) / base, current
+  if not both then return nil, NOT_OURS end
+  local current = math.fmod(both, PACK)
+  return {index = index, previous = (both - current) / PACK, current = current}
 end
 
--- Each key is read once and written once per script, however many requests it has.
-local indexes = {}
-local previousCounts = {}
-local currentCounts = {}
-local expiries = {}
-local written = {}
-
-local reply = {}
-for i = 1, #KEYS do
-  local key = KEYS[i]
-  local cost, commit, nowMs = request(i, FIRST)
-  local storedIndex = indexes[key]
-  local previous = previousCounts[key]
-  local current = currentCounts[key]
-  if storedIndex == nil then
-    storedIndex, previous, current = load(key)
-    indexes[key] = storedIndex
-    previousCounts[key] = previous
-    currentCounts[key] = current
-  end
-  local windowIndex = (nowMs - math.fmod(nowMs, windowMs)) / windowMs
+function slidingWindow.decide(key, s, p, nowMs, cost, commit)
+  local limit, windowMs = p[1], p[2]
+  local windowIndex = truncDiv(nowMs, windowMs)
   local elapsed = nowMs - windowIndex * windowMs
+  local storedIndex = s.index
+  local previous = s.previous
+  local current = s.current
   if storedIndex > windowIndex then
     -- A clock behind the stored state: decide as if at the stored window's start.
     windowIndex = storedIndex
@@ -90,54 +65,67 @@ for i = 1, #KEYS do
     current = 0
   end
   local untilNextWindow = windowMs - elapsed
-  -- Waits are measured on the caller's clock: lag ms behind the stored window's start when it went backwards.
-  local lag = windowIndex * windowMs + elapsed - nowMs
+  -- The instant the decision takes effect; waits are measured on the caller's
+  -- clock: lag ms behind the stored window's start when it went backwards.
+  local atMs = windowIndex * windowMs + elapsed
+  local lag = atMs - nowMs
   -- weighted * windowMs, exact in integers.
   local previousWeight = previous * untilNextWindow
   local scaledUsed = previousWeight + current * windowMs
-  local o = (i - 1) * 5
-  if scaledUsed + cost * windowMs <= scaledLimit then
+  if cost > 0 and scaledUsed + cost * windowMs <= limit * windowMs then
     current = current + cost
     local resetMs = lag + untilNextWindow + windowMs
     if commit then
-      indexes[key] = windowIndex
-      previousCounts[key] = previous
-      currentCounts[key] = current
-      if expiries[key] == nil then written[#written + 1] = key end
-      expiries[key] = resetMs + expiryMarginMs
+      s.index = windowIndex
+      s.previous = previous
+      s.current = current
+      changed(key, s, resetMs)
     end
-    reply[o + 1] = 1
-    reply[o + 2] = limit - current - ceilDiv(previousWeight, windowMs)
-    reply[o + 3] = resetMs
-    reply[o + 4] = 0
-  else
-    local resetMs = 0
-    if current > 0 then
-      resetMs = lag + untilNextWindow + windowMs
-    elseif previous > 0 then
-      resetMs = lag + untilNextWindow
-    end
-    reply[o + 1] = 0
-    reply[o + 2] = math.max(0, limit - current - ceilDiv(previousWeight, windowMs))
-    reply[o + 3] = resetMs
-    reply[o + 4] = lag + retryAfter(previous, current, cost, elapsed)
+    return 1, limit - current - ceilDiv(previousWeight, windowMs), resetMs, 0, 0, atMs
   end
-  reply[o + 5] = 0
+  local remaining = math.max(0, limit - current - ceilDiv(previousWeight, windowMs))
+  local resetMs = 0
+  if current > 0 then
+    resetMs = lag + untilNextWindow + windowMs
+  elseif previous > 0 then
+    resetMs = lag + untilNextWindow
+  end
+  -- Cost 0: the state as it is.
+  if cost == 0 then return 1, remaining, resetMs, 0, 0, atMs end
+  return 0, remaining, resetMs, lag + slidingRetryAfter(limit, windowMs, previous, current, cost, elapsed), 0, atMs
 end
-for _, key in ipairs(written) do
-  local previous = previousCounts[key]
-  local current = currentCounts[key]
-  if not inExpiry then
-    local state = fmt(indexes[key]) .. ':' .. fmt(previous) .. ':' .. fmt(current)
-    redis.call('SET', key, state, 'PX', fmt(expiries[key]))
+
+function slidingWindow.refund(key, s, p, nowMs, cost, atMs, resetMs)
+  -- The admission's units are in the current count while its window is the
+  -- stored one, in the previous count one window later, and gone after that.
+  -- Without an instant (nil), the admission is the key's latest: in the stored window.
+  local admittedIndex = atMs and truncDiv(atMs, p[2]) or s.index
+  if s.index == admittedIndex then
+    s.current = s.current - math.min(cost, s.current)
+  elseif s.index == admittedIndex + 1 then
+    s.previous = s.previous - math.min(cost, s.previous)
   else
-    local expireAt = fmt((indexes[key] + 2) * windowMs)
-    if packed then
-      redis.call('SET', key, fmt(previous * base + current), 'PXAT', expireAt)
+    return
+  end
+  changed(key, s, nil)
+end
+
+function slidingWindow.save(key, s, p)
+  local previous, current = s.previous, s.current
+  if inExpiry then
+    local expireAt = fmt((s.index + 2) * p[2])
+    if previous < 2 * PACK and current < PACK then
+      redis.call('SET', key, fmt(previous * PACK + current), 'PXAT', expireAt)
     else
       redis.call('SET', key, fmt(previous) .. ':' .. fmt(current), 'PXAT', expireAt)
     end
+    return
+  end
+  local state = fmt(s.index) .. ':' .. fmt(previous) .. ':' .. fmt(current)
+  if s.ttl then
+    redis.call('SET', key, state, 'PX', fmt(s.ttl))
+  else
+    redis.call('SET', key, state, 'KEEPTTL')
   end
 end
-return reply
 `;

@@ -1,0 +1,145 @@
+/**
+ * The body of flowgate's script (after the prelude and the policies): reads
+ * each limit's policy, then decides the batch's requests in order, each one
+ * all or nothing across its limits, and finally writes every changed counter
+ * once. A request whose key cannot be read (a wrong type, a value flowgate
+ * did not write) gets an error of its own; it decides, fails and commits
+ * nothing for the others.
+ */
+export const MAIN_LUA = `
+local ALGORITHMS = {fw = fixedWindow, sw = slidingWindow, sl = slidingLog, tb = bucket, lb = bucket}
+
+local L = tonumber(ARGV[5])
+local limits = {}
+for j = 1, L do
+  local at = 5 + (j - 1) * 5
+  local code = ARGV[at + 1]
+  limits[j] = {
+    impl = ALGORITHMS[code],
+    p = {tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4]), algorithm = code},
+    shadow = ARGV[at + 5] == 's',
+    -- Counter states are read once per script; a log is read afresh by each request.
+    cached = code ~= 'sl',
+  }
+end
+local cursor = 6 + 5 * L
+-- On the server's TIME a batch of cost-1 limits (the common case) comes without per-request arguments.
+local plain = #ARGV < cursor
+
+local function stateOf(limit, key)
+  if not limit.cached then return limit.impl.load(key, limit.p) end
+  local s = states[key]
+  if s then return s end
+  local err
+  s, err = limit.impl.load(key, limit.p)
+  if s then
+    s.impl = limit.impl
+    s.p = limit.p
+    states[key] = s
+  end
+  return s, err
+end
+
+local reply = {serverNowMs, 1}
+
+-- Reads the states of request r's limits, or returns nil and the first error.
+local function load(first)
+  local loaded = {}
+  for j = 1, L do
+    local s, err = stateOf(limits[j], KEYS[first + j])
+    if not s then return nil, err end
+    loaded[j] = s
+  end
+  return loaded
+end
+
+local function decideSet(first, loaded, nowMs, cost, commit)
+  if L == 1 then
+    local limit = limits[1]
+    return {{limit.impl.decide(KEYS[first + 1], loaded[1], limit.p, nowMs, cost, commit)}}
+  end
+  local results = {}
+  local all = true
+  for j = 1, L do
+    local limit = limits[j]
+    results[j] = {limit.impl.decide(KEYS[first + j], loaded[j], limit.p, nowMs, cost, false)}
+    if results[j][1] == 0 and not limit.shadow then all = false end
+  end
+  -- All or nothing: commit to every limit that admits (a shadow limit spends only what it admits),
+  -- or, when an enforced limit denies, report the others' unchanged state.
+  if all and not commit then return results end
+  local settledCost = all and cost or 0
+  for j = 1, L do
+    if results[j][1] == 1 then
+      local limit = limits[j]
+      results[j] = {limit.impl.decide(KEYS[first + j], loaded[j], limit.p, nowMs, settledCost, all)}
+    end
+  end
+  return results
+end
+
+for r = 1, #KEYS / L do
+  local op = '1'
+  local nowMs = serverNowMs
+  if not plain then
+    op = ARGV[cursor]
+    cursor = cursor + 1
+    if explicitClock then
+      nowMs = tonumber(ARGV[cursor])
+      cursor = cursor + 1
+    end
+  end
+  local first = (r - 1) * L
+  if op == 'd' then
+    for j = 1, L do
+      local key = KEYS[first + j]
+      redis.call('DEL', key)
+      states[key] = nil
+    end
+    reply[#reply + 1] = 1
+  elseif op == 'r' then
+    local cost = tonumber(ARGV[cursor])
+    local from = cursor + 1
+    cursor = from + 2 * L
+    local loaded, err = load(first)
+    if loaded then
+      for j = 1, L do
+        local atMs = ARGV[from + 2 * (j - 1)]
+        if atMs ~= '' then
+          local limit = limits[j]
+          local resetMs = tonumber(ARGV[from + 2 * (j - 1) + 1])
+          -- 'L': no instant given, the key's latest admission.
+          limit.impl.refund(KEYS[first + j], loaded[j], limit.p, nowMs, cost, tonumber(atMs), resetMs)
+        end
+      end
+      reply[#reply + 1] = 1
+    else
+      reply[#reply + 1] = 0
+      reply[#reply + 1] = err
+    end
+  else
+    local loaded, err = load(first)
+    if loaded then
+      local commit = op ~= 'p'
+      local results = decideSet(first, loaded, nowMs, commit and tonumber(op) or 1, commit)
+      reply[#reply + 1] = 1
+      for j = 1, L do
+        local result = results[j]
+        for k = 1, 6 do reply[#reply + 1] = result[k] end
+      end
+    else
+      reply[#reply + 1] = 0
+      reply[#reply + 1] = err
+    end
+  end
+end
+
+for _, key in ipairs(written) do
+  local s = states[key]
+  if s and s.dirty then
+    s.impl.save(key, s, s.p)
+    s.dirty = false
+  end
+end
+return reply
+`;
