@@ -1,12 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { Argument, Command, Option } from 'commander';
 import type { Algorithm } from '../policies/policy.js';
+import { COLUMNS } from '../simulate/columns.js';
 import { SimulateError } from '../simulate/errors.js';
 import { renderHtmlReport } from '../simulate/html-report.js';
 import { renderJson } from '../simulate/json.js';
 import { DEFAULT_SCENARIO, SCENARIOS } from '../simulate/scenarios/index.js';
 import { simulate } from '../simulate/simulate.js';
-import { renderTable } from '../simulate/table.js';
+import { renderTable, wrap } from '../simulate/table.js';
 import { ALGORITHMS } from '../simulate/types.js';
 import { parseAlgorithms, parseDurationFlag, parseLimit, parseSeed } from './parse-options.js';
 
@@ -24,6 +25,11 @@ interface Flags {
 
 const SCENARIO_HELP = [...SCENARIOS.values()].map((s) => `  ${s.name.padEnd(15)} ${s.summary}`).join('\n');
 
+const COLUMN_HELP = COLUMNS.slice(1)
+  .flatMap((c) => wrap(`${c.title('<window>')} (${c.field}): ${c.help('<window>')}`, 78, '    '))
+  .map((line) => `  ${line}`)
+  .join('\n');
+
 const MORE_HELP = `
 Scenarios:
 ${SCENARIO_HELP}
@@ -34,22 +40,7 @@ and a rate of limit / window (100 per 60s is exactly 5/3 per second). Every run
 uses the real MemoryStore through RateLimiter on a virtual clock: no sleeping.
 
 Columns (also the fields of --format json):
-  admitted, denied      requests admitted and denied.
-  max in <window>       maxAdmittedInWindow: the most units admitted for one key in
-                        any rolling window (t - window, t]: the true burst.
-                        all keys (maxAdmittedInWindowAllKeys): the same over every key.
-  over, under           overAdmitted / underAdmitted: requests this algorithm admitted
-                        that the exact sliding log, run on the same trace, denied /
-                        denied that the log admitted. wrong = (over + under) / requests.
-  same-history wrong    sameHistory: decisions that differ from the exact rule ("the
-                        key's admitted units in (t - window, t] plus this request fit
-                        the limit") applied to the algorithm's OWN admitted history.
-  state/key             stateBytesPerKey, computed from the representation: 8 bytes per
-                        number (fixed window 2, sliding window 3, buckets 1); sliding
-                        log: 8 bytes x the most timestamps one key held during the run.
-                        Key strings and store bookkeeping are not counted.
-  delay p50/p99/max     delays (leaky bucket): how long admitted requests are held
-                        before they are served, nearest-rank percentiles, in ms.
+${COLUMN_HELP}
   For sliding-window, offeredRateError compares its estimate with the exact count
   of all offered requests, as Cloudflare measured it (0.003% of 400M requests).
 

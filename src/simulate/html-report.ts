@@ -1,5 +1,6 @@
 import { chartData } from './chart-data.js';
-import { formatBytes, formatCount, formatDuration, formatPercent } from './format.js';
+import { columnsFor } from './columns.js';
+import { formatCount, formatDuration } from './format.js';
 import type { Simulation } from './simulate.js';
 import { renderSvgChart } from './svg-chart.js';
 
@@ -16,14 +17,14 @@ export function renderHtmlReport(simulation: Simulation): string {
   const { params } = report;
   const window = formatDuration(params.windowMs);
   const svg = renderSvgChart(chartData(runs, params.startMs, params.windowMs));
+  const columns = columnsFor(report.results);
+  const head = columns.map((c) => `<th>${escapeHtml(c.title(window))}</th>`).join('');
   const rows = report.results
-    .map(
-      (r) =>
-        `<tr><td>${r.algorithm}</td><td>${formatCount(r.admitted)}</td><td>${formatCount(r.denied)}</td>` +
-        `<td>${formatCount(r.maxAdmittedInWindow)}</td><td>${formatCount(r.overAdmitted)}</td><td>${formatCount(r.underAdmitted)}</td>` +
-        `<td>${formatPercent(r.wrongPercent)}</td><td>${formatPercent(r.sameHistory.percent)}</td><td>${formatBytes(r.stateBytesPerKey)}</td>` +
-        `<td>${r.delays ? `${r.delays.p50} / ${r.delays.p99} / ${r.delays.max} ms` : '-'}</td></tr>`,
-    )
+    .map((r) => `<tr>${columns.map((c) => `<td>${escapeHtml(c.cell(r))}</td>`).join('')}</tr>`)
+    .join('\n');
+  const legend = columns
+    .slice(3)
+    .map((c) => `<dt>${escapeHtml(c.title(window))}</dt><dd>${escapeHtml(c.help(window))}</dd>`)
     .join('\n');
   const global =
     params.globalLimit === undefined ? '' : `, global limit ${formatCount(params.globalLimit)} per ${window}`;
@@ -43,12 +44,14 @@ p.note{color:#555;font-size:12px}
 <h1>flowgate simulate ${escapeHtml(report.scenario)}</h1>
 <p>${escapeHtml(report.summary)}. Limit ${formatCount(params.limit)} per ${window}${global}; ${formatDuration(params.durationMs)} of traffic; seed ${params.seed}${params.trace ? `; trace ${escapeHtml(params.trace)}` : ''}.</p>
 <table id="results">
-<thead><tr><th>algorithm</th><th>admitted</th><th>denied</th><th>max in ${window}</th><th>over</th><th>under</th><th>wrong</th><th>same-history wrong</th><th>state/key</th><th>delay p50 / p99 / max</th></tr></thead>
+<thead><tr>${head}</tr></thead>
 <tbody>
 ${rows}
 </tbody>
 </table>
-<p class="note">max in ${window}: most units admitted for one key in any rolling ${window}. over / under: requests admitted / denied that the exact sliding log, run on the same trace, denied / admitted. same-history wrong: decisions that differ from the exact rule applied to the algorithm's own admitted history. state/key: 8 bytes per number of state; sliding log: 8 bytes × the most timestamps one key held.</p>
+<dl class="legend">
+${legend}
+</dl>
 ${svg}
 </body>
 </html>

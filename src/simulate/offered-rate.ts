@@ -1,3 +1,4 @@
+import { RollingWindow } from './rolling-window.js';
 import type { RunRecord } from './runner.js';
 
 /** How often the sliding window counter's estimate disagrees with the exact count, on offered traffic. */
@@ -28,10 +29,7 @@ export function offeredRateError(run: RunRecord, limit: number, windowMs: number
     index: Number.NEGATIVE_INFINITY,
     previous: 0,
     current: 0,
-    times: [] as number[],
-    head: 0,
-    sum: 0,
-    costs: [] as number[],
+    exact: new RollingWindow(windowMs),
   }));
   let wrong = 0;
   let falsePositives = 0;
@@ -52,14 +50,7 @@ export function offeredRateError(run: RunRecord, limit: number, windowMs: number
     key.current += cost;
     const elapsed = at - index * windowMs;
     const estimateOk = key.previous * (windowMs - elapsed) + key.current * windowMs <= limit * windowMs;
-    key.times.push(at);
-    key.costs.push(cost);
-    key.sum += cost;
-    while ((key.times[key.head] as number) <= at - windowMs) {
-      key.sum -= key.costs[key.head] as number;
-      key.head++;
-    }
-    const exactOk = key.sum <= limit;
+    const exactOk = key.exact.add(at, cost) <= limit;
     if (estimateOk !== exactOk) wrong++;
     if (!estimateOk && exactOk) falsePositives++;
   }

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { COLUMNS } from '../../src/simulate/columns.js';
 import { flowgate, flowgateAsync, simulateJson } from './cli.js';
 
 const byAlgorithm = <T extends { algorithm: string }>(results: T[]): Record<string, T> =>
@@ -141,9 +142,9 @@ test('--help documents the scenarios, the flags and what each number means', () 
     '--seed <n>',
     '--format <format>',
     '--out <file.html>',
-    'overAdmitted / underAdmitted',
-    'stateBytesPerKey',
     'capacity = limit',
+    // Every column of the table, with its JSON field, from the one COLUMNS list.
+    ...COLUMNS.slice(1).map((c) => `${c.title('<window>')} (${c.field}): `),
   ]) {
     assert.ok(run.stdout.includes(text), `--help lacks ${JSON.stringify(text)}`);
   }
