@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Argument, Command, Option } from 'commander';
-import type { Algorithm } from '../policies/policy.js';
+import type { Algorithm } from '../index.js';
 import { COLUMNS } from '../simulate/columns.js';
 import { SimulateError } from '../simulate/errors.js';
 import { renderHtmlReport } from '../simulate/html-report.js';

@@ -1,13 +1,15 @@
-import type { Algorithm } from '../policies/policy.js';
-import { TICK_EPOCH_MS } from '../policies/rate.js';
+import type { Algorithm } from '../index.js';
 import { policyFor, stateBytesPerKey } from './algorithms.js';
 import { SimulateError } from './errors.js';
 import { type Delays, measure, type RunMetrics } from './metrics.js';
 import { type OfferedRateError, offeredRateError } from './offered-rate.js';
-import { type RunRecord, runAlgorithm } from './runner.js';
+import { algorithmGate, type GateFactory, type RunRecord, runTraffic } from './runner.js';
 import { DEFAULT_SCENARIO, SCENARIOS } from './scenarios/index.js';
 import { readTrace } from './trace.js';
 import type { Scenario, Traffic } from './types.js';
+
+/** Scenarios start at the first window boundary from 2026-01-01T00:00:00Z. */
+const SCENARIO_EPOCH_MS = Date.UTC(2026, 0, 1);
 
 /** What to simulate. */
 export interface SimulateOptions {
@@ -77,14 +79,21 @@ export async function simulate(options: SimulateOptions): Promise<Simulation> {
   const traffic = source.traffic;
   checkPolicies(options, traffic.globalLimit);
   const settings = { limit, windowMs };
+  const gate = (algorithm: Algorithm): GateFactory => algorithmGate(algorithm, settings, traffic.globalLimit);
   // Open-loop traffic is the same for every algorithm: decide it once with the log.
   const openLoop = traffic.react === undefined;
-  const logRun = openLoop ? await runAlgorithm('sliding-log', traffic, settings) : undefined;
+  const logRun = openLoop
+    ? await runTraffic(traffic, { algorithm: 'sliding-log', gate: gate('sliding-log') })
+    : undefined;
   const runs: RunRecord[] = [];
   for (const algorithm of options.algorithms) {
     if (algorithm === 'sliding-log' && logRun) runs.push(logRun);
-    else if (openLoop) runs.push(await runAlgorithm(algorithm, traffic, settings, logRun?.allowed));
-    else runs.push(await runAlgorithm(algorithm, source.build(), settings));
+    else if (logRun)
+      runs.push(await runTraffic(traffic, { algorithm, gate: gate(algorithm), reference: logRun.allowed }));
+    else {
+      const reference = algorithm === 'sliding-log' ? undefined : gate('sliding-log');
+      runs.push(await runTraffic(source.build(), { algorithm, gate: gate(algorithm), reference }));
+    }
   }
   const results = runs.map((run): AlgorithmResult => {
     const metrics = measure(run, limit, windowMs, traffic.globalLimit);
@@ -145,8 +154,8 @@ function pickSource(options: SimulateOptions): Source {
       `scenario: received ${JSON.stringify(name)}, expected one of ${[...SCENARIOS.keys()].join(', ')}`,
     );
   }
-  // Start on a window boundary in 2026, so epoch-aligned windows line up with the scenario's.
-  const startMs = Math.ceil(TICK_EPOCH_MS / windowMs) * windowMs;
+  // Start on a window boundary, so epoch-aligned windows line up with the scenario's.
+  const startMs = Math.ceil(SCENARIO_EPOCH_MS / windowMs) * windowMs;
   const durationMs = options.durationMs ?? scenario.defaultWindows * windowMs;
   const context = { limit, windowMs, startMs, durationMs, seed, globalLimit: options.globalLimit };
   const build = (): Traffic => scenario.traffic(context);
