@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { Argument, Command, Option } from 'commander';
 import type { Algorithm } from '../index.js';
 import { COLUMNS } from '../simulate/columns.js';
@@ -9,6 +8,7 @@ import { DEFAULT_SCENARIO, SCENARIOS } from '../simulate/scenarios/index.js';
 import { simulate } from '../simulate/simulate.js';
 import { renderTable, wrap } from '../simulate/table.js';
 import { ALGORITHMS } from '../simulate/types.js';
+import { checkOutFile, writeOutFile } from './out-file.js';
 import { parseAlgorithms, parseDurationFlag, parseLimit, parseSeed } from './parse-options.js';
 
 interface Flags {
@@ -101,6 +101,7 @@ export function simulateCommand(): Command {
         );
       }
       try {
+        if (flags.out !== undefined) checkOutFile(flags.out);
         const simulation = await simulate({
           scenario,
           trace: flags.trace,
@@ -113,7 +114,7 @@ export function simulateCommand(): Command {
         });
         process.stdout.write(flags.format === 'json' ? renderJson(simulation.report) : renderTable(simulation.report));
         if (flags.out !== undefined) {
-          writeFileSync(flags.out, renderHtmlReport(simulation));
+          writeOutFile(flags.out, renderHtmlReport(simulation));
           process.stderr.write(`wrote ${flags.out}\n`);
         }
       } catch (error) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -173,5 +173,28 @@ test('bad flags fail with a clear message and a non-zero exit', async () => {
     assert.notEqual(run.status, 0, args.join(' '));
     assert.match(run.stderr, message, args.join(' '));
     assert.equal(run.stdout, '', args.join(' '));
+  }
+});
+
+test('--out to a directory that does not exist fails before simulating, with a code and no stack trace', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flowgate-out-'));
+  mkdirSync(join(dir, 'taken.html'));
+  const cases: [string, RegExp][] = [
+    ['/nonexistent/r.html', /--out \/nonexistent\/r\.html: directory \/nonexistent does not exist/],
+    [join(dir, 'taken.html'), /taken\.html is a directory/],
+    [join(dir, 'missing', 'r.html'), /missing does not exist/],
+  ];
+  // steady runs for seconds: only a check made before simulating fails this fast with an empty stdout.
+  const runs = await Promise.all(cases.map(([out]) => flowgateAsync('simulate', 'steady', '--out', out)));
+  for (const [i, [out, message]] of cases.entries()) {
+    const run = runs[i] as Awaited<ReturnType<typeof flowgateAsync>>;
+    assert.equal(run.status, 1, out);
+    assert.match(run.stderr, message);
+    assert.match(
+      run.stderr,
+      /nothing was simulated \[FG_SIM_OUT_UNWRITABLE, see docs\/errors\.md#fg_sim_out_unwritable\]/,
+    );
+    assert.doesNotMatch(run.stderr, /\n\s+at |unexpected error/, 'no stack trace');
+    assert.equal(run.stdout, '', 'the table is not printed: nothing was simulated');
   }
 });
