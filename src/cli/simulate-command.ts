@@ -7,12 +7,14 @@ import { renderJson } from '../simulate/json.js';
 import { DEFAULT_SCENARIO, SCENARIOS } from '../simulate/scenarios/index.js';
 import { simulate } from '../simulate/simulate.js';
 import { renderTable, wrap } from '../simulate/table.js';
+import type { TimeUnit } from '../simulate/trace.js';
 import { ALGORITHMS } from '../simulate/types.js';
 import { checkOutFile, writeOutFile } from './out-file.js';
 import { parseAlgorithms, parseDurationFlag, parseLimit, parseSeed } from './parse-options.js';
 
 interface Flags {
   trace?: string;
+  timeUnit?: TimeUnit;
   limit: number;
   window: number;
   algorithms: Algorithm[];
@@ -45,6 +47,8 @@ ${COLUMN_HELP}
   of all offered requests, as Cloudflare measured it (0.003% of 400M requests).
 
 Trace files (--trace): one request per line, timestamp in ms, key, optional cost.
+  Timestamps in seconds (e.g. Unix time from a log): add --time-unit s. A trace
+  whose every timestamp looks like Unix seconds is refused without it.
   CSV:   1767225600000,user:1,1   (optional header: timestamp,key,cost)
   JSONL: {"timestamp": 1767225600000, "key": "user:1", "cost": 1}
 
@@ -71,6 +75,12 @@ export function simulateCommand(): Command {
         .default(DEFAULT_SCENARIO),
     )
     .option('--trace <file>', 'replay your own traffic from a .csv or .jsonl file instead of a scenario')
+    .addOption(
+      new Option(
+        '--time-unit <unit>',
+        "unit of the trace's timestamps (default: ms; a trace in Unix seconds is refused)",
+      ).choices(['ms', 's']),
+    )
     .option('--limit <n>', 'requests (units) per window, per key', parseLimit, 100)
     .option('--window <duration>', 'window length: 500ms, 10s, 1m, 1h or ms', parseDurationFlag, 60_000)
     .option('--algorithms <list>', `comma-separated subset of ${ALGORITHMS.join(',')}`, parseAlgorithms, [
@@ -95,6 +105,11 @@ export function simulateCommand(): Command {
       if (flags.trace !== undefined && this.args.length > 0) {
         this.error(`error: give a scenario (${scenario}) or --trace ${flags.trace}, not both`);
       }
+      if (flags.timeUnit !== undefined && flags.trace === undefined) {
+        this.error(
+          `error: --time-unit ${flags.timeUnit} applies to the timestamps of --trace <file>; no trace was given`,
+        );
+      }
       if (flags.out !== undefined && !flags.out.toLowerCase().endsWith('.html')) {
         this.error(
           `error: option '--out <file.html>' argument '${flags.out}' is invalid. expected a file name ending in .html`,
@@ -105,6 +120,7 @@ export function simulateCommand(): Command {
         const simulation = await simulate({
           scenario,
           trace: flags.trace,
+          timeUnit: flags.timeUnit,
           limit: flags.limit,
           windowMs: flags.window,
           algorithms: flags.algorithms,

@@ -4,6 +4,7 @@ import { type ErrorCode, errorDocs } from '../policies/errors.js';
 export const SIMULATE_ERROR_CODES = [
   'FG_SIM_OPTION_INVALID',
   'FG_SIM_TRACE_INVALID',
+  'FG_SIM_TRACE_SECONDS',
   'FG_SIM_OUT_UNWRITABLE',
 ] as const satisfies readonly ErrorCode[];
 

@@ -5,7 +5,7 @@ import { type Delays, measure, type RunMetrics } from './metrics.js';
 import { type OfferedRateError, offeredRateError } from './offered-rate.js';
 import { algorithmGate, type GateFactory, type RunRecord, runTraffic } from './runner.js';
 import { DEFAULT_SCENARIO, SCENARIOS } from './scenarios/index.js';
-import { readTrace } from './trace.js';
+import { readTrace, type TimeUnit } from './trace.js';
 import type { Scenario, Traffic } from './types.js';
 
 /** Scenarios start at the first window boundary from 2026-01-01T00:00:00Z. */
@@ -17,6 +17,8 @@ export interface SimulateOptions {
   scenario?: string;
   /** Path of a `.csv` or `.jsonl` trace to replay instead of a scenario. */
   trace?: string;
+  /** The unit of the trace's timestamps. @default 'ms', refusing a trace that looks like Unix seconds */
+  timeUnit?: TimeUnit;
   /** Units per window, per key. */
   limit: number;
   /** The window, in ms. Buckets use capacity = limit and rate = limit / window. */
@@ -54,6 +56,7 @@ export interface SimulationReport {
     readonly durationMs: number;
     readonly globalLimit?: number;
     readonly trace?: string;
+    readonly timeUnit?: TimeUnit;
   };
   readonly results: readonly AlgorithmResult[];
 }
@@ -115,6 +118,7 @@ export async function simulate(options: SimulateOptions): Promise<Simulation> {
       durationMs: source.durationMs,
       ...(traffic.globalLimit === undefined ? {} : { globalLimit: traffic.globalLimit }),
       ...(options.trace === undefined ? {} : { trace: options.trace }),
+      ...(options.trace === undefined || options.timeUnit === undefined ? {} : { timeUnit: options.timeUnit }),
     },
     results,
   };
@@ -134,7 +138,7 @@ interface Source {
 function pickSource(options: SimulateOptions): Source {
   const { limit, windowMs, seed } = options;
   if (options.trace !== undefined) {
-    const arrivals = readTrace(options.trace, limit);
+    const arrivals = readTrace(options.trace, limit, options.timeUnit);
     let first = Number.POSITIVE_INFINITY;
     let last = Number.NEGATIVE_INFINITY;
     for (const { at } of arrivals) {
