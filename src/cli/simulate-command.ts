@@ -1,6 +1,6 @@
 import { Argument, Command, Option } from 'commander';
 import type { Algorithm } from '../index.js';
-import { COLUMNS } from '../simulate/columns.js';
+import { COLUMNS, OFFERED_RATE_HELP, OFFERED_RATE_TITLE } from '../simulate/columns.js';
 import { SimulateError } from '../simulate/errors.js';
 import { renderHtmlReport } from '../simulate/html-report.js';
 import { renderJson } from '../simulate/json.js';
@@ -32,6 +32,10 @@ const COLUMN_HELP = COLUMNS.slice(1)
   .map((line) => `  ${line}`)
   .join('\n');
 
+const OFFERED_HELP = wrap(`${OFFERED_RATE_TITLE}: ${OFFERED_RATE_HELP}`, 78, '    ')
+  .map((line) => `  ${line}`)
+  .join('\n');
+
 const MORE_HELP = `
 Scenarios:
 ${SCENARIO_HELP}
@@ -43,8 +47,7 @@ uses the real MemoryStore through RateLimiter on a virtual clock: no sleeping.
 
 Columns (also the fields of --format json):
 ${COLUMN_HELP}
-  For sliding-window, offeredRateError compares its estimate with the exact count
-  of all offered requests, as Cloudflare measured it (0.003% of 400M requests).
+${OFFERED_HELP}
 
 Trace files (--trace): one request per line, timestamp in ms, key, optional cost.
   Timestamps in seconds (e.g. Unix time from a log): add --time-unit s. A trace

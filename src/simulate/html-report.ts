@@ -1,5 +1,5 @@
 import { chartData } from './chart-data.js';
-import { columnsFor } from './columns.js';
+import { columnsFor, offeredRateSummary } from './columns.js';
 import { formatCount, formatDuration } from './format.js';
 import type { Simulation } from './simulate.js';
 import { renderSvgChart } from './svg-chart.js';
@@ -26,6 +26,7 @@ export function renderHtmlReport(simulation: Simulation): string {
     .slice(3)
     .map((c) => `<dt>${escapeHtml(c.title(window))}</dt><dd>${escapeHtml(c.help(window))}</dd>`)
     .join('\n');
+  const offered = offeredRateSummary(report.results);
   const global =
     params.globalLimit === undefined ? '' : `, global limit ${formatCount(params.globalLimit)} per ${window}`;
   return `<!doctype html>
@@ -52,6 +53,7 @@ ${rows}
 <dl class="legend">
 ${legend}
 </dl>
+${offered === undefined ? '' : `<p class="note" id="offered-rate">${escapeHtml(offered)}</p>`}
 ${svg}
 </body>
 </html>

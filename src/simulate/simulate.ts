@@ -39,8 +39,10 @@ export interface AlgorithmResult extends Omit<RunMetrics, 'delays'> {
   readonly stateBytesPerKey: number;
   /** Leaky bucket only. */
   readonly delays?: Delays;
-  /** Sliding window counter only: its estimate against the exact count on offered traffic (Cloudflare's method). */
+  /** Sliding window counter only: its per-key estimate against the exact count on offered traffic (Cloudflare's method). */
   readonly offeredRateError?: OfferedRateError;
+  /** Sliding window counter with a global limit only: the same for the global limit's one counter. */
+  readonly offeredRateErrorGlobal?: OfferedRateError;
 }
 
 /** The JSON report (`--format json`). */
@@ -102,8 +104,16 @@ export async function simulate(options: SimulateOptions): Promise<Simulation> {
     const metrics = measure(run, limit, windowMs, traffic.globalLimit);
     const { delays, ...rest } = metrics;
     const bytes = stateBytesPerKey(policyFor(run.algorithm, limit, windowMs), metrics.maxAdmittedInWindow);
+    const { globalLimit } = traffic;
     const offered =
-      run.algorithm === 'sliding-window' ? { offeredRateError: offeredRateError(run, limit, windowMs) } : {};
+      run.algorithm !== 'sliding-window'
+        ? {}
+        : {
+            offeredRateError: offeredRateError(run, limit, windowMs),
+            ...(globalLimit === undefined
+              ? {}
+              : { offeredRateErrorGlobal: offeredRateError(run, globalLimit, windowMs, 'global') }),
+          };
     return { algorithm: run.algorithm, ...rest, stateBytesPerKey: bytes, ...(delays ? { delays } : {}), ...offered };
   });
   const report: SimulationReport = {

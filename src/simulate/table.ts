@@ -1,5 +1,5 @@
-import { type Column, columnsFor } from './columns.js';
-import { formatCount, formatDuration, formatPercent } from './format.js';
+import { type Column, columnsFor, offeredRateSummary } from './columns.js';
+import { formatCount, formatDuration } from './format.js';
 import type { AlgorithmResult, SimulationReport } from './simulate.js';
 
 /** Width the notes under the table are wrapped to. */
@@ -81,11 +81,6 @@ function groupLines(results: readonly AlgorithmResult[]): string[] {
 }
 
 function offeredLines(results: readonly AlgorithmResult[]): string[] {
-  const sliding = results.find((r) => r.offeredRateError);
-  const e = sliding?.offeredRateError;
-  if (!e) return [];
-  return [
-    `sliding-window estimate vs exact count of offered requests (Cloudflare's method): ${formatCount(e.wrong)} of ${formatCount(e.requests)} requests wrongly decided (${formatPercent(e.percent)}), ${formatCount(e.falsePositives)} of them wrongly limited.`,
-    '',
-  ];
+  const summary = offeredRateSummary(results);
+  return summary === undefined ? [] : [...wrap(summary, NOTE_WIDTH, '  '), ''];
 }
