@@ -16,7 +16,10 @@ export function renderHtmlReport(simulation: Simulation): string {
   const { report, runs } = simulation;
   const { params } = report;
   const window = formatDuration(params.windowMs);
-  const svg = renderSvgChart(chartData(runs, params.startMs, params.windowMs));
+  const charts = chartData(runs, params);
+  const zoom = charts.zoom;
+  const half = formatDuration((zoom.toMs - zoom.fromMs) / 2);
+  const boundaryAt = formatDuration((zoom.boundaryMs as number) - params.startMs);
   const columns = columnsFor(report.results);
   const head = columns.map((c) => `<th>${escapeHtml(c.title(window))}</th>`).join('');
   const rows = report.results
@@ -35,10 +38,15 @@ export function renderHtmlReport(simulation: Simulation): string {
 <meta charset="utf-8">
 <title>flowgate simulate ${escapeHtml(report.scenario)}</title>
 <style>
-body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:1000px}
-table{border-collapse:collapse;margin:12px 0}td,th{padding:3px 10px;text-align:right;border-bottom:1px solid #eee}
-td:first-child,th:first-child{text-align:left}th{font-weight:600}
-p.note{color:#555;font-size:12px}
+body{font:14px system-ui,sans-serif;margin:24px;color:#222}
+h2{font-size:16px;margin:28px 0 4px}
+table{border-collapse:collapse;margin:12px 0;width:100%}
+td,th{padding:3px 10px;text-align:right;border-bottom:1px solid #eee;white-space:nowrap}
+td:first-child,th:first-child{text-align:left}th{font-weight:600;vertical-align:bottom}
+dl.legend{display:grid;grid-template-columns:max-content 1fr;gap:3px 14px;margin:8px 0;font-size:12.5px;color:#444}
+dl.legend dt{font-weight:600;white-space:nowrap}dl.legend dd{margin:0}
+p.note{color:#555;font-size:12.5px;margin:4px 0}
+svg.chart{display:block;width:100%;height:auto}
 </style>
 </head>
 <body>
@@ -50,11 +58,15 @@ p.note{color:#555;font-size:12px}
 ${rows}
 </tbody>
 </table>
-<dl class="legend">
+<dl class="legend" id="columns">
 ${legend}
 </dl>
 ${offered === undefined ? '' : `<p class="note" id="offered-rate">${escapeHtml(offered)}</p>`}
-${svg}
+<h2>Around the window boundary at ${boundaryAt}: ±${half} in ${formatDuration(zoom.binMs)} bins</h2>
+<p class="note">Each panel has its own y axis, from 0 to its peak rounded up. Grey: every request offered; colour: the requests admitted (the leaky bucket's when it serves them).</p>
+${renderSvgChart(charts, zoom)}
+<h2>The whole run, in ${formatDuration(charts.overview.binMs)} bins</h2>
+${renderSvgChart(charts, charts.overview)}
 </body>
 </html>
 `;
