@@ -31,6 +31,12 @@ export interface ChartData {
   readonly windowMs: number;
   /** The per-key limit per window. */
   readonly limit: number;
+  /**
+   * The most that all the traffic charted can sustain, per second: the global
+   * limit's rate, or with one key the limit's; undefined when many keys share
+   * the chart with no global limit (their per-key rate bounds nothing drawn).
+   */
+  readonly sustained: { readonly perSecond: number; readonly of: 'limit' | 'global limit' } | undefined;
   readonly overview: ChartView;
   readonly zoom: ChartView;
 }
@@ -95,7 +101,7 @@ export function niceCeiling(value: number): number {
  */
 export function chartData(
   runs: readonly RunRecord[],
-  { startMs, windowMs, limit }: { startMs: number; windowMs: number; limit: number },
+  { startMs, windowMs, limit, globalLimit }: { startMs: number; windowMs: number; limit: number; globalLimit?: number },
 ): ChartData {
   let endMs = startMs + 1000;
   let firstMs = Number.POSITIVE_INFINITY;
@@ -115,7 +121,14 @@ export function chartData(
   const { boundaryMs, halfMs } = zoomAround(runs[0], startMs, windowMs, fromMs, endMs);
   const zoomBinMs = niceMs((2 * halfMs) / ZOOM_BINS);
   const zoom = view('zoom', runs, boundaryMs - halfMs, boundaryMs + halfMs, zoomBinMs, boundaryMs);
-  return { startMs, windowMs, limit, overview, zoom };
+  const oneKey = runs.every((run) => run.keys.length <= 1);
+  const sustained =
+    globalLimit !== undefined
+      ? { perSecond: (globalLimit * 1000) / windowMs, of: 'global limit' as const }
+      : oneKey
+        ? { perSecond: (limit * 1000) / windowMs, of: 'limit' as const }
+        : undefined;
+  return { startMs, windowMs, limit, sustained, overview, zoom };
 }
 
 /**

@@ -36,7 +36,11 @@ export function renderSvgChart(data: ChartData, view: ChartView): string {
   const plotHeight = PANEL_HEIGHT - MARGIN.top - MARGIN.bottom;
   const x = (ms: number): number => round(MARGIN.left + ((ms - fromMs) / (toMs - fromMs)) * plotWidth);
   const height = PANEL_HEIGHT * series.length + 34;
-  const sustained = (data.limit * 1000) / data.windowMs;
+  const sustained = data.sustained?.perSecond;
+  const sustainedText =
+    data.sustained === undefined
+      ? ''
+      : ` · dotted: the ${data.sustained.of}'s sustained rate, ${round(data.sustained.perSecond)}/s`;
   const label =
     view.kind === 'zoom'
       ? `Admitted requests per second around the window boundary, ${formatDuration(binMs)} bins`
@@ -58,7 +62,7 @@ export function renderSvgChart(data: ChartData, view: ChartView): string {
   const xText = view.kind === 'zoom' ? 'time from the boundary' : `time since ${new Date(data.startMs).toISOString()}`;
   parts.push(
     `<text class="note" x="${MARGIN.left}" y="${height - 20}">y: admitted requests per second (${binText}), each panel on its own scale from 0 to its peak rounded up · grey: offered, every request admitted or not</text>`,
-    `<text class="note" x="${MARGIN.left}" y="${height - 6}">dashed: window boundaries${drawBoundaries ? '' : ' (too many to draw)'} · dotted: the limit's sustained rate, ${round(sustained)}/s · x: ${xText}</text>`,
+    `<text class="note" x="${MARGIN.left}" y="${height - 6}">dashed: window boundaries${drawBoundaries ? '' : ' (too many to draw)'}${sustainedText} · x: ${xText}</text>`,
     '</svg>',
   );
   return parts.join('\n');
@@ -94,7 +98,7 @@ export function renderSvgChart(data: ChartData, view: ChartView): string {
       '</g>',
     );
     // The sustained rate, where it is more than a sliver of the panel.
-    if (sustained <= yMax && sustained >= yMax / 20) {
+    if (sustained !== undefined && sustained <= yMax && sustained >= yMax / 20) {
       const sy = y(sustained);
       out.push(`<line class="sustained" x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${sy}" y2="${sy}"/>`);
     }

@@ -35,7 +35,9 @@ test('overview bins: a whole number of sustained intervals when the interval is 
 test('boundary-burst: a ±500 ms zoom in 10 ms bins around the boundary, the whole run in 600 ms bins', async () => {
   const { report, runs } = await simulate({ limit: 100, windowMs: MINUTE, algorithms: ALGORITHMS, seed: 1 });
   const { startMs } = report.params;
-  const { zoom, overview } = chartData(runs, report.params);
+  const { zoom, overview, sustained } = chartData(runs, report.params);
+  // One key: the limit's sustained rate bounds what is charted, so it is drawn.
+  assert.deepEqual(sustained, { perSecond: 100_000 / MINUTE, of: 'limit' });
   const boundary = startMs + MINUTE;
   assert.deepEqual(
     [zoom.kind, zoom.boundaryMs, zoom.fromMs, zoom.toMs, zoom.binMs],
@@ -71,7 +73,8 @@ test('steady traffic: the zoom is the window around the busiest boundary, in 1 s
     seed: 1,
     durationMs: 5 * MINUTE,
   });
-  const { zoom } = chartData(runs, report.params);
+  const { zoom, sustained } = chartData(runs, report.params);
+  assert.equal(sustained, undefined, "40 keys and no global limit: one key's rate bounds nothing charted");
   const boundary = zoom.boundaryMs as number;
   assert.equal((boundary - report.params.startMs) % MINUTE, 0);
   assert.deepEqual([zoom.toMs - zoom.fromMs, zoom.binMs], [MINUTE, 1000]);
