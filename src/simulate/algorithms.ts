@@ -1,9 +1,12 @@
-import { fixedWindow } from '../policies/fixed-window.js';
-import { leakyBucket } from '../policies/leaky-bucket.js';
-import type { Algorithm, Policy } from '../policies/policy.js';
-import { slidingLog } from '../policies/sliding-log.js';
-import { slidingWindow } from '../policies/sliding-window.js';
-import { tokenBucket } from '../policies/token-bucket.js';
+import {
+  type Algorithm,
+  fixedWindow,
+  leakyBucket,
+  type Policy,
+  slidingLog,
+  slidingWindow,
+  tokenBucket,
+} from '../index.js';
 
 /**
  * The policy of `algorithm` that stands for "`limit` per `windowMs`". Buckets

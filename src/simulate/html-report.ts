@@ -1,5 +1,6 @@
 import { chartData } from './chart-data.js';
-import { formatBytes, formatCount, formatDuration, formatPercent } from './format.js';
+import { columnsFor, offeredRateSummary } from './columns.js';
+import { formatCount, formatDuration } from './format.js';
 import type { Simulation } from './simulate.js';
 import { renderSvgChart } from './svg-chart.js';
 
@@ -15,16 +16,20 @@ export function renderHtmlReport(simulation: Simulation): string {
   const { report, runs } = simulation;
   const { params } = report;
   const window = formatDuration(params.windowMs);
-  const svg = renderSvgChart(chartData(runs, params.startMs, params.windowMs));
+  const charts = chartData(runs, params);
+  const zoom = charts.zoom;
+  const half = formatDuration((zoom.toMs - zoom.fromMs) / 2);
+  const boundaryAt = formatDuration((zoom.boundaryMs as number) - params.startMs);
+  const columns = columnsFor(report.results);
+  const head = columns.map((c) => `<th>${escapeHtml(c.title(window))}</th>`).join('');
   const rows = report.results
-    .map(
-      (r) =>
-        `<tr><td>${r.algorithm}</td><td>${formatCount(r.admitted)}</td><td>${formatCount(r.denied)}</td>` +
-        `<td>${formatCount(r.maxAdmittedInWindow)}</td><td>${formatCount(r.overAdmitted)}</td><td>${formatCount(r.underAdmitted)}</td>` +
-        `<td>${formatPercent(r.wrongPercent)}</td><td>${formatPercent(r.sameHistory.percent)}</td><td>${formatBytes(r.stateBytesPerKey)}</td>` +
-        `<td>${r.delays ? `${r.delays.p50} / ${r.delays.p99} / ${r.delays.max} ms` : '-'}</td></tr>`,
-    )
+    .map((r) => `<tr>${columns.map((c) => `<td>${escapeHtml(c.cell(r))}</td>`).join('')}</tr>`)
     .join('\n');
+  const legend = columns
+    .slice(3)
+    .map((c) => `<dt>${escapeHtml(c.title(window))}</dt><dd>${escapeHtml(c.help(window))}</dd>`)
+    .join('\n');
+  const offered = offeredRateSummary(report.results);
   const global =
     params.globalLimit === undefined ? '' : `, global limit ${formatCount(params.globalLimit)} per ${window}`;
   return `<!doctype html>
@@ -33,23 +38,35 @@ export function renderHtmlReport(simulation: Simulation): string {
 <meta charset="utf-8">
 <title>flowgate simulate ${escapeHtml(report.scenario)}</title>
 <style>
-body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:1000px}
-table{border-collapse:collapse;margin:12px 0}td,th{padding:3px 10px;text-align:right;border-bottom:1px solid #eee}
-td:first-child,th:first-child{text-align:left}th{font-weight:600}
-p.note{color:#555;font-size:12px}
+body{font:14px system-ui,sans-serif;margin:24px;color:#222}
+h2{font-size:16px;margin:28px 0 4px}
+table{border-collapse:collapse;margin:12px 0;width:100%}
+td,th{padding:3px 10px;text-align:right;border-bottom:1px solid #eee;white-space:nowrap}
+td:first-child,th:first-child{text-align:left}th{font-weight:600;vertical-align:bottom}
+dl.legend{display:grid;grid-template-columns:max-content 1fr;gap:3px 14px;margin:8px 0;font-size:12.5px;color:#444}
+dl.legend dt{font-weight:600;white-space:nowrap}dl.legend dd{margin:0}
+p.note{color:#555;font-size:12.5px;margin:4px 0}
+svg.chart{display:block;width:100%;height:auto}
 </style>
 </head>
 <body>
 <h1>flowgate simulate ${escapeHtml(report.scenario)}</h1>
 <p>${escapeHtml(report.summary)}. Limit ${formatCount(params.limit)} per ${window}${global}; ${formatDuration(params.durationMs)} of traffic; seed ${params.seed}${params.trace ? `; trace ${escapeHtml(params.trace)}` : ''}.</p>
 <table id="results">
-<thead><tr><th>algorithm</th><th>admitted</th><th>denied</th><th>max in ${window}</th><th>over</th><th>under</th><th>wrong</th><th>same-history wrong</th><th>state/key</th><th>delay p50 / p99 / max</th></tr></thead>
+<thead><tr>${head}</tr></thead>
 <tbody>
 ${rows}
 </tbody>
 </table>
-<p class="note">max in ${window}: most units admitted for one key in any rolling ${window}. over / under: requests admitted / denied that the exact sliding log, run on the same trace, denied / admitted. same-history wrong: decisions that differ from the exact rule applied to the algorithm's own admitted history. state/key: 8 bytes per number of state; sliding log: 8 bytes × the most timestamps one key held.</p>
-${svg}
+<dl class="legend" id="columns">
+${legend}
+</dl>
+${offered === undefined ? '' : `<p class="note" id="offered-rate">${escapeHtml(offered)}</p>`}
+<h2>Around the window boundary at ${boundaryAt}: ±${half} in ${formatDuration(zoom.binMs)} bins</h2>
+<p class="note">Each panel has its own y axis, from 0 to its peak rounded up. Grey: every request offered; colour: the requests admitted (the leaky bucket's when it serves them).</p>
+${renderSvgChart(charts, zoom)}
+<h2>The whole run, in ${formatDuration(charts.overview.binMs)} bins</h2>
+${renderSvgChart(charts, charts.overview)}
 </body>
 </html>
 `;

@@ -3,6 +3,8 @@ import type { SimulationReport } from './simulate.js';
 /**
  * The report as JSON (`--format json`):
  * `{ scenario, summary, params, results: [{ algorithm, admitted, denied, maxAdmittedInWindow, overAdmitted, underAdmitted, stateBytesPerKey, delays?, ... }] }`.
+ * Each column of the table is one field (see `COLUMNS`); the sliding window counter adds
+ * `offeredRateError` (Cloudflare's method, per key) and, with a global limit, `offeredRateErrorGlobal`.
  *
  * @example
  * JSON.parse(renderJson(report)).results[0].admitted;

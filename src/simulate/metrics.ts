@@ -1,3 +1,4 @@
+import { RollingWindow } from './rolling-window.js';
 import type { RunRecord } from './runner.js';
 
 /** Delays the leaky bucket imposed on admitted requests, in ms (nearest-rank percentiles). */
@@ -70,8 +71,8 @@ export function measure(run: RunRecord, limit: number, windowMs: number, globalL
     const colon = key.indexOf(':');
     return colon < 0 ? key : key.slice(0, colon);
   });
-  const perKey = run.keys.map(() => new RollingSum(windowMs));
-  const allKeys = new RollingSum(windowMs);
+  const perKey = run.keys.map(() => new RollingWindow(windowMs));
+  const allKeys = new RollingWindow(windowMs);
   let maxPerKey = 0;
   let maxAll = 0;
   const n = run.at.length;
@@ -86,7 +87,7 @@ export function measure(run: RunRecord, limit: number, windowMs: number, globalL
     if (!allowed && reference) under++;
     const at = run.at[i] as number;
     const cost = run.cost[i] as number;
-    const own = perKey[id] as RollingSum;
+    const own = perKey[id] as RollingWindow;
     const exact =
       own.sumAt(at) + cost <= limit && (globalLimit === undefined || allKeys.sumAt(at) + cost <= globalLimit);
     if (allowed && !exact) historyOver++;
@@ -113,39 +114,6 @@ export function measure(run: RunRecord, limit: number, windowMs: number, globalL
     delays: run.algorithm === 'leaky-bucket' ? percentiles(delays) : undefined,
     groups,
   };
-}
-
-/** Sum of the units added within the last `windowMs`, fed in time order. */
-class RollingSum {
-  private readonly times: number[] = [];
-  private readonly units: number[] = [];
-  private head = 0;
-  private sum = 0;
-
-  constructor(private readonly windowMs: number) {}
-
-  /** Adds `cost` at `at` and returns the sum over `(at - window, at]`. */
-  add(at: number, cost: number): number {
-    this.times.push(at);
-    this.units.push(cost);
-    this.sum += cost;
-    return this.sumAt(at);
-  }
-
-  /** The sum over `(at - window, at]`; `at` never goes backwards. */
-  sumAt(at: number): number {
-    while ((this.times[this.head] as number) <= at - this.windowMs) {
-      this.sum -= this.units[this.head] as number;
-      this.head++;
-    }
-    // Drop the consumed prefix now and then, so long runs stay small.
-    if (this.head > 1024 && this.head * 2 > this.times.length) {
-      this.times.splice(0, this.head);
-      this.units.splice(0, this.head);
-      this.head = 0;
-    }
-    return this.sum;
-  }
 }
 
 function percentOf(part: number, whole: number): number {

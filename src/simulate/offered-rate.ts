@@ -1,3 +1,4 @@
+import { RollingWindow } from './rolling-window.js';
 import type { RunRecord } from './runner.js';
 
 /** How often the sliding window counter's estimate disagrees with the exact count, on offered traffic. */
@@ -19,19 +20,23 @@ export interface OfferedRateError {
  * of requests in `(t - window, t]` (both including the request itself): a
  * request is wrongly decided when one is within the limit and the other is not.
  * Integer arithmetic (scaled by the window), like the policy itself.
+ * `scope: 'global'` judges one counter over all keys together (a global limit).
  *
  * @example
  * offeredRateError(run, 100, 60_000).percent; // e.g. 0.05
+ * offeredRateError(run, 10_000, 60_000, 'global'); // the botnet's global limit
  */
-export function offeredRateError(run: RunRecord, limit: number, windowMs: number): OfferedRateError {
-  const keys = run.keys.map(() => ({
+export function offeredRateError(
+  run: RunRecord,
+  limit: number,
+  windowMs: number,
+  scope: 'key' | 'global' = 'key',
+): OfferedRateError {
+  const keys = (scope === 'key' ? run.keys : ['global']).map(() => ({
     index: Number.NEGATIVE_INFINITY,
     previous: 0,
     current: 0,
-    times: [] as number[],
-    head: 0,
-    sum: 0,
-    costs: [] as number[],
+    exact: new RollingWindow(windowMs),
   }));
   let wrong = 0;
   let falsePositives = 0;
@@ -39,7 +44,7 @@ export function offeredRateError(run: RunRecord, limit: number, windowMs: number
   for (let i = 0; i < n; i++) {
     const at = run.at[i] as number;
     const cost = run.cost[i] as number;
-    const key = keys[run.keyId[i] as number] as (typeof keys)[number];
+    const key = keys[scope === 'key' ? (run.keyId[i] as number) : 0] as (typeof keys)[number];
     const index = (at - (at % windowMs)) / windowMs;
     if (index === key.index + 1) {
       key.previous = key.current;
@@ -52,14 +57,7 @@ export function offeredRateError(run: RunRecord, limit: number, windowMs: number
     key.current += cost;
     const elapsed = at - index * windowMs;
     const estimateOk = key.previous * (windowMs - elapsed) + key.current * windowMs <= limit * windowMs;
-    key.times.push(at);
-    key.costs.push(cost);
-    key.sum += cost;
-    while ((key.times[key.head] as number) <= at - windowMs) {
-      key.sum -= key.costs[key.head] as number;
-      key.head++;
-    }
-    const exactOk = key.sum <= limit;
+    const exactOk = key.exact.add(at, cost) <= limit;
     if (estimateOk !== exactOk) wrong++;
     if (!estimateOk && exactOk) falsePositives++;
   }

@@ -1,6 +1,4 @@
-import { RateLimiter } from '../limiter.js';
-import type { Algorithm } from '../policies/policy.js';
-import { MemoryStore } from '../stores/memory.js';
+import { type Algorithm, MemoryStore, RateLimiter } from '../index.js';
 import { policyFor } from './algorithms.js';
 import { EventQueue } from './event-queue.js';
 import type { Arrival, Outcome, Traffic } from './types.js';
@@ -20,66 +18,98 @@ export interface RunRecord {
   readonly reference: boolean[];
 }
 
-/** Limit, window and the virtual clock shared by every limiter of one run. */
+/** Limit and window of one run: the per-key limit every algorithm stands for. */
 export interface RunSettings {
   readonly limit: number;
   readonly windowMs: number;
 }
 
-interface GateDecision extends Outcome {
+/** One decision, as the runner records it and a closed-loop scenario sees it. */
+export interface GateDecision extends Outcome {
+  /** Leaky bucket: how long to hold the admitted request before serving it; 0 otherwise. */
   readonly delayMs: number;
 }
 
+/** Decides one arrival. */
+export type Decide = (arrival: Arrival) => Promise<GateDecision>;
+
 /**
- * The limiters one request passes: its key's limit, then the scenario's global
- * limit if any. Real `RateLimiter`s on a real `MemoryStore`, read through a
- * virtual clock, so minutes of traffic run in milliseconds with no sleeping.
+ * Builds what decides the requests of one run, reading the run's virtual
+ * clock. Anything that answers with a decision works: one `RateLimiter`, a
+ * per-key limiter chained with a global one, or (later) a limit set.
  */
-class Gate {
-  private readonly perKey: RateLimiter;
-  private readonly global: RateLimiter | undefined;
+export type GateFactory = (clock: () => number) => Decide;
 
-  constructor(algorithm: Algorithm, settings: RunSettings, globalLimit: number | undefined, clock: () => number) {
-    const store = new MemoryStore();
-    const { limit, windowMs } = settings;
-    this.perKey = new RateLimiter({ policy: policyFor(algorithm, limit, windowMs), store, clock, prefix: 'key' });
-    this.global =
-      globalLimit === undefined
-        ? undefined
-        : new RateLimiter({ policy: policyFor(algorithm, globalLimit, windowMs), store, clock, prefix: 'global' });
-  }
-
-  async decide(arrival: Arrival): Promise<GateDecision> {
-    const options = { cost: arrival.cost };
-    const own = await this.perKey.limit(arrival.key, options);
-    if (!own.allowed || this.global === undefined) return own;
-    const shared = await this.global.limit('global', options);
-    if (!shared.allowed) return shared;
-    // Both queues must have drained ahead of the request before it is served.
-    return { allowed: true, retryAfterMs: 0, delayMs: Math.max(own.delayMs, shared.delayMs) };
-  }
+/**
+ * A gate of one `RateLimiter` that `build` makes on the run's clock, keyed by
+ * each arrival's key.
+ *
+ * @example
+ * limiterGate((clock) => new RateLimiter({ policy: tokenBucket({ capacity: 10, refillPerSecond: 1 }), clock }));
+ */
+export function limiterGate(build: (clock: () => number) => RateLimiter): GateFactory {
+  return (clock) => {
+    const limiter = build(clock);
+    return (arrival) => limiter.limit(arrival.key, { cost: arrival.cost });
+  };
 }
 
 /**
- * Runs `traffic` through `algorithm`, with the exact sliding log deciding the
- * same requests alongside (`reference`). For open-loop traffic pass the
- * reference decisions computed once (`precomputed`), in arrival order.
+ * `algorithm` standing for "limit per window" on each arrival's key, then, if
+ * `globalLimit` is given, the same algorithm with that limit on one shared key
+ * (`'global'`): real `RateLimiter`s on one real `MemoryStore`.
  */
-export async function runAlgorithm(
-  algorithm: Algorithm,
-  traffic: Traffic,
-  settings: RunSettings,
-  precomputed?: readonly boolean[],
-): Promise<RunRecord> {
+export function algorithmGate(algorithm: Algorithm, settings: RunSettings, globalLimit?: number): GateFactory {
+  const { limit, windowMs } = settings;
+  return (clock) => {
+    const store = new MemoryStore();
+    const limiter = (prefix: string, units: number): RateLimiter =>
+      new RateLimiter({ policy: policyFor(algorithm, units, windowMs), store, clock, prefix });
+    const perKey = limiterGate(() => limiter('key', limit))(clock);
+    if (globalLimit === undefined) return perKey;
+    const global = limiterGate(() => limiter('global', globalLimit))(clock);
+    return async (arrival) => {
+      // The per-key limit has spent the units even when the global limit then
+      // denies; a limit set (all or nothing) will not.
+      const own = await perKey(arrival);
+      if (!own.allowed) return own;
+      const shared = await global({ ...arrival, key: 'global' });
+      if (!shared.allowed) return shared;
+      // Both queues must have drained ahead of the request before it is served.
+      return { allowed: true, retryAfterMs: 0, delayMs: Math.max(own.delayMs, shared.delayMs) };
+    };
+  };
+}
+
+/** One run: what decides, and what it is compared with. */
+export interface RunPlan {
+  /** The name the run is reported under. */
+  readonly algorithm: Algorithm;
+  readonly gate: GateFactory;
+  /**
+   * The exact reference deciding the same requests alongside: a gate (closed
+   * loop: the trace depends on the decisions), the reference's decisions in
+   * arrival order, computed once (open loop), or nothing when the run is the
+   * reference itself.
+   */
+  readonly reference?: GateFactory | readonly boolean[];
+}
+
+/**
+ * Runs `traffic` through `plan.gate` on a virtual clock (minutes of traffic
+ * in milliseconds, no sleeping), recording each decision and the reference's.
+ *
+ * @example
+ * const log = await runTraffic(traffic, { algorithm: 'sliding-log', gate: algorithmGate('sliding-log', settings) });
+ */
+export async function runTraffic(traffic: Traffic, plan: RunPlan): Promise<RunRecord> {
   let now = 0;
   const clock = (): number => now;
-  const gate = new Gate(algorithm, settings, traffic.globalLimit, clock);
-  const shadow =
-    precomputed === undefined && algorithm !== 'sliding-log'
-      ? new Gate('sliding-log', settings, traffic.globalLimit, clock)
-      : undefined;
+  const decide = plan.gate(clock);
+  const precomputed = Array.isArray(plan.reference) ? (plan.reference as readonly boolean[]) : undefined;
+  const shadow = typeof plan.reference === 'function' ? plan.reference(clock) : undefined;
   const record: RunRecord = {
-    algorithm,
+    algorithm: plan.algorithm,
     keys: [],
     at: [],
     keyId: [],
@@ -97,8 +127,8 @@ export async function runAlgorithm(
     const arrival = queue ? queue.pop() : ordered[index];
     if (arrival === undefined) break;
     now = arrival.at;
-    const decision = await gate.decide(arrival);
-    const reference = shadow ? (await shadow.decide(arrival)).allowed : (precomputed?.[index] ?? decision.allowed);
+    const decision = await decide(arrival);
+    const reference = shadow ? (await shadow(arrival)).allowed : (precomputed?.[index] ?? decision.allowed);
     let id = ids.get(arrival.key);
     if (id === undefined) {
       id = record.keys.length;

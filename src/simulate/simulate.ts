@@ -1,13 +1,15 @@
-import type { Algorithm } from '../policies/policy.js';
-import { TICK_EPOCH_MS } from '../policies/rate.js';
+import type { Algorithm } from '../index.js';
 import { policyFor, stateBytesPerKey } from './algorithms.js';
 import { SimulateError } from './errors.js';
 import { type Delays, measure, type RunMetrics } from './metrics.js';
 import { type OfferedRateError, offeredRateError } from './offered-rate.js';
-import { type RunRecord, runAlgorithm } from './runner.js';
+import { algorithmGate, type GateFactory, type RunRecord, runTraffic } from './runner.js';
 import { DEFAULT_SCENARIO, SCENARIOS } from './scenarios/index.js';
-import { readTrace } from './trace.js';
+import { readTrace, type TimeUnit } from './trace.js';
 import type { Scenario, Traffic } from './types.js';
+
+/** Scenarios start at the first window boundary from 2026-01-01T00:00:00Z. */
+const SCENARIO_EPOCH_MS = Date.UTC(2026, 0, 1);
 
 /** What to simulate. */
 export interface SimulateOptions {
@@ -15,6 +17,8 @@ export interface SimulateOptions {
   scenario?: string;
   /** Path of a `.csv` or `.jsonl` trace to replay instead of a scenario. */
   trace?: string;
+  /** The unit of the trace's timestamps. @default 'ms', refusing a trace that looks like Unix seconds */
+  timeUnit?: TimeUnit;
   /** Units per window, per key. */
   limit: number;
   /** The window, in ms. Buckets use capacity = limit and rate = limit / window. */
@@ -35,8 +39,10 @@ export interface AlgorithmResult extends Omit<RunMetrics, 'delays'> {
   readonly stateBytesPerKey: number;
   /** Leaky bucket only. */
   readonly delays?: Delays;
-  /** Sliding window counter only: its estimate against the exact count on offered traffic (Cloudflare's method). */
+  /** Sliding window counter only: its per-key estimate against the exact count on offered traffic (Cloudflare's method). */
   readonly offeredRateError?: OfferedRateError;
+  /** Sliding window counter with a global limit only: the same for the global limit's one counter. */
+  readonly offeredRateErrorGlobal?: OfferedRateError;
 }
 
 /** The JSON report (`--format json`). */
@@ -52,6 +58,7 @@ export interface SimulationReport {
     readonly durationMs: number;
     readonly globalLimit?: number;
     readonly trace?: string;
+    readonly timeUnit?: TimeUnit;
   };
   readonly results: readonly AlgorithmResult[];
 }
@@ -77,21 +84,36 @@ export async function simulate(options: SimulateOptions): Promise<Simulation> {
   const traffic = source.traffic;
   checkPolicies(options, traffic.globalLimit);
   const settings = { limit, windowMs };
+  const gate = (algorithm: Algorithm): GateFactory => algorithmGate(algorithm, settings, traffic.globalLimit);
   // Open-loop traffic is the same for every algorithm: decide it once with the log.
   const openLoop = traffic.react === undefined;
-  const logRun = openLoop ? await runAlgorithm('sliding-log', traffic, settings) : undefined;
+  const logRun = openLoop
+    ? await runTraffic(traffic, { algorithm: 'sliding-log', gate: gate('sliding-log') })
+    : undefined;
   const runs: RunRecord[] = [];
   for (const algorithm of options.algorithms) {
     if (algorithm === 'sliding-log' && logRun) runs.push(logRun);
-    else if (openLoop) runs.push(await runAlgorithm(algorithm, traffic, settings, logRun?.allowed));
-    else runs.push(await runAlgorithm(algorithm, source.build(), settings));
+    else if (logRun)
+      runs.push(await runTraffic(traffic, { algorithm, gate: gate(algorithm), reference: logRun.allowed }));
+    else {
+      const reference = algorithm === 'sliding-log' ? undefined : gate('sliding-log');
+      runs.push(await runTraffic(source.build(), { algorithm, gate: gate(algorithm), reference }));
+    }
   }
   const results = runs.map((run): AlgorithmResult => {
     const metrics = measure(run, limit, windowMs, traffic.globalLimit);
     const { delays, ...rest } = metrics;
     const bytes = stateBytesPerKey(policyFor(run.algorithm, limit, windowMs), metrics.maxAdmittedInWindow);
+    const { globalLimit } = traffic;
     const offered =
-      run.algorithm === 'sliding-window' ? { offeredRateError: offeredRateError(run, limit, windowMs) } : {};
+      run.algorithm !== 'sliding-window'
+        ? {}
+        : {
+            offeredRateError: offeredRateError(run, limit, windowMs),
+            ...(globalLimit === undefined
+              ? {}
+              : { offeredRateErrorGlobal: offeredRateError(run, globalLimit, windowMs, 'global') }),
+          };
     return { algorithm: run.algorithm, ...rest, stateBytesPerKey: bytes, ...(delays ? { delays } : {}), ...offered };
   });
   const report: SimulationReport = {
@@ -106,6 +128,7 @@ export async function simulate(options: SimulateOptions): Promise<Simulation> {
       durationMs: source.durationMs,
       ...(traffic.globalLimit === undefined ? {} : { globalLimit: traffic.globalLimit }),
       ...(options.trace === undefined ? {} : { trace: options.trace }),
+      ...(options.trace === undefined || options.timeUnit === undefined ? {} : { timeUnit: options.timeUnit }),
     },
     results,
   };
@@ -125,7 +148,7 @@ interface Source {
 function pickSource(options: SimulateOptions): Source {
   const { limit, windowMs, seed } = options;
   if (options.trace !== undefined) {
-    const arrivals = readTrace(options.trace, limit);
+    const arrivals = readTrace(options.trace, limit, options.timeUnit);
     let first = Number.POSITIVE_INFINITY;
     let last = Number.NEGATIVE_INFINITY;
     for (const { at } of arrivals) {
@@ -145,8 +168,8 @@ function pickSource(options: SimulateOptions): Source {
       `scenario: received ${JSON.stringify(name)}, expected one of ${[...SCENARIOS.keys()].join(', ')}`,
     );
   }
-  // Start on a window boundary in 2026, so epoch-aligned windows line up with the scenario's.
-  const startMs = Math.ceil(TICK_EPOCH_MS / windowMs) * windowMs;
+  // Start on a window boundary, so epoch-aligned windows line up with the scenario's.
+  const startMs = Math.ceil(SCENARIO_EPOCH_MS / windowMs) * windowMs;
   const durationMs = options.durationMs ?? scenario.defaultWindows * windowMs;
   const context = { limit, windowMs, startMs, durationMs, seed, globalLimit: options.globalLimit };
   const build = (): Traffic => scenario.traffic(context);

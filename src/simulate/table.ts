@@ -1,11 +1,9 @@
-import { formatBytes, formatCount, formatDuration, formatPercent } from './format.js';
+import { type Column, columnsFor, offeredRateSummary } from './columns.js';
+import { formatCount, formatDuration } from './format.js';
 import type { AlgorithmResult, SimulationReport } from './simulate.js';
 
-interface Column {
-  readonly title: string;
-  readonly left?: boolean;
-  readonly cell: (result: AlgorithmResult) => string;
-}
+/** Width the notes under the table are wrapped to. */
+const NOTE_WIDTH = 110;
 
 /**
  * The terminal table of a report: one row per algorithm, then the notes that
@@ -17,26 +15,8 @@ interface Column {
 export function renderTable(report: SimulationReport): string {
   const { params, results } = report;
   const window = formatDuration(params.windowMs);
-  const showAllKeys = results.some((r) => r.maxAdmittedInWindowAllKeys !== r.maxAdmittedInWindow);
-  const columns: Column[] = [
-    { title: 'algorithm', left: true, cell: (r) => r.algorithm },
-    { title: 'admitted', cell: (r) => formatCount(r.admitted) },
-    { title: 'denied', cell: (r) => formatCount(r.denied) },
-    { title: `max in ${window}`, cell: (r) => formatCount(r.maxAdmittedInWindow) },
-    ...(showAllKeys
-      ? [{ title: 'all keys', cell: (r: AlgorithmResult) => formatCount(r.maxAdmittedInWindowAllKeys) }]
-      : []),
-    { title: 'over', cell: (r) => formatCount(r.overAdmitted) },
-    { title: 'under', cell: (r) => formatCount(r.underAdmitted) },
-    { title: 'wrong', cell: (r) => formatPercent(r.wrongPercent) },
-    { title: 'same-history wrong', cell: (r) => formatPercent(r.sameHistory.percent) },
-    { title: 'state/key', cell: (r) => formatBytes(r.stateBytesPerKey) },
-    {
-      title: 'delay p50/p99/max',
-      cell: (r) => (r.delays ? `${r.delays.p50}/${r.delays.p99}/${r.delays.max} ms` : '-'),
-    },
-  ];
-  const rows = [columns.map((c) => c.title), ...results.map((r) => columns.map((c) => c.cell(r)))];
+  const columns = columnsFor(results);
+  const rows = [columns.map((c) => c.title(window)), ...results.map((r) => columns.map((c) => c.cell(r)))];
   const widths = columns.map((_, i) => Math.max(...rows.map((row) => (row[i] as string).length)));
   const line = (row: string[]): string =>
     row
@@ -59,13 +39,31 @@ export function renderTable(report: SimulationReport): string {
     '',
     ...groupLines(results),
     ...offeredLines(results),
-    `max in ${window}: most units admitted for one key in any rolling ${window} (the true burst)${showAllKeys ? '; all keys: the same over every key together' : ''}.`,
-    'over / under: requests admitted / denied that the exact sliding log, run on the same trace, denied / admitted.',
-    'wrong: (over + under) / requests. same-history wrong: decisions that differ from the exact rule applied to',
-    "  the algorithm's own admitted history. state/key: 8 bytes per number of state (fixed window 2, sliding window 3,",
-    '  buckets 1); sliding log: 8 bytes x the most timestamps one key held. delay: leaky bucket hold before serving.',
+    ...columnNotes(columns, window),
   ];
   return `${out.join('\n')}\n`;
+}
+
+/** `title: help` for each column but the self-explanatory first three, wrapped. */
+function columnNotes(columns: readonly Column[], window: string): string[] {
+  return columns.slice(3).flatMap((c) => wrap(`${c.title(window)}: ${c.help(window)}`, NOTE_WIDTH, '  '));
+}
+
+/** Greedy word wrap; continuation lines start with `indent`. */
+export function wrap(text: string, width: number, indent: string): string[] {
+  const lines: string[] = [];
+  let current = '';
+  for (const word of text.split(' ')) {
+    const candidate = current === '' ? word : `${current} ${word}`;
+    if (candidate.length > width && current !== '') {
+      lines.push(current);
+      current = `${indent}${word}`;
+    } else {
+      current = candidate;
+    }
+  }
+  if (current !== '') lines.push(current);
+  return lines;
 }
 
 function groupLines(results: readonly AlgorithmResult[]): string[] {
@@ -83,11 +81,6 @@ function groupLines(results: readonly AlgorithmResult[]): string[] {
 }
 
 function offeredLines(results: readonly AlgorithmResult[]): string[] {
-  const sliding = results.find((r) => r.offeredRateError);
-  const e = sliding?.offeredRateError;
-  if (!e) return [];
-  return [
-    `sliding-window estimate vs exact count of offered requests (Cloudflare's method): ${formatCount(e.wrong)} of ${formatCount(e.requests)} requests wrongly decided (${formatPercent(e.percent)}), ${formatCount(e.falsePositives)} of them wrongly limited.`,
-    '',
-  ];
+  const summary = offeredRateSummary(results);
+  return summary === undefined ? [] : [...wrap(summary, NOTE_WIDTH, '  '), ''];
 }

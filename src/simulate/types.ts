@@ -1,4 +1,4 @@
-import type { Algorithm } from '../policies/policy.js';
+import type { Algorithm } from '../index.js';
 
 /** One request offered to the limiter. Times are whole milliseconds since the epoch. */
 export interface Arrival {

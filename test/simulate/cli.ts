@@ -49,7 +49,8 @@ export function simulateJson(...args: string[]): {
     sameHistory: { over: number; under: number; percent: number };
     stateBytesPerKey: number;
     delays?: { p50: number; p99: number; max: number };
-    offeredRateError?: { requests: number; wrong: number; percent: number };
+    offeredRateError?: { requests: number; wrong: number; falsePositives: number; percent: number };
+    offeredRateErrorGlobal?: { requests: number; wrong: number; falsePositives: number; percent: number };
     groups: Record<string, { admitted: number; denied: number }>;
   }[];
 } {

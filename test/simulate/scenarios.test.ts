@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { formatPercent } from '../../src/simulate/format.js';
 import { type AlgorithmResult, simulate } from '../../src/simulate/simulate.js';
 import { ALGORITHMS } from '../../src/simulate/types.js';
 
@@ -56,9 +57,40 @@ test('mobile-sync: the sliding window counter admits more than the limit in some
   });
   checkInvariants(report.results, 100);
   const r = byAlgorithm(report.results);
-  assert.ok((r['sliding-window']?.maxAdmittedInWindow as number) > 100);
-  assert.ok((r['fixed-window']?.maxAdmittedInWindow as number) > 100);
-  assert.ok((r['sliding-window']?.offeredRateError?.requests as number) > 0);
+  assert.equal(r['sliding-window']?.maxAdmittedInWindow, 185);
+  assert.equal(r['fixed-window']?.maxAdmittedInWindow, 200);
+  // Seeded and deterministic: exact counts, not bounds.
+  assert.deepEqual(r['sliding-window']?.offeredRateError, {
+    requests: 22_938,
+    wrong: 1405,
+    falsePositives: 716,
+    percent: (1405 / 22_938) * 100,
+  });
+});
+
+test("steady as the README runs it (seed 1, 30 min): Cloudflare's method finds exactly 8,846 of 120,414 wrong (7.35%)", async () => {
+  const { report } = await simulate({
+    scenario: 'steady',
+    limit: 100,
+    windowMs: MINUTE,
+    algorithms: ALGORITHMS,
+    seed: 1,
+  });
+  assert.equal(report.params.durationMs, 30 * MINUTE);
+  const sliding = byAlgorithm(report.results)['sliding-window'] as AlgorithmResult;
+  assert.deepEqual(sliding.offeredRateError, {
+    requests: 120_414,
+    wrong: 8846,
+    falsePositives: 5096,
+    percent: (8846 / 120_414) * 100,
+  });
+  assert.equal(formatPercent(sliding.offeredRateError?.percent as number), '7.35%');
+  assert.equal(sliding.offeredRateErrorGlobal, undefined, 'no global limit in steady');
+  assert.deepEqual(
+    [sliding.overAdmitted, sliding.underAdmitted, sliding.wrongPercent],
+    [6356, 5413, (11_769 / 120_414) * 100],
+  );
+  checkInvariants(report.results, 100);
 });
 
 test('retry-storm: closed loop; clients that back off complete at least as many jobs with fewer denials on the fixed window', async () => {

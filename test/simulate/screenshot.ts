@@ -10,4 +10,4 @@ if (!report || !png) {
   process.exit(1);
 }
 const seen = await renderReport(resolve(report), resolve(png));
-console.log(JSON.stringify({ consoleErrors: seen.consoleErrors, series: seen.series.length }));
+console.log(JSON.stringify({ consoleErrors: seen.consoleErrors, charts: Object.keys(seen.charts) }));

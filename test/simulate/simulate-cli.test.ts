@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { COLUMNS } from '../../src/simulate/columns.js';
 import { flowgate, flowgateAsync, simulateJson } from './cli.js';
 
 const byAlgorithm = <T extends { algorithm: string }>(results: T[]): Record<string, T> =>
@@ -135,15 +136,17 @@ test('--help documents the scenarios, the flags and what each number means', () 
     'steady',
     'botnet',
     '--trace <file>',
+    '--time-unit <unit>',
+    'add --time-unit s',
     '--limit <n>',
     '--window <duration>',
     '--algorithms <list>',
     '--seed <n>',
     '--format <format>',
     '--out <file.html>',
-    'overAdmitted / underAdmitted',
-    'stateBytesPerKey',
     'capacity = limit',
+    // Every column of the table, with its JSON field, from the one COLUMNS list.
+    ...COLUMNS.slice(1).map((c) => `${c.title('<window>')} (${c.field}): `),
   ]) {
     assert.ok(run.stdout.includes(text), `--help lacks ${JSON.stringify(text)}`);
   }
@@ -172,5 +175,74 @@ test('bad flags fail with a clear message and a non-zero exit', async () => {
     assert.notEqual(run.status, 0, args.join(' '));
     assert.match(run.stderr, message, args.join(' '));
     assert.equal(run.stdout, '', args.join(' '));
+  }
+});
+
+test('--out to a directory that does not exist fails before simulating, with a code and no stack trace', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flowgate-out-'));
+  mkdirSync(join(dir, 'taken.html'));
+  const cases: [string, RegExp][] = [
+    ['/nonexistent/r.html', /--out \/nonexistent\/r\.html: directory \/nonexistent does not exist/],
+    [join(dir, 'taken.html'), /taken\.html is a directory/],
+    [join(dir, 'missing', 'r.html'), /missing does not exist/],
+  ];
+  // steady runs for seconds: only a check made before simulating fails this fast with an empty stdout.
+  const runs = await Promise.all(cases.map(([out]) => flowgateAsync('simulate', 'steady', '--out', out)));
+  for (const [i, [out, message]] of cases.entries()) {
+    const run = runs[i] as Awaited<ReturnType<typeof flowgateAsync>>;
+    assert.equal(run.status, 1, out);
+    assert.match(run.stderr, message);
+    assert.match(
+      run.stderr,
+      /nothing was simulated \[FG_SIM_OUT_UNWRITABLE, see docs\/errors\.md#fg_sim_out_unwritable\]/,
+    );
+    assert.doesNotMatch(run.stderr, /\n\s+at |unexpected error/, 'no stack trace');
+    assert.equal(run.stdout, '', 'the table is not printed: nothing was simulated');
+  }
+});
+
+test('--trace in Unix seconds is refused with how to fix it; --time-unit s reads it exactly', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flowgate-trace-'));
+  // The ROWS of the tests above, as Unix seconds from 2026-01-01 (fractions for the milliseconds).
+  const seconds = (t: number): string => (1_767_225_600 + t / 1000).toString();
+  const csv = join(dir, 'seconds.csv');
+  writeFileSync(csv, `timestamp,key,cost\n${ROWS.map(([t, k, c]) => `${seconds(t)},${k},${c}`).join('\n')}\n`);
+  const jsonl = join(dir, 'seconds.jsonl');
+  writeFileSync(jsonl, ROWS.map(([t, key, cost]) => JSON.stringify({ ts: Number(seconds(t)), key, cost })).join('\n'));
+  const [refused, forcedMs, noTrace] = await Promise.all([
+    flowgateAsync('simulate', '--trace', csv, '--limit', '3', '--window', '1s'),
+    flowgateAsync(
+      'simulate',
+      '--trace',
+      csv,
+      '--limit',
+      '3',
+      '--window',
+      '1s',
+      '--time-unit',
+      'ms',
+      '--format',
+      'json',
+    ),
+    flowgateAsync('simulate', '--time-unit', 's'),
+  ]);
+  assert.equal(refused.status, 1);
+  assert.equal(refused.stdout, '');
+  assert.match(refused.stderr, /seconds\.csv: the timestamps look like Unix seconds, not milliseconds/);
+  assert.match(refused.stderr, /1767225600, is 2026-01-01T00:00:00\.000Z in seconds but 1970-01-21T10:53:45\.600Z in/);
+  assert.match(refused.stderr, /spans 1 s in seconds but 1 ms in milliseconds/);
+  assert.match(
+    refused.stderr,
+    /Pass --time-unit s .* \[FG_SIM_TRACE_SECONDS, see docs\/errors\.md#fg_sim_trace_seconds\]/,
+  );
+  // Told they are milliseconds, it replays them as such: every request lands in one millisecond-wide spread.
+  assert.equal(forcedMs.status, 0, forcedMs.stderr);
+  assert.equal(JSON.parse(forcedMs.stdout).params.timeUnit, 'ms');
+  assert.equal(noTrace.status, 1);
+  assert.match(noTrace.stderr, /--time-unit s applies to the timestamps of --trace <file>/);
+  for (const file of [csv, jsonl]) {
+    const report = simulateJson('--trace', file, '--limit', '3', '--window', '1s', '--time-unit', 's');
+    checkTraceReport(report);
+    assert.equal(report.params.timeUnit, 's');
   }
 });
