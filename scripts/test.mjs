@@ -1,31 +1,12 @@
 #!/usr/bin/env node
-// `npm test`: makes sure a redis-server binary exists (tests start their own
-// throwaway servers on free loopback ports), then runs every test file with
-// Node's test runner.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+// `npm test [-- file...]`: makes sure the programs the tests start are
+// installed (scripts/system-packages.mjs), rebuilds dist/ when src/ is newer
+// (the package, README and consumer tests load the built package), then runs
+// the test files with Node's test runner, whose summary ends the output.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-
-function has(command) {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
-}
-
-function ensureRedis() {
-  if (process.env.REDIS_URL || has('redis-server')) return;
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (root && has('apt-get')) {
-    console.log('redis-server not found: installing Debian package redis-server');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-    execFileSync('apt-get', ['install', '-y', '-qq', 'redis-server'], { stdio: 'inherit', env });
-    return;
-  }
-  console.error(
-    'The Redis tests need redis-server on PATH. Install it (Debian/Ubuntu: sudo apt-get install redis-server; ' +
-      'macOS: brew install redis), or point REDIS_URL at a disposable Redis (it will be flushed).',
-  );
-  process.exit(1);
-}
+import { ensureSystemPackages } from './system-packages.mjs';
 
 function testFiles(dir) {
   const files = [];
@@ -37,7 +18,22 @@ function testFiles(dir) {
   return files;
 }
 
-ensureRedis();
+function newestMtime(path) {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
+}
+
+/** Builds dist/ when it is missing or older than what it is built from. */
+function ensureBuilt() {
+  const built = existsSync('dist/index.d.ts') ? statSync('dist/index.d.ts').mtimeMs : undefined;
+  if (built !== undefined && built >= Math.max(newestMtime('src'), newestMtime('tsup.config.ts'))) return true;
+  console.log(built === undefined ? 'dist/ is missing: building it' : 'src/ changed since dist/ was built: rebuilding');
+  const tsup = join('node_modules', 'tsup', 'dist', 'cli-default.js');
+  return spawnSync(process.execPath, [tsup, '--silent'], { stdio: 'inherit' }).status === 0;
+}
+
+if (!ensureSystemPackages() || !ensureBuilt()) process.exit(1);
 const files = process.argv.length > 2 ? process.argv.slice(2) : testFiles('test');
 const run = spawnSync(
   process.execPath,
