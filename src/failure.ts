@@ -41,6 +41,19 @@ export class StoreOverloadedError extends Error {
 }
 
 /**
+ * Raised for one request that the store could not decide (its key holds a
+ * value of another kind, written by something else), while the store itself
+ * answers: the other requests of its batch are decided as usual.
+ */
+export class StoreRequestError extends Error {
+  readonly code = 'FG_STORE_REQUEST_FAILED';
+  constructor(readonly reason: string) {
+    super(`the store could not decide this request: ${reason} [FG_STORE_REQUEST_FAILED]`);
+    this.name = 'StoreRequestError';
+  }
+}
+
+/**
  * The failure policy's decision. Failing open admits without counting;
  * failing closed denies and asks the client to come back after one window.
  */

@@ -1,5 +1,5 @@
 export type { DenialCacheOptions } from './denial-cache.js';
-export { type StoreErrorPolicy, StoreOverloadedError, StoreTimeoutError } from './failure.js';
+export { type StoreErrorPolicy, StoreOverloadedError, StoreRequestError, StoreTimeoutError } from './failure.js';
 export {
   type LimiterDecision,
   type LimiterKeys,

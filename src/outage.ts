@@ -12,6 +12,8 @@ export class OutageWatch {
   /** When the outage started (performance.now()), or undefined while healthy. */
   private since: number | undefined = undefined;
   private degraded = 0;
+  /** Whether a request-level failure was already logged: those are logged once, not per outage. */
+  private reportedRequestFailure = false;
 
   constructor(
     private readonly name: string,
@@ -23,6 +25,17 @@ export class OutageWatch {
   failed(operation: 'limit' | 'peek' | 'refund' | 'reset', error: unknown): void {
     const kind = kindOf(error);
     if (storeErrorChannel.hasSubscribers) storeErrorChannel.publish({ limiter: this.name, operation, kind, error });
+    if (kind === 'request') {
+      // One key the store cannot decide, not an outage: said once, and the store stays healthy.
+      if (!this.reportedRequestFailure) {
+        this.reportedRequestFailure = true;
+        this.logger?.error(
+          `flowgate: limiter ${JSON.stringify(this.name)}: ${describe(error)}; such requests are decided by ` +
+            `onStoreError '${this.onStoreError}' (reported once) [FG_STORE_REQUEST_FAILED, see docs/errors.md#fg_store_request_failed]`,
+        );
+      }
+      return;
+    }
     this.degraded++;
     if (this.since !== undefined) return;
     this.since = performance.now();
@@ -66,6 +79,7 @@ function kindOf(error: unknown): StoreErrorKind {
   const e = error as { code?: unknown; late?: unknown } | null;
   if (e?.code === 'FG_STORE_TIMEOUT') return e.late === true ? 'late' : 'timeout';
   if (e?.code === 'FG_STORE_OVERLOADED') return 'overloaded';
+  if (e?.code === 'FG_STORE_REQUEST_FAILED') return 'request';
   return 'error';
 }
 

@@ -47,8 +47,12 @@ export interface DecisionEvent {
   keys(): readonly string[];
 }
 
-/** What went wrong with the store. */
-export type StoreErrorKind = 'timeout' | 'late' | 'overloaded' | 'error';
+/**
+ * What went wrong with the store: no answer in time, an answer after the
+ * caller gave up (committed nothing), too many calls waiting, one request
+ * the store could not decide (a key of the wrong kind), or any other error.
+ */
+export type StoreErrorKind = 'timeout' | 'late' | 'overloaded' | 'request' | 'error';
 
 /** Published on {@link CHANNELS}.storeError. */
 export interface StoreErrorEvent {

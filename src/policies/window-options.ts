@@ -24,15 +24,18 @@ export function windowOptions(
   scaledLimit?: { factor: number; what: string },
 ): { limit: number; windowMs: number } {
   const issues = new IssueList();
+  let limit: number | undefined;
   let windowMs: number | undefined;
   if (isOptionsObject(issues, scope, options)) {
     issues.unknownKeys(scope, options, KNOWN);
-    const limit = positiveInteger(issues, 'FG_LIMIT_INVALID', `${scope}.limit`, options.limit, maxLimit);
-    windowMs = parseDuration(issues, `${scope}.window`, options.window);
+    // Each option is read once: a getter cannot pass validation with one value and be used with another.
+    const { limit: limitOption, window } = options;
+    limit = positiveInteger(issues, 'FG_LIMIT_INVALID', `${scope}.limit`, limitOption, maxLimit);
+    windowMs = parseDuration(issues, `${scope}.window`, window);
     if (scaledLimit && limit !== undefined && windowMs !== undefined) {
       safeProduct(issues, `${scope}.limit`, scaledLimit.factor * limit, windowMs, scaledLimit.what);
     }
   }
   issues.throwIfAny();
-  return { limit: options.limit, windowMs: windowMs as number };
+  return { limit: limit as number, windowMs: windowMs as number };
 }

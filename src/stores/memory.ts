@@ -43,14 +43,17 @@ export class MemoryStore implements Store {
 
   constructor(options: MemoryStoreOptions = {}) {
     const issues = new IssueList();
+    let maxKeys: number | undefined;
     if (isOptionsObject(issues, 'MemoryStore', options)) {
       issues.unknownKeys('MemoryStore', options, KNOWN);
-      if (options.maxKeys !== undefined) {
-        positiveInteger(issues, 'FG_MAX_KEYS_INVALID', 'MemoryStore.maxKeys', options.maxKeys, 2 ** 31 - 1);
+      // Read once: the value checked is the value used.
+      maxKeys = options.maxKeys;
+      if (maxKeys !== undefined) {
+        positiveInteger(issues, 'FG_MAX_KEYS_INVALID', 'MemoryStore.maxKeys', maxKeys, 2 ** 31 - 1);
       }
     }
     issues.throwIfAny();
-    this.maxKeys = options.maxKeys ?? 1_000_000;
+    this.maxKeys = maxKeys ?? 1_000_000;
   }
 
   /** Keys held now, across every limiter using this store. */

@@ -40,11 +40,19 @@ export function redisCli(port: number, ...args: string[]): string {
   return run.stdout.trim();
 }
 
-/** Starts redis-server on `port` with `extra` arguments and resolves once it accepts commands. */
+/** The installed redis-server's major version. */
+const REDIS_MAJOR = Number(/v=(\d+)/.exec(spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout ?? '')?.[1] ?? 0);
+
+/**
+ * Starts redis-server on `port` with `extra` arguments and resolves once it
+ * accepts commands. DEBUG (off by default since Redis 7) is allowed from
+ * loopback, for the tests that put the server to sleep.
+ */
 export async function spawnRedis(port: number, extra: string[] = [], cwd?: string): Promise<ChildProcess> {
+  const debug = REDIS_MAJOR >= 7 ? ['--enable-debug-command', 'local'] : [];
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...debug, ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'], cwd },
   );
   let output = '';

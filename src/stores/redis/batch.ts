@@ -1,4 +1,4 @@
-import { StoreOverloadedError, StoreTimeoutError } from '../../failure.js';
+import { StoreOverloadedError, StoreRequestError, StoreTimeoutError } from '../../failure.js';
 import { type Decision, decision } from '../../policies/decision.js';
 import { combineDecisions, type LimitSpec } from '../../policies/limit-set.js';
 import type { ScriptRunner } from './client.js';
@@ -185,7 +185,7 @@ export class Batcher {
     for (const request of requests) {
       const status = Number(answer[at++]);
       if (status !== 1) {
-        request.reject(new Error(`flowgate: Redis could not decide this request: ${String(answer[at++])}`));
+        request.reject(new StoreRequestError(String(answer[at++])));
         continue;
       }
       if (request.op === 'd' || request.op === 'r') {
