@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { boundKey, MAX_KEY_LENGTH } from '../../src/key-bound.js';
 import { fixedWindow, RateLimiter } from '../../src/index.js';
+import { boundKey, MAX_KEY_LENGTH } from '../../src/key-bound.js';
 
 test('a 1 MB key is stored as a short hash and still limited on its own', async () => {
   const huge = 'x'.repeat(1 << 20);

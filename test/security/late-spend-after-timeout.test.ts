@@ -50,7 +50,13 @@ function ready(client: RedisClientLike): Promise<void> {
 
 /** Fires CALLS fail-closed decisions on `key` in one tick. */
 function burst(client: RedisClientLike, key: string): Promise<Decision[]> {
-  const limiter = new RateLimiter({ policy, store: new RedisStore({ client }), onStoreError: 'deny', timeoutMs: 50, logger: false });
+  const limiter = new RateLimiter({
+    policy,
+    store: new RedisStore({ client }),
+    onStoreError: 'deny',
+    timeoutMs: 50,
+    logger: false,
+  });
   return Promise.all(Array.from({ length: CALLS }, () => limiter.limit(key)));
 }
 

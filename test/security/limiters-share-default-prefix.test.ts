@@ -29,8 +29,16 @@ for (const kind of CLIENT_KINDS) {
     test('10 per minute and 1000 per day on one user, default prefix: counted apart', async () => {
       await db.admin.flushdb();
       const store = new RedisStore({ client: db.client(kind).client });
-      const perMinute = new RateLimiter({ policy: fixedWindow({ limit: 10, window: '1m' }), store, onStoreError: 'throw' });
-      const perDay = new RateLimiter({ policy: fixedWindow({ limit: 1000, window: '1d' }), store, onStoreError: 'throw' });
+      const perMinute = new RateLimiter({
+        policy: fixedWindow({ limit: 10, window: '1m' }),
+        store,
+        onStoreError: 'throw',
+      });
+      const perDay = new RateLimiter({
+        policy: fixedWindow({ limit: 1000, window: '1d' }),
+        store,
+        onStoreError: 'throw',
+      });
       let minute = 0;
       let day = 0;
       for (let i = 0; i < 12; i++) {
@@ -74,7 +82,11 @@ for (const kind of CLIENT_KINDS) {
       assert.deepEqual(failed, ['victim']);
       assert.match(String((settled[7] as PromiseRejectedResult).reason), /WRONGTYPE.*FG_STORE_REQUEST_FAILED/);
       for (const [i, s] of settled.entries()) {
-        if (i !== 7) assert.deepEqual([s.status, (s as PromiseFulfilledResult<{ remaining: number }>).value.remaining], ['fulfilled', 3]);
+        if (i !== 7)
+          assert.deepEqual(
+            [s.status, (s as PromiseFulfilledResult<{ remaining: number }>).value.remaining],
+            ['fulfilled', 3],
+          );
       }
       // Committed: the others spent 2 each; the victim's hash is untouched.
       assert.equal((await limiter.peek('user:0')).remaining, 2);
@@ -82,7 +94,10 @@ for (const kind of CLIENT_KINDS) {
       // With the failure policy, the poisoned request is answered by it; the others are not degraded.
       const open = new RateLimiter({ policy, store, onStoreError: 'allow', logger: false });
       const mixed = await Promise.all(['victim', 'user:0'].map((user) => open.limit(user)));
-      assert.deepEqual(mixed.map((d) => d.degraded), [true, false]);
+      assert.deepEqual(
+        mixed.map((d) => d.degraded),
+        [true, false],
+      );
     });
   });
 }

@@ -19,13 +19,23 @@ for (const kind of CLIENT_KINDS) {
     test('every key is its own key, as in memory', async () => {
       await db.admin.flushdb();
       const policy = fixedWindow({ limit: 1, window: '1h' });
-      const redis = new RateLimiter({ policy, store: new RedisStore({ client: db.client(kind).client }), onStoreError: 'throw' });
+      const redis = new RateLimiter({
+        policy,
+        store: new RedisStore({ client: db.client(kind).client }),
+        onStoreError: 'throw',
+      });
       const memory = new RateLimiter({ policy, store: new MemoryStore() });
       for (const limiter of [redis, memory]) {
         const first = await Promise.all(KEYS.map((key) => limiter.limit(key)));
-        assert.deepEqual(first.map((d) => d.allowed), KEYS.map(() => true));
+        assert.deepEqual(
+          first.map((d) => d.allowed),
+          KEYS.map(() => true),
+        );
         const second = await Promise.all(KEYS.map((key) => limiter.limit(key)));
-        assert.deepEqual(second.map((d) => d.allowed), KEYS.map(() => false));
+        assert.deepEqual(
+          second.map((d) => d.allowed),
+          KEYS.map(() => false),
+        );
       }
       assert.equal(await db.admin.dbsize(), KEYS.length);
     });

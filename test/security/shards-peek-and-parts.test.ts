@@ -14,7 +14,10 @@ test('peek predicts the next limit of a sharded key, with and without a shard ke
     // peek is exactly what limit({ cost: 1 }) decides at the same instant, on the same part.
     assert.deepEqual(await limiter.peek('hot'), await limiter.limit('hot'), `call ${i}`);
   }
-  assert.deepEqual(await limiter.peek('hot', { shardKey: 'client-7' }), await limiter.limit('hot', { shardKey: 'client-7' }));
+  assert.deepEqual(
+    await limiter.peek('hot', { shardKey: 'client-7' }),
+    await limiter.limit('hot', { shardKey: 'client-7' }),
+  );
 });
 
 for (const [name, policy] of [

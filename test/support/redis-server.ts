@@ -41,7 +41,9 @@ export function redisCli(port: number, ...args: string[]): string {
 }
 
 /** The installed redis-server's major version. */
-const REDIS_MAJOR = Number(/v=(\d+)/.exec(spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout ?? '')?.[1] ?? 0);
+const REDIS_MAJOR = Number(
+  /v=(\d+)/.exec(spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout ?? '')?.[1] ?? 0,
+);
 
 /**
  * Starts redis-server on `port` with `extra` arguments and resolves once it

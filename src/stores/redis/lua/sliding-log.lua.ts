@@ -22,23 +22,26 @@ local function logEntry(element)
 end
 
 function slidingLog.load(key, p)
-  local head = redis.pcall('LRANGE', key, 0, 8)
+  -- The sentinel and the oldest entry: all a decision reads while nothing has expired.
+  local head = redis.pcall('LRANGE', key, 0, 1)
   local err = failed(head)
   if err then return nil, err end
-  -- t, c: the entries read so far, by index (entry i is list element i); size: entries after the sentinel.
+  -- t, c: the entries read so far, by index (entry i is list element i); size: entries after the sentinel, read when needed.
   local s = {key = key, base = 0, newest = -math.huge, newestCum = 0, size = 0, t = {}, c = {}}
   if #head == 0 then return s end
   local _, base = logEntry(head[1])
-  local newest, newestCum = logEntry(#head < 9 and head[#head] or redis.call('LINDEX', key, -1))
-  if not base or not newest or not newestCum or #head < 2 then return nil, NOT_OURS end
-  for i = 2, #head do
-    local t, c = logEntry(head[i])
-    if not t or not c then return nil, NOT_OURS end
-    s.t[i - 1], s.c[i - 1] = t, c
-  end
-  s.base, s.newest, s.newestCum = base, newest, newestCum
-  s.size = #head < 9 and #head - 1 or redis.call('LLEN', key) - 1
+  local first, firstCum = logEntry(head[2] or '')
+  local newest, newestCum = logEntry(redis.call('LINDEX', key, -1))
+  if not base or not first or not firstCum or not newest or not newestCum then return nil, NOT_OURS end
+  s.t[1], s.c[1] = first, firstCum
+  s.base, s.newest, s.newestCum, s.size = base, newest, newestCum, nil
   return s
+end
+
+-- Entries after the sentinel.
+local function logSize(s)
+  if s.size == nil then s.size = redis.call('LLEN', s.key) - 1 end
+  return s.size
 end
 
 -- Entry i (1 <= i <= size): its time and cumulative total.
@@ -51,20 +54,22 @@ local function logAt(s, i)
   return t, s.c[i]
 end
 
--- The first entry still in the window at now (time + windowMs > now), or size + 1.
+-- The first entry still in the window at now (time + windowMs > now), or nil when none is.
 local function logFirstLive(s, now, windowMs)
   local horizon = now - windowMs
+  if s.newest <= horizon then return nil end
   local low = 1
-  if s.size == 0 or logAt(s, low) > horizon then return low end
-  -- Entry low has left the window: gallop to one that has not, then halve.
+  if logAt(s, low) > horizon then return low end
+  -- Entry low has left the window and the newest has not: gallop to one that has not, then halve.
+  local size = logSize(s)
   local step = 1
   local high = low + step
-  while high <= s.size and logAt(s, high) <= horizon do
+  while high <= size and logAt(s, high) <= horizon do
     low = high
     step = step * 2
     high = low + step
   end
-  if high > s.size + 1 then high = s.size + 1 end
+  if high > size then high = size end
   while high - low > 1 do
     local middle = low + math.floor((high - low) / 2)
     if logAt(s, middle) <= horizon then low = middle else high = middle end
@@ -72,9 +77,9 @@ local function logFirstLive(s, now, windowMs)
   return high
 end
 
--- Units admitted from entry i on.
+-- Units admitted from entry i on (none from nil).
 local function logCountFrom(s, i)
-  if i > s.size then return 0 end
+  if i == nil then return 0 end
   return s.newestCum - (i > 1 and select(2, logAt(s, i - 1)) or s.base)
 end
 
@@ -95,7 +100,7 @@ function slidingLog.decide(key, s, p, nowMs, cost, commit)
       -- so no caller is decided before that instant again.
       local total = s.newestCum
       if count == 0 then
-        if s.size > 0 then redis.call('DEL', key) end
+        if s.newest ~= -math.huge then redis.call('DEL', key) end
         redis.call('RPUSH', key, '0:0', fmt(now) .. ':' .. fmt(cost))
       else
         if live > 1 then redis.call('LTRIM', key, live - 1, -1) end
@@ -128,7 +133,7 @@ function slidingLog.decide(key, s, p, nowMs, cost, commit)
 end
 
 function slidingLog.refund(key, s, p, nowMs, cost, atMs, resetMs)
-  if s.size == 0 then return end
+  if s.newest == -math.huge then return end
   -- Without an instant (nil), the admission is the key's latest: its newest entry.
   atMs = atMs or s.newest
   -- Units that already left the window are not given back.
@@ -163,7 +168,7 @@ function slidingLog.refund(key, s, p, nowMs, cost, atMs, resetMs)
   end
   if taken < cum - before then
     redis.call('LSET', key, q - #chunk - 1, fmt(t) .. ':' .. fmt(cum - taken))
-  elseif s.size == 1 then
+  elseif logSize(s) == 1 then
     -- Its only entry: the log is empty.
     redis.call('DEL', key)
   else
