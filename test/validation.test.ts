@@ -281,12 +281,16 @@ describe('RateLimiter options', () => {
         [['FG_ON_STORE_ERROR_INVALID', 'RateLimiter.onStoreError', shown(onStoreError)]],
       );
     }
-    for (const timeoutMs of [0, -5, Number.NaN, 1.5, '100', Number.NEGATIVE_INFINITY]) {
+    // 2^31 ms and more would overflow Node's timers (which then fire after 1 ms): refused, Infinity is the way to wait.
+    for (const timeoutMs of [0, -5, Number.NaN, 1.5, '100', Number.NEGATIVE_INFINITY, 2 ** 31, 1e12]) {
       rejects(
         () => new RateLimiter({ policy, timeoutMs } as never),
         [['FG_TIMEOUT_INVALID', 'RateLimiter.timeoutMs', shown(timeoutMs)]],
       );
     }
+    assert.equal(new RateLimiter({ policy, timeoutMs: 2 ** 31 - 1 }).timeoutMs, 2 ** 31 - 1);
+    // A policy where the options object belongs: the message says what to write.
+    assert.throws(() => new RateLimiter(policy as never), /new RateLimiter\(\{ policy: fixedWindow\(…\) \}\)/);
     rejects(() => new RateLimiter({ policy, clock: 5 } as never), [['FG_CLOCK_INVALID', 'RateLimiter.clock', '5']]);
     for (const shards of [0, -1, 1.5, Number.NaN, 11]) {
       rejects(

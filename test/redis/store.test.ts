@@ -225,6 +225,20 @@ describe('RedisStore scripts and options', () => {
 
   test('bad options name the option and what is valid', () => {
     assert.throws(
+      () => new (RedisStore as unknown as new () => RedisStore)(),
+      (e: FlowgateConfigError) =>
+        e.code === 'FG_OPTIONS_NOT_OBJECT' && /RedisStore: received undefined/.test(e.message),
+    );
+    assert.throws(
+      () => new RedisStore(db.admin as never),
+      (e: FlowgateConfigError) =>
+        e.code === 'FG_REDIS_CLIENT_INVALID' && /new RedisStore\(\{ client \}\)/.test(e.message),
+    );
+    assert.throws(
+      () => new RedisStore({ client: db.admin, maxInFlight: 0, encoding: 'json' } as never),
+      (e: FlowgateConfigError) => e.issues.map((i) => i.code).join() === 'FG_MAX_IN_FLIGHT_INVALID,FG_ENCODING_INVALID',
+    );
+    assert.throws(
       () => new RedisStore({ client: {} as never }),
       (e: FlowgateConfigError) => e.code === 'FG_REDIS_CLIENT_INVALID' && /RedisStore\.client/.test(e.message),
     );
