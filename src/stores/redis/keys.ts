@@ -3,8 +3,9 @@ import type { Policy } from '../../policies/policy.js';
 
 /**
  * Redis key names. A key is `{<prefix>:<key>}:<algorithm>:<unit>` for a
- * limiter with one policy, and `{<prefix>:<key>}:<algorithm>:<unit>:<name>`
- * for limit `name` of a set. The braces are the hash tag: every limit of
+ * limiter with one policy (its limit is named 'default'), and
+ * `{<prefix>:<key>}:<algorithm>:<unit>:<name>` for limit `name` of a set,
+ * however many limits the set has. The braces are the hash tag: every limit of
  * one logical key shares a cluster slot (so a set with one key for all is
  * decided by one script), while the sub-keys of a sharded limiter (prefixes
  * `<prefix>:shard<i>`) land on different slots, which is the point of
@@ -87,10 +88,11 @@ export class KeyNamer {
   private readonly tagged: boolean;
 
   constructor(prefix: string, limits: readonly LimitSpec[], hashTag: string | undefined) {
-    const single = limits.length === 1;
+    // A limiter's one `policy` is the limit named 'default': its keys carry no name, so a limit
+    // keeps its keys whichever set it is part of (the service builds sets per request).
     const suffixes = limits.map(
       (spec) =>
-        `:${algorithmTag(spec.policy)}:${unitOf(spec.policy)}${single ? '' : `:${escaped(spec.name, FIELD_SPECIALS)}`}`,
+        `:${algorithmTag(spec.policy)}:${unitOf(spec.policy)}${spec.name === 'default' ? '' : `:${escaped(spec.name, FIELD_SPECIALS)}`}`,
     );
     const escapedPrefix = escaped(prefix, FIELD_SPECIALS);
     this.tagged = hashTag !== undefined;
