@@ -233,7 +233,11 @@ export class RateLimiter<Name extends string = never> {
     } catch (error) {
       return this.failed(operation, error, cost, eventKeys, observed);
     }
-    if (answer instanceof Promise) return this.settle(operation, answer, deadline, cost, eventKeys, started, observed);
+    if (answer instanceof Promise) {
+      // The reused one-key array must not outlive the call: a late answer may need the keys.
+      const kept = observed || keys !== this.oneKey ? eventKeys : keys.slice();
+      return this.settle(operation, answer, deadline, cost, kept, started, observed);
+    }
     return this.answered(operation, answer, cost, eventKeys, started, observed);
   }
 
@@ -251,6 +255,8 @@ export class RateLimiter<Name extends string = never> {
     try {
       decided = await (this.deadlines === undefined ? answer : this.deadlines.race(answer, deadline));
     } catch (error) {
+      if (operation === 'limit' && (error as { code?: unknown })?.code === 'FG_STORE_TIMEOUT')
+        this.undoLate(answer, keys, cost);
       return this.failed(operation, error, cost, keys, observed);
     }
     return this.answered(operation, decided, cost, keys, started, observed);
@@ -313,6 +319,25 @@ export class RateLimiter<Name extends string = never> {
       keys: () => keys,
     };
     decisionChannel.publish(event);
+  }
+
+  /**
+   * The failure policy answered a call that the store may still decide: if
+   * the store's answer arrives and admitted the request, give back what it
+   * spent, so that a request answered by the failure policy is never spent.
+   * (A Redis script that runs after the deadline commits nothing; this covers
+   * one that ran in time and whose reply came late.)
+   */
+  private undoLate(answer: Promise<Decision>, keys: readonly string[], cost: number): void {
+    answer.then(
+      (decided) => {
+        const admissions = this.admissionsOf(decided);
+        if (admissions === undefined) return;
+        const done = this.gate.refund(keys, cost, admissions, Number.POSITIVE_INFINITY, undefined, decided);
+        done?.catch((error: unknown) => this.outage.failed('refund', error));
+      },
+      () => {},
+    );
   }
 
   /** What each limit of the request spent, per the admission's decision: what `refund` gives back. */

@@ -12,11 +12,18 @@ export const MAX_BATCH = 256;
 /** Index of the deadline in the script's ARGV (0-based here): see lua/prelude.lua.ts. */
 const DEADLINE_ARG = 3;
 
+/**
+ * What a request settles with: nothing for a reset or a refund; for the
+ * others, the decision (combined over the limits), or with `combine: false`
+ * each limit's own decision.
+ */
+export type Answer = Decision | readonly Decision[] | undefined;
+
 /** One request waiting for its script call. */
 interface Request {
   /** One Redis key per limit. */
   readonly keys: readonly string[];
-  /** A cost (limit), 'p' (peek), 'd' (reset) or 'r' (refund). */
+  /** A cost (limit), 'p' (peek), 'd' (reset), 'r' (refund), 'R' (refund and report), 'z' (report). */
   readonly op: string;
   /** nowMs with an explicit clock, read when the request was made. */
   readonly nowMs: string | undefined;
@@ -24,7 +31,7 @@ interface Request {
   readonly extra: readonly string[] | undefined;
   /** When the caller gives up, on performance.now()'s clock. */
   readonly deadline: number;
-  readonly resolve: (decided: Decision | undefined) => void;
+  readonly resolve: (decided: Answer) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -75,20 +82,22 @@ export class Batcher {
     /** ARGV before the requests' own (see lua/prelude.lua.ts), the deadline left blank. */
     private readonly header: readonly string[],
     private readonly specs: readonly LimitSpec[],
+    /** Combine the limits' decisions into the set's (false: settle with each limit's own). */
+    private readonly combine = true,
   ) {}
 
-  /** Queues a request; settles with its decision (limit, peek) or undefined (reset, refund). */
+  /** Queues a request; settles with its {@link Answer}. */
   add(
     keys: readonly string[],
     op: string,
     nowMs: string | undefined,
     extra: readonly string[] | undefined,
     deadline: number,
-  ): Promise<Decision | undefined> {
+  ): Promise<Answer> {
     const link = this.link;
     if (link.outstanding >= link.maxInFlight) return Promise.reject(new StoreOverloadedError(link.maxInFlight));
     link.outstanding++;
-    return new Promise<Decision | undefined>((resolve, reject) => {
+    return new Promise<Answer>((resolve, reject) => {
       this.pending.push({ keys, op, nowMs, extra, deadline, resolve, reject });
       if (this.scheduled) return;
       this.scheduled = true;
@@ -196,12 +205,12 @@ export class Batcher {
         this.malformed(requests, answer);
         return;
       }
-      if (count === 1) {
+      if (count === 1 && this.combine) {
         request.resolve(this.read(answer, at, 0));
       } else {
         const decisions: Decision[] = [];
         for (let i = 0; i < count; i++) decisions.push(this.read(answer, at + 6 * i, i));
-        request.resolve(combineDecisions(this.specs, decisions));
+        request.resolve(this.combine ? combineDecisions(this.specs, decisions) : decisions);
       }
       at += 6 * count;
     }

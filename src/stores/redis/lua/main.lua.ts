@@ -41,6 +41,7 @@ local function stateOf(limit, key)
 end
 
 local reply = {serverNowMs, 1}
+local report
 
 -- Reads the states of request r's limits, or returns nil and the first error.
 local function load(first)
@@ -78,6 +79,23 @@ local function decideSet(first, loaded, nowMs, cost, commit)
   return results
 end
 
+-- Appends each limit's state as it is now (a cost-0 evaluation), once load(first) has
+-- succeeded for the request (so reading a log afresh cannot fail).
+report = function(first, nowMs)
+  for j = 1, L do
+    local limit = limits[j]
+    local key = KEYS[first + j]
+    local s = stateOf(limit, key)
+    local a, b, c, d, e, f = limit.impl.decide(key, s, limit.p, nowMs, 0, false)
+    reply[#reply + 1] = a
+    reply[#reply + 1] = b
+    reply[#reply + 1] = c
+    reply[#reply + 1] = d
+    reply[#reply + 1] = e
+    reply[#reply + 1] = f
+  end
+end
+
 for r = 1, #KEYS / L do
   local op = '1'
   local nowMs = serverNowMs
@@ -97,7 +115,7 @@ for r = 1, #KEYS / L do
       states[key] = nil
     end
     reply[#reply + 1] = 1
-  elseif op == 'r' then
+  elseif op == 'r' or op == 'R' then
     local cost = tonumber(ARGV[cursor])
     local from = cursor + 1
     cursor = from + 2 * L
@@ -113,6 +131,37 @@ for r = 1, #KEYS / L do
         end
       end
       reply[#reply + 1] = 1
+      -- 'R': and report each limit's state as it is now (a released reservation).
+      if op == 'R' then report(first, nowMs) end
+    else
+      reply[#reply + 1] = 0
+      reply[#reply + 1] = err
+    end
+  elseif op == 'e' then
+    -- A request denied elsewhere (another slot): each limit's verdict for its cost, committing
+    -- nothing; a limit that would admit reports its state as it is.
+    local cost = tonumber(ARGV[cursor])
+    cursor = cursor + 1
+    local loaded, err = load(first)
+    if loaded then
+      reply[#reply + 1] = 1
+      for j = 1, L do
+        local limit = limits[j]
+        local key = KEYS[first + j]
+        local result = {limit.impl.decide(key, loaded[j], limit.p, nowMs, cost, false)}
+        if result[1] == 1 then result = {limit.impl.decide(key, loaded[j], limit.p, nowMs, 0, false)} end
+        for k = 1, 6 do reply[#reply + 1] = result[k] end
+      end
+    else
+      reply[#reply + 1] = 0
+      reply[#reply + 1] = err
+    end
+  elseif op == 'z' then
+    -- Each limit's state as it is (a cost-0 evaluation): part of a set decided across slots.
+    local loaded, err = load(first)
+    if loaded then
+      reply[#reply + 1] = 1
+      report(first, nowMs)
     else
       reply[#reply + 1] = 0
       reply[#reply + 1] = err
