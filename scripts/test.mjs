@@ -10,6 +10,25 @@ function has(command) {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
+// The proxy-header attack tests (test/security) put a real nginx in front of each framework.
+// nginx lives in /usr/sbin, which is not on every user's PATH; test/security/nginx.ts looks there too.
+function ensureNginx() {
+  if (process.env.NGINX || has('nginx') || spawnSync('test', ['-x', '/usr/sbin/nginx']).status === 0) return;
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (root && has('apt-get')) {
+    console.log('nginx not found: installing Debian package nginx-light');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+    execFileSync('apt-get', ['install', '-y', '-qq', 'nginx-light'], { stdio: 'inherit', env });
+    return;
+  }
+  console.error(
+    'The proxy-header tests (test/security) need nginx. Install it (Debian/Ubuntu: sudo apt-get install ' +
+      'nginx-light; macOS: brew install nginx), or set NGINX to the path of an nginx binary.',
+  );
+  process.exit(1);
+}
+
 function ensureRedis() {
   if (process.env.REDIS_URL || has('redis-server')) return;
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -37,6 +56,7 @@ function testFiles(dir) {
   return files;
 }
 
+ensureNginx();
 ensureRedis();
 const files = process.argv.length > 2 ? process.argv.slice(2) : testFiles('test');
 const run = spawnSync(

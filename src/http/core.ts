@@ -46,14 +46,18 @@ export class HttpLimiter<Req> {
     this.direct = decidesDirectly(options.limiter);
     this.policyName = options.policyName ?? 'default';
     this.plan = planHeaders(options.limiter.policy, options.headers ?? 'draft-10', this.policyName, lowerCaseNames);
-    this.clientKeys = new ClientKeys(identity as IdentitySettings);
     this.keyOf = options.key;
     this.costOf = options.cost;
     this.skipOf = options.skip;
-    this.checks =
+    const checks =
       options.validate === false
         ? undefined
         : new RuntimeChecks(options.logger ?? console, options.limiter, options.trustProxy !== undefined, scope);
+    this.checks = checks;
+    this.clientKeys = new ClientKeys(
+      identity as IdentitySettings,
+      checks === undefined ? undefined : (header, problem) => checks.malformedProxyHeader(header, problem),
+    );
   }
 
   /**
