@@ -1,6 +1,6 @@
 import type { LimitOptions, RateLimiter } from '../limiter.js';
 import type { Decision } from '../policies/decision.js';
-import { IssueList, isOptionsObject } from '../policies/errors.js';
+import { FlowgateArgumentError, IssueList, isOptionsObject, show } from '../policies/errors.js';
 import type { HeaderBag, ProxyHeader } from './forwarded.js';
 import { HEADERS_MODES, type HeaderPlan, isSfStringSafe, planHeaders, writeHeaders } from './headers.js';
 import { ClientKeys, type IdentitySettings } from './identity.js';
@@ -11,6 +11,13 @@ import { RuntimeChecks } from './validation.js';
 
 const PROXY_HEADERS: readonly ProxyHeader[] = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
 const COST_ONE: LimitOptions | undefined = undefined;
+
+function ignore(): void {}
+
+/** Whether a hook's result is a promise (or any thenable) to wait for. */
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
 
 /**
  * The framework-neutral middleware: validates options once, then per request
@@ -28,6 +35,7 @@ export class HttpLimiter<Req> {
   private readonly checks: RuntimeChecks | undefined;
   /** Whether `limiter.decide` may stand in for `limiter.limit` (see {@link decidesDirectly}). */
   private readonly direct: boolean;
+  private readonly scope: string;
 
   /**
    * @param scope the adapter's name in error messages, e.g. `'flowgate/express rateLimit'`
@@ -43,6 +51,7 @@ export class HttpLimiter<Req> {
     }
     issues.throwIfAny();
     this.limiter = options.limiter;
+    this.scope = scope;
     this.direct = decidesDirectly(options.limiter);
     this.policyName = options.policyName ?? 'default';
     this.plan = planHeaders(options.limiter.policy, options.headers ?? 'draft-10', this.policyName, lowerCaseNames);
@@ -94,6 +103,12 @@ export class HttpLimiter<Req> {
     return JSON.stringify(problemDetails(decision, this.policyName));
   }
 
+  /**
+   * Keys, costs and decides. A hook that throws synchronously throws from
+   * here (the adapter passes it to its framework's error path); one that
+   * rejects rejects the returned promise. Nothing is left pending: a key
+   * promise whose cost hook then throws is settled, not left to reject unhandled.
+   */
   private keyed(req: Req, address: string | undefined, headers: HeaderBag, tag: object): Decision | Promise<Decision> {
     this.checks?.request(headers);
     let key: MaybePromise<string>;
@@ -104,15 +119,33 @@ export class HttpLimiter<Req> {
     } else {
       key = this.keyOf(req);
     }
-    const cost = this.costOf === undefined ? 1 : this.costOf(req);
+    let cost: MaybePromise<number> = 1;
+    if (this.costOf !== undefined) {
+      try {
+        cost = this.costOf(req);
+      } catch (error) {
+        if (isPromiseLike(key)) Promise.resolve(key).then(ignore, ignore);
+        throw error;
+      }
+    }
     if (typeof key === 'string' && typeof cost === 'number') return this.spend(tag, key, cost);
     return Promise.all([key, cost]).then(([k, c]) => this.spend(tag, k, c));
   }
 
   private spend(tag: object, key: string, cost: number): Decision | Promise<Decision> {
+    // Only a user's key function can produce anything else; say which option is wrong.
+    if (typeof key !== 'string' || key.length === 0) return Promise.reject(this.keyError(key));
     this.checks?.decided(tag, key);
     const options = cost === 1 ? COST_ONE : { cost };
     return this.direct ? this.limiter.decide(key, options) : this.limiter.limit(key, options);
+  }
+
+  private keyError(key: unknown): FlowgateArgumentError {
+    return new FlowgateArgumentError(
+      'FG_HTTP_KEY_INVALID',
+      `${this.scope}: key(req) returned ${show(key)}; it must return a non-empty string, such as a user or ` +
+        'API-key id. A request without one cannot be counted: return a fallback (e.g. the client address).',
+    );
   }
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Decision } from '../policies/decision.js';
 import { IssueList } from '../policies/errors.js';
-import { HttpLimiter } from './core.js';
+import { HttpLimiter, isPromiseLike } from './core.js';
 import { holdRequest } from './hold.js';
 import type { HttpOptions } from './options.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
@@ -53,13 +53,21 @@ async function flowgateRateLimit(fastify: FastifyInstance, registered: FastifyRa
       .send(Buffer.from(core.problemBody(decision)));
   };
 
+  // onLimited is the user's code: whatever it throws or rejects goes to done(error), never
+  // out of a promise callback (an unhandled rejection ends the process).
   const deny = (decision: Decision, request: FastifyRequest, reply: FastifyReply, done: (e?: Error) => void): void => {
     if (onLimited === undefined) {
       send429(decision, reply);
       return;
     }
-    const result = onLimited(request, reply, decision);
-    if (result instanceof Promise) result.then(() => send429(decision, reply), done);
+    let result: unknown;
+    try {
+      result = onLimited(request, reply, decision);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    if (isPromiseLike(result)) result.then(() => send429(decision, reply), done);
     else send429(decision, reply);
   };
 

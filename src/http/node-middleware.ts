@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Decision } from '../policies/decision.js';
 import { IssueList } from '../policies/errors.js';
-import { HttpLimiter } from './core.js';
+import { HttpLimiter, isPromiseLike } from './core.js';
 import { holdRequest } from './hold.js';
 import type { HttpOptions } from './options.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
@@ -45,13 +45,21 @@ export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends Ser
     res.end(body);
   };
 
+  // onLimited is the user's code: whatever it throws or rejects goes to next(error), never
+  // out of a promise callback (an unhandled rejection ends the process).
   const deny = (decision: Decision, req: Req, res: Res, next: (error?: unknown) => void): void => {
     if (onLimited === undefined) {
       send429(decision, res);
       return;
     }
-    const done = onLimited(req, res, decision);
-    if (done instanceof Promise) done.then(() => send429(decision, res), next);
+    let done: unknown;
+    try {
+      done = onLimited(req, res, decision);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (isPromiseLike(done)) done.then(() => send429(decision, res), next);
     else send429(decision, res);
   };
 

@@ -40,7 +40,8 @@ export type ErrorCode =
   | 'FG_HTTP_CREATED_IN_REQUEST'
   | 'FG_HTTP_DOUBLE_COUNT'
   | 'FG_HTTP_NO_ADDRESS'
-  | 'FG_HTTP_PROXY_HEADER_MALFORMED';
+  | 'FG_HTTP_PROXY_HEADER_MALFORMED'
+  | 'FG_HTTP_KEY_INVALID';
 
 const DOCS = 'docs/errors.md';
 
