@@ -5,7 +5,7 @@ import type { HeaderBag, ProxyHeader } from './forwarded.js';
 import { HEADERS_MODES, type HeaderPlan, isSfStringSafe, planHeaders, writeHeaders } from './headers.js';
 import { ClientKeys, type IdentitySettings } from './identity.js';
 import { HTTP_OPTION_KEYS, type HttpOptions, type MaybePromise } from './options.js';
-import { problemDetails } from './problem.js';
+import { denialStatus, problemDetails } from './problem.js';
 import { compileTrust } from './trust.js';
 import { RuntimeChecks } from './validation.js';
 
@@ -98,7 +98,12 @@ export class HttpLimiter<Req> {
     writeHeaders(this.plan, decision, target, set, this.plan.legacy ? Date.now() : 0);
   }
 
-  /** The JSON text of the 429 problem details body. */
+  /** The status of a denial: 429 over quota, 503 when the failure policy denied (the store is down). */
+  status(decision: Decision): 429 | 503 {
+    return denialStatus(decision);
+  }
+
+  /** The JSON text of the problem details body of a denial (429 or 503). */
   problemBody(decision: Decision): string {
     return JSON.stringify(problemDetails(decision, this.policyName));
   }

@@ -10,7 +10,12 @@ export type { Decision } from '../policies/decision.js';
 export type { ProxyHeader } from './forwarded.js';
 export type { HeadersMode } from './headers.js';
 export type { HttpOptions } from './options.js';
-export { QUOTA_EXCEEDED_TYPE, type QuotaExceededProblem } from './problem.js';
+export {
+  QUOTA_EXCEEDED_TYPE,
+  type QuotaExceededProblem,
+  type ReducedCapacityProblem,
+  TEMPORARY_REDUCED_CAPACITY_TYPE,
+} from './problem.js';
 export type { TrustProxy } from './trust.js';
 export type { Logger } from './validation.js';
 
@@ -44,11 +49,11 @@ async function flowgateRateLimit(fastify: FastifyInstance, registered: FastifyRa
     issues.throwIfAny();
   }
 
-  const send429 = (decision: Decision, reply: FastifyReply): void => {
+  const sendDenial = (decision: Decision, reply: FastifyReply): void => {
     if (reply.sent) return;
     // A Buffer, so Fastify sends the media type as given, without a charset parameter.
     reply
-      .code(429)
+      .code(core.status(decision))
       .type(PROBLEM_CONTENT_TYPE)
       .send(Buffer.from(core.problemBody(decision)));
   };
@@ -57,7 +62,7 @@ async function flowgateRateLimit(fastify: FastifyInstance, registered: FastifyRa
   // out of a promise callback (an unhandled rejection ends the process).
   const deny = (decision: Decision, request: FastifyRequest, reply: FastifyReply, done: (e?: Error) => void): void => {
     if (onLimited === undefined) {
-      send429(decision, reply);
+      sendDenial(decision, reply);
       return;
     }
     let result: unknown;
@@ -67,8 +72,8 @@ async function flowgateRateLimit(fastify: FastifyInstance, registered: FastifyRa
       done(error as Error);
       return;
     }
-    if (isPromiseLike(result)) result.then(() => send429(decision, reply), done);
-    else send429(decision, reply);
+    if (isPromiseLike(result)) result.then(() => sendDenial(decision, reply), done);
+    else sendDenial(decision, reply);
   };
 
   const apply = (

@@ -12,7 +12,12 @@ export type { Decision } from '../policies/decision.js';
 export type { ProxyHeader } from './forwarded.js';
 export type { HeadersMode } from './headers.js';
 export type { HttpOptions } from './options.js';
-export { QUOTA_EXCEEDED_TYPE, type QuotaExceededProblem } from './problem.js';
+export {
+  QUOTA_EXCEEDED_TYPE,
+  type QuotaExceededProblem,
+  type ReducedCapacityProblem,
+  TEMPORARY_REDUCED_CAPACITY_TYPE,
+} from './problem.js';
 export type { TrustProxy } from './trust.js';
 export type { Logger } from './validation.js';
 
@@ -88,7 +93,7 @@ export function rateLimit(options: HonoRateLimitOptions): MiddlewareHandler {
     if (!decision.allowed) {
       const replaced = onLimited === undefined ? undefined : await onLimited(c, decision);
       if (replaced instanceof Response) return replaced;
-      return c.body(core.problemBody(decision), 429, { 'Content-Type': PROBLEM_CONTENT_TYPE });
+      return c.body(core.problemBody(decision), core.status(decision), { 'Content-Type': PROBLEM_CONTENT_TYPE });
     }
     // 499 (client closed request) is never seen: the client has gone.
     if (decision.delayMs > 0 && !(await holdUntil(c.req.raw.signal, decision.delayMs)))

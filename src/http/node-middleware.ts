@@ -36,10 +36,10 @@ export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends Ser
     issues.throwIfAny();
   }
 
-  const send429 = (decision: Decision, res: Res): void => {
+  const sendDenial = (decision: Decision, res: Res): void => {
     if (res.headersSent || res.writableEnded) return;
     const body = core.problemBody(decision);
-    res.statusCode = 429;
+    res.statusCode = core.status(decision);
     res.setHeader('Content-Type', PROBLEM_CONTENT_TYPE);
     res.setHeader('Content-Length', Buffer.byteLength(body));
     res.end(body);
@@ -49,7 +49,7 @@ export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends Ser
   // out of a promise callback (an unhandled rejection ends the process).
   const deny = (decision: Decision, req: Req, res: Res, next: (error?: unknown) => void): void => {
     if (onLimited === undefined) {
-      send429(decision, res);
+      sendDenial(decision, res);
       return;
     }
     let done: unknown;
@@ -59,8 +59,8 @@ export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends Ser
       next(error);
       return;
     }
-    if (isPromiseLike(done)) done.then(() => send429(decision, res), next);
-    else send429(decision, res);
+    if (isPromiseLike(done)) done.then(() => sendDenial(decision, res), next);
+    else sendDenial(decision, res);
   };
 
   const apply = (decision: Decision | undefined, req: Req, res: Res, next: (error?: unknown) => void): void => {
