@@ -12,6 +12,9 @@ import { RuntimeChecks } from './validation.js';
 const PROXY_HEADERS: readonly ProxyHeader[] = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
 const COST_ONE: LimitOptions | undefined = undefined;
 
+/** Default of `maxDelayMs`: about the idle timeout of common proxies and load balancers. */
+export const DEFAULT_MAX_DELAY_MS = 60_000;
+
 function ignore(): void {}
 
 /** Whether a hook's result is a promise (or any thenable) to wait for. */
@@ -35,6 +38,9 @@ export class HttpLimiter<Req> {
   private readonly checks: RuntimeChecks | undefined;
   /** Whether `limiter.decide` may stand in for `limiter.limit` (see {@link decidesDirectly}). */
   private readonly direct: boolean;
+  /** Whether decisions may carry a hold (`delayMs`): only the leaky bucket's do. */
+  private readonly shapes: boolean;
+  private readonly maxDelayMs: number;
   private readonly scope: string;
 
   /**
@@ -53,6 +59,8 @@ export class HttpLimiter<Req> {
     this.limiter = options.limiter;
     this.scope = scope;
     this.direct = decidesDirectly(options.limiter);
+    this.shapes = options.limiter.policy.algorithm === 'leaky-bucket';
+    this.maxDelayMs = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
     this.policyName = options.policyName ?? 'default';
     this.plan = planHeaders(options.limiter.policy, options.headers ?? 'draft-10', this.policyName, lowerCaseNames);
     this.keyOf = options.key;
@@ -142,8 +150,22 @@ export class HttpLimiter<Req> {
     if (typeof key !== 'string' || key.length === 0) return Promise.reject(this.keyError(key));
     this.checks?.decided(tag, key);
     const options = cost === 1 ? COST_ONE : { cost };
-    return this.direct ? this.limiter.decide(key, options) : this.limiter.limit(key, options);
+    const answer = this.direct ? this.limiter.decide(key, options) : this.limiter.limit(key, options);
+    if (!this.shapes) return answer;
+    return answer instanceof Promise ? answer.then(this.capDelay) : this.capDelay(answer);
   }
+
+  /**
+   * Refuses an admitted request that would be held longer than `maxDelayMs`.
+   * It is retried when its hold would fit: when the queue (this request
+   * included, as the limiter counted it) has drained to `maxDelayMs`, i.e.
+   * `resetMs - maxDelayMs` from now. An arrow bound once, so the async path
+   * allocates no closure per request.
+   */
+  private readonly capDelay = (decision: Decision): Decision => {
+    if (decision.delayMs <= this.maxDelayMs) return decision;
+    return { ...decision, allowed: false, delayMs: 0, retryAfterMs: Math.max(1, decision.resetMs - this.maxDelayMs) };
+  };
 
   private keyError(key: unknown): FlowgateArgumentError {
     return new FlowgateArgumentError(
@@ -174,7 +196,7 @@ function ownerOf(value: object, name: string): object | undefined {
 }
 
 function validate<Req>(issues: IssueList, scope: string, options: HttpOptions<Req>): IdentitySettings {
-  const { limiter, headers, policyName, proxyHeader, ipv6Subnet, logger, validate } = options;
+  const { limiter, headers, policyName, proxyHeader, ipv6Subnet, maxDelayMs, logger, validate } = options;
   const isLimiter =
     typeof limiter === 'object' &&
     limiter !== null &&
@@ -203,6 +225,18 @@ function validate<Req>(issues: IssueList, scope: string, options: HttpOptions<Re
     !(typeof ipv6Subnet === 'number' && Number.isInteger(ipv6Subnet) && ipv6Subnet >= 1 && ipv6Subnet <= 128)
   ) {
     issues.add('FG_IPV6_SUBNET_INVALID', `${scope}.ipv6Subnet`, ipv6Subnet, 'a prefix length from 1 to 128, or false');
+  }
+  if (
+    maxDelayMs !== undefined &&
+    maxDelayMs !== Number.POSITIVE_INFINITY &&
+    !(typeof maxDelayMs === 'number' && Number.isInteger(maxDelayMs) && maxDelayMs >= 0)
+  ) {
+    issues.add(
+      'FG_MAX_DELAY_INVALID',
+      `${scope}.maxDelayMs`,
+      maxDelayMs,
+      'a whole number of milliseconds >= 0, or Infinity',
+    );
   }
   if (logger !== undefined && (typeof logger?.warn !== 'function' || typeof logger?.error !== 'function')) {
     issues.add('FG_HTTP_OPTION_INVALID', `${scope}.logger`, logger, 'an object with warn(message) and error(message)');

@@ -41,7 +41,8 @@ export type ErrorCode =
   | 'FG_HTTP_DOUBLE_COUNT'
   | 'FG_HTTP_NO_ADDRESS'
   | 'FG_HTTP_PROXY_HEADER_MALFORMED'
-  | 'FG_HTTP_KEY_INVALID';
+  | 'FG_HTTP_KEY_INVALID'
+  | 'FG_MAX_DELAY_INVALID';
 
 const DOCS = 'docs/errors.md';
 
