@@ -8,6 +8,7 @@ import { HTTP_OPTION_KEYS, type HttpOptions, type MaybePromise } from './options
 import { denialStatus, problemDetails } from './problem.js';
 import { compileTrust } from './trust.js';
 import { RuntimeChecks } from './validation.js';
+import { optionsMistake } from './wiring.js';
 
 const PROXY_HEADERS: readonly ProxyHeader[] = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
 const COST_ONE: LimitOptions | undefined = undefined;
@@ -49,6 +50,8 @@ export class HttpLimiter<Req> {
    * @param lowerCaseNames pass header names in lowercase, for frameworks that lowercase them anyway (Fastify)
    */
   constructor(options: HttpOptions<Req>, scope: string, extraKeys: readonly string[], lowerCaseNames = false) {
+    const mistake = optionsMistake(scope, options);
+    if (mistake) throw mistake;
     const issues = new IssueList();
     let identity: IdentitySettings | undefined;
     if (isOptionsObject(issues, scope, options)) {

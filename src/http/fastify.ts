@@ -5,6 +5,7 @@ import { HttpLimiter, isPromiseLike } from './core.js';
 import { holdRequest } from './hold.js';
 import type { HttpOptions } from './options.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { isFastifyInstance, notAFastifyInstance, optionsMistake } from './wiring.js';
 
 export type { Decision } from '../policies/decision.js';
 export type { ProxyHeader } from './forwarded.js';
@@ -36,8 +37,21 @@ function setHeader(reply: FastifyReply, name: string, value: string): void {
   reply.header(name, value);
 }
 
-async function flowgateRateLimit(fastify: FastifyInstance, registered: FastifyRateLimitOptions): Promise<void> {
+/**
+ * The plugin. Not `async`, so that when it is mounted as middleware by
+ * mistake (Express `app.use(rateLimit)`) it throws at once, into the
+ * framework's error path, instead of rejecting a promise nobody handles.
+ */
+function flowgateRateLimit(fastify: FastifyInstance, registered: FastifyRateLimitOptions): Promise<void> {
+  if (!isFastifyInstance(fastify)) throw notAFastifyInstance();
+  return register(fastify, registered);
+}
+
+async function register(fastify: FastifyInstance, registered: FastifyRateLimitOptions): Promise<void> {
   const scope = 'flowgate/fastify rateLimit';
+  // Before the copy below, which would strip a RateLimiter passed as the options of its methods.
+  const mistake = optionsMistake(scope, registered);
+  if (mistake) throw mistake;
   const options = { ...registered } as FastifyRateLimitOptions & Record<string, unknown>;
   for (const name of REGISTER_OPTIONS) delete options[name];
   // Lowercase header names: Fastify lowercases every name it is given, so this spares it an allocation per header.

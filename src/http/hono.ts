@@ -7,6 +7,7 @@ import type { HeaderBag } from './forwarded.js';
 import { holdUntil } from './hold.js';
 import type { HttpOptions } from './options.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { notARequest } from './wiring.js';
 
 export type { Decision } from '../policies/decision.js';
 export type { ProxyHeader } from './forwarded.js';
@@ -82,7 +83,7 @@ export function rateLimit(options: HonoRateLimitOptions): MiddlewareHandler {
   }
   issues.throwIfAny();
 
-  return async function rateLimitMiddleware(c, next) {
+  const limit: MiddlewareHandler = async (c, next) => {
     const incoming = (c.env as NodeBindings | undefined)?.incoming;
     const address = getAddress === undefined ? incoming?.socket?.remoteAddress : getAddress(c);
     const headers = incoming?.headers ?? proxyHeaders(c.req.raw.headers);
@@ -99,5 +100,12 @@ export function rateLimit(options: HonoRateLimitOptions): MiddlewareHandler {
     if (decision.delayMs > 0 && !(await holdUntil(c.req.raw.signal, decision.delayMs)))
       return new Response(null, { status: 499 });
     await next();
+  };
+
+  // Not async: mounted in another framework by mistake (Express passes its request), it throws at
+  // once into that framework's error path instead of rejecting a promise Express 4 never handles.
+  return function rateLimitMiddleware(c, next) {
+    if ((c as Partial<Context>).req === undefined) throw notARequest(scope, c);
+    return limit(c, next);
   };
 }

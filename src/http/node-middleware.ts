@@ -5,6 +5,7 @@ import { HttpLimiter, isPromiseLike } from './core.js';
 import { holdRequest } from './hold.js';
 import type { HttpOptions } from './options.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { isFastifyInstance, notARequest } from './wiring.js';
 
 /** Options of a `(req, res, next)` middleware (node `http`, Express, Connect). */
 export interface NodeStyleOptions<Req, Res> extends HttpOptions<Req> {
@@ -75,6 +76,14 @@ export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends Ser
   };
 
   return function rateLimitMiddleware(req: Req, res: Res, next: (error?: unknown) => void): void {
+    // Not a node request: mounted in another framework. Fastify's plugin loader takes the error as
+    // its done(error); elsewhere (Hono) a synchronous throw reaches the framework's error path.
+    if (req.socket === undefined) {
+      const error = notARequest(scope, req);
+      if (isFastifyInstance(req)) next(error);
+      else throw error;
+      return;
+    }
     let answer: Decision | Promise<Decision | undefined> | undefined;
     try {
       answer = core.decide(req, req.socket.remoteAddress, req.headers, req);

@@ -42,6 +42,7 @@ export type ErrorCode =
   | 'FG_HTTP_NO_ADDRESS'
   | 'FG_HTTP_PROXY_HEADER_MALFORMED'
   | 'FG_HTTP_KEY_INVALID'
+  | 'FG_HTTP_MISWIRED'
   | 'FG_MAX_DELAY_INVALID';
 
 const DOCS = 'docs/errors.md';
