@@ -11,7 +11,8 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { clientAddress } from '../../src/http/identity.js';
+import { MAX_ELEMENT_CHARS, ProxyHeaderReader } from '../../src/http/forwarded.js';
+import { clientAddress, walkProxies } from '../../src/http/identity.js';
 import { fixedWindow, RateLimiter } from '../../src/index.js';
 import { harnesses } from '../http/harnesses.js';
 import { LIMIT, memoryLogger, proxyAttackSuite, REQUESTS, type Trick } from './attack-suite.js';
@@ -168,7 +169,10 @@ test('headers given as arrays of field lines are read from the last line', () =>
   );
   // Two X-Real-IP lines: which one the proxy set is unknowable.
   assert.equal(clientAddress('10.0.0.2', { 'x-real-ip': ['6.6.6.6', '203.0.113.7'] }, trust1, 'x-real-ip'), '10.0.0.2');
-  // A flood of empty lines is bounded like a long line.
-  const empty = { 'x-forwarded-for': [...Array(100_000).fill(''), ''] };
-  assert.equal(clientAddress('10.0.0.2', empty, trust1, 'x-forwarded-for'), '10.0.0.2');
+  // A flood of empty lines is bounded like a long line: refused, not walked.
+  const reader = new ProxyHeaderReader();
+  const empty = { 'x-forwarded-for': Array(100_000).fill('') };
+  assert.equal(walkProxies('10.0.0.2', empty, trust1, 'x-forwarded-for', reader), '10.0.0.2');
+  assert.equal(reader.problem, 'too many empty field lines');
+  assert.ok(reader.scanned <= 3 * MAX_ELEMENT_CHARS, `scanned ${reader.scanned}`);
 });
