@@ -183,3 +183,30 @@ test('invalid trustProxy values are rejected with FG_TRUST_PROXY_INVALID', () =>
     assert.throws(() => trust(bad), { code: 'FG_TRUST_PROXY_INVALID' }, String(bad));
   }
 });
+
+test('IPv6 zone ids and brackets: zones never split a key, unbalanced brackets are not addresses', () => {
+  const trust1 = trust(1);
+  const key = (header: 'x-forwarded-for' | 'forwarded' | 'x-real-ip', value: string) =>
+    clientKey('10.0.0.2', { [header]: value }, { trust: trust1, proxyHeader: header, ipv6Subnet: false });
+  for (const [header, value] of [
+    ['x-forwarded-for', 'fe80::1%eth0'],
+    ['x-forwarded-for', '[fe80::1%eth1]:443'],
+    ['x-forwarded-for', `fe80::1%${'z'.repeat(40)}`],
+    ['forwarded', 'for="[fe80::1%25eth0]:443"'],
+    ['x-real-ip', '[fe80::1%lo]'],
+  ] as const) {
+    assert.equal(key(header, value), 'fe80::1', value);
+  }
+  for (const [header, value] of [
+    ['x-forwarded-for', '[2001:db8::1'],
+    ['x-forwarded-for', '2001:db8::1]'],
+    ['x-forwarded-for', '[2001:db8::1]x'],
+    ['x-forwarded-for', '1.2.3.4%eth0'],
+    ['forwarded', 'for="[2001:db8::1]:port"'],
+    ['x-real-ip', '[[2001:db8::1]]'],
+  ] as const) {
+    assert.equal(key(header, value), '10.0.0.2', value);
+  }
+  // A zone longer than an element may span is refused before it is canonicalised.
+  assert.equal(key('x-forwarded-for', `fe80::1%${'z'.repeat(600)}`), '10.0.0.2');
+});
