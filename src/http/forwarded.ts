@@ -113,7 +113,7 @@ export class ProxyHeaderReader {
       this.end = pos;
       if (this.before(pos) === OVER) return this.malformed(TOO_LONG);
       if (pos > 0) break;
-      if (this.lines === undefined || this.line === 0) return END;
+      if (this.lines === undefined || this.line <= 0) return END;
       // Each field line costs one unit of budget, so a flood of empty lines is bounded too.
       budget--;
       if (budget <= 0) return this.malformed('too many empty field lines');

@@ -169,8 +169,13 @@ test('headers given as arrays of field lines are read from the last line', () =>
   );
   // Two X-Real-IP lines: which one the proxy set is unknowable.
   assert.equal(clientAddress('10.0.0.2', { 'x-real-ip': ['6.6.6.6', '203.0.113.7'] }, trust1, 'x-real-ip'), '10.0.0.2');
-  // A flood of empty lines is bounded like a long line: refused, not walked.
+  // No field line at all: nothing to read (not malformed), the trusted socket peer is the client.
   const reader = new ProxyHeaderReader();
+  for (const header of ['x-forwarded-for', 'forwarded'] as const) {
+    assert.equal(walkProxies('10.0.0.2', { [header]: [] }, trust1, header, reader), '10.0.0.2');
+    assert.equal(reader.problem, '', header);
+  }
+  // A flood of empty lines is bounded like a long line: refused, not walked.
   const empty = { 'x-forwarded-for': Array(100_000).fill('') };
   assert.equal(walkProxies('10.0.0.2', empty, trust1, 'x-forwarded-for', reader), '10.0.0.2');
   assert.equal(reader.problem, 'too many empty field lines');
