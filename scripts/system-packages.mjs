@@ -11,12 +11,19 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** @type {readonly { command: string, package: string, neededBy: string }[]} */
+/** @type {readonly { command: string, package: string, neededBy: string, alsoIn?: readonly string[] }[]} */
 export const SYSTEM_PACKAGES = [
   // The Redis Cluster and restart tests start their own servers even when REDIS_URL is set.
   { command: 'redis-server', package: 'redis-server', neededBy: 'the Redis tests' },
   { command: 'redis-cli', package: 'redis-tools', neededBy: 'the Redis Cluster and failure tests' },
   { command: 'chromium', package: 'chromium', neededBy: 'the HTML report test (test/simulate/report-render.test.ts)' },
+  // nginx lives in /usr/sbin, which not every user's PATH holds; test/security/nginx.ts looks there too.
+  {
+    command: 'nginx',
+    package: 'nginx-light',
+    neededBy: 'the proxy-header attack tests (test/security)',
+    alsoIn: ['/usr/sbin'],
+  },
 ];
 
 /** The absolute path of `command` on `path` (a PATH value), or undefined. */
@@ -34,7 +41,7 @@ export function which(command, path = process.env.PATH ?? '') {
 
 /** The rows whose command is missing from `env.PATH`. */
 export function missingPackages(env = process.env) {
-  return SYSTEM_PACKAGES.filter((row) => !which(row.command, env.PATH));
+  return SYSTEM_PACKAGES.filter((row) => !which(row.command, [env.PATH ?? '', ...(row.alsoIn ?? [])].join(delimiter)));
 }
 
 function describe(rows) {

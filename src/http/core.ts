@@ -1,16 +1,27 @@
 import type { LimitOptions, RateLimiter } from '../limiter.js';
 import type { Decision } from '../policies/decision.js';
-import { IssueList, isOptionsObject } from '../policies/errors.js';
+import { FlowgateArgumentError, IssueList, isOptionsObject, show } from '../policies/errors.js';
 import type { HeaderBag, ProxyHeader } from './forwarded.js';
 import { HEADERS_MODES, type HeaderPlan, isSfStringSafe, planHeaders, writeHeaders } from './headers.js';
 import { ClientKeys, type IdentitySettings } from './identity.js';
 import { HTTP_OPTION_KEYS, type HttpOptions, type MaybePromise } from './options.js';
-import { problemDetails } from './problem.js';
+import { denialStatus, problemDetails } from './problem.js';
 import { compileTrust } from './trust.js';
 import { RuntimeChecks } from './validation.js';
+import { optionsMistake } from './wiring.js';
 
 const PROXY_HEADERS: readonly ProxyHeader[] = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
 const COST_ONE: LimitOptions | undefined = undefined;
+
+/** Default of `maxDelayMs`: about the idle timeout of common proxies and load balancers. */
+export const DEFAULT_MAX_DELAY_MS = 60_000;
+
+function ignore(): void {}
+
+/** Whether a hook's result is a promise (or any thenable) to wait for. */
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
 
 /**
  * The framework-neutral middleware: validates options once, then per request
@@ -28,6 +39,10 @@ export class HttpLimiter<Req> {
   private readonly checks: RuntimeChecks | undefined;
   /** Whether `limiter.decide` may stand in for `limiter.limit` (see {@link decidesDirectly}). */
   private readonly direct: boolean;
+  /** Whether decisions may carry a hold (`delayMs`): only the leaky bucket's do. */
+  private readonly shapes: boolean;
+  private readonly maxDelayMs: number;
+  private readonly scope: string;
 
   /**
    * @param scope the adapter's name in error messages, e.g. `'flowgate/express rateLimit'`
@@ -35,6 +50,8 @@ export class HttpLimiter<Req> {
    * @param lowerCaseNames pass header names in lowercase, for frameworks that lowercase them anyway (Fastify)
    */
   constructor(options: HttpOptions<Req>, scope: string, extraKeys: readonly string[], lowerCaseNames = false) {
+    const mistake = optionsMistake(scope, options);
+    if (mistake) throw mistake;
     const issues = new IssueList();
     let identity: IdentitySettings | undefined;
     if (isOptionsObject(issues, scope, options)) {
@@ -43,17 +60,24 @@ export class HttpLimiter<Req> {
     }
     issues.throwIfAny();
     this.limiter = options.limiter;
+    this.scope = scope;
     this.direct = decidesDirectly(options.limiter);
+    this.shapes = options.limiter.policy.algorithm === 'leaky-bucket';
+    this.maxDelayMs = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
     this.policyName = options.policyName ?? 'default';
     this.plan = planHeaders(options.limiter.policy, options.headers ?? 'draft-10', this.policyName, lowerCaseNames);
-    this.clientKeys = new ClientKeys(identity as IdentitySettings);
     this.keyOf = options.key;
     this.costOf = options.cost;
     this.skipOf = options.skip;
-    this.checks =
+    const checks =
       options.validate === false
         ? undefined
         : new RuntimeChecks(options.logger ?? console, options.limiter, options.trustProxy !== undefined, scope);
+    this.checks = checks;
+    this.clientKeys = new ClientKeys(
+      identity as IdentitySettings,
+      checks === undefined ? undefined : (header, problem) => checks.malformedProxyHeader(header, problem),
+    );
   }
 
   /**
@@ -85,11 +109,22 @@ export class HttpLimiter<Req> {
     writeHeaders(this.plan, decision, target, set, this.plan.legacy ? Date.now() : 0);
   }
 
-  /** The JSON text of the 429 problem details body. */
+  /** The status of a denial: 429 over quota, 503 when the failure policy denied (the store is down). */
+  status(decision: Decision): 429 | 503 {
+    return denialStatus(decision);
+  }
+
+  /** The JSON text of the problem details body of a denial (429 or 503). */
   problemBody(decision: Decision): string {
     return JSON.stringify(problemDetails(decision, this.policyName));
   }
 
+  /**
+   * Keys, costs and decides. A hook that throws synchronously throws from
+   * here (the adapter passes it to its framework's error path); one that
+   * rejects rejects the returned promise. Nothing is left pending: a key
+   * promise whose cost hook then throws is settled, not left to reject unhandled.
+   */
   private keyed(req: Req, address: string | undefined, headers: HeaderBag, tag: object): Decision | Promise<Decision> {
     this.checks?.request(headers);
     let key: MaybePromise<string>;
@@ -100,15 +135,47 @@ export class HttpLimiter<Req> {
     } else {
       key = this.keyOf(req);
     }
-    const cost = this.costOf === undefined ? 1 : this.costOf(req);
+    let cost: MaybePromise<number> = 1;
+    if (this.costOf !== undefined) {
+      try {
+        cost = this.costOf(req);
+      } catch (error) {
+        if (isPromiseLike(key)) Promise.resolve(key).then(ignore, ignore);
+        throw error;
+      }
+    }
     if (typeof key === 'string' && typeof cost === 'number') return this.spend(tag, key, cost);
     return Promise.all([key, cost]).then(([k, c]) => this.spend(tag, k, c));
   }
 
   private spend(tag: object, key: string, cost: number): Decision | Promise<Decision> {
+    // Only a user's key function can produce anything else; say which option is wrong.
+    if (typeof key !== 'string' || key.length === 0) return Promise.reject(this.keyError(key));
     this.checks?.decided(tag, key);
     const options = cost === 1 ? COST_ONE : { cost };
-    return this.direct ? this.limiter.decide(key, options) : this.limiter.limit(key, options);
+    const answer = this.direct ? this.limiter.decide(key, options) : this.limiter.limit(key, options);
+    if (!this.shapes) return answer;
+    return answer instanceof Promise ? answer.then(this.capDelay) : this.capDelay(answer);
+  }
+
+  /**
+   * Refuses an admitted request that would be held longer than `maxDelayMs`.
+   * It is retried when its hold would fit: when the queue (this request
+   * included, as the limiter counted it) has drained to `maxDelayMs`, i.e.
+   * `resetMs - maxDelayMs` from now. An arrow bound once, so the async path
+   * allocates no closure per request.
+   */
+  private readonly capDelay = (decision: Decision): Decision => {
+    if (decision.delayMs <= this.maxDelayMs) return decision;
+    return { ...decision, allowed: false, delayMs: 0, retryAfterMs: Math.max(1, decision.resetMs - this.maxDelayMs) };
+  };
+
+  private keyError(key: unknown): FlowgateArgumentError {
+    return new FlowgateArgumentError(
+      'FG_HTTP_KEY_INVALID',
+      `${this.scope}: key(req) returned ${show(key)}; it must return a non-empty string, such as a user or ` +
+        'API-key id. A request without one cannot be counted: return a fallback (e.g. the client address).',
+    );
   }
 }
 
@@ -132,7 +199,7 @@ function ownerOf(value: object, name: string): object | undefined {
 }
 
 function validate<Req>(issues: IssueList, scope: string, options: HttpOptions<Req>): IdentitySettings {
-  const { limiter, headers, policyName, proxyHeader, ipv6Subnet, logger, validate } = options;
+  const { limiter, headers, policyName, proxyHeader, ipv6Subnet, maxDelayMs, logger, validate } = options;
   const isLimiter =
     typeof limiter === 'object' &&
     limiter !== null &&
@@ -161,6 +228,18 @@ function validate<Req>(issues: IssueList, scope: string, options: HttpOptions<Re
     !(typeof ipv6Subnet === 'number' && Number.isInteger(ipv6Subnet) && ipv6Subnet >= 1 && ipv6Subnet <= 128)
   ) {
     issues.add('FG_IPV6_SUBNET_INVALID', `${scope}.ipv6Subnet`, ipv6Subnet, 'a prefix length from 1 to 128, or false');
+  }
+  if (
+    maxDelayMs !== undefined &&
+    maxDelayMs !== Number.POSITIVE_INFINITY &&
+    !(typeof maxDelayMs === 'number' && Number.isInteger(maxDelayMs) && maxDelayMs >= 0)
+  ) {
+    issues.add(
+      'FG_MAX_DELAY_INVALID',
+      `${scope}.maxDelayMs`,
+      maxDelayMs,
+      'a whole number of milliseconds >= 0, or Infinity',
+    );
   }
   if (logger !== undefined && (typeof logger?.warn !== 'function' || typeof logger?.error !== 'function')) {
     issues.add('FG_HTTP_OPTION_INVALID', `${scope}.logger`, logger, 'an object with warn(message) and error(message)');

@@ -1,16 +1,22 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Decision } from '../policies/decision.js';
 import { IssueList } from '../policies/errors.js';
-import { HttpLimiter } from './core.js';
+import { HttpLimiter, isPromiseLike } from './core.js';
 import { holdRequest } from './hold.js';
 import type { HttpOptions } from './options.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { isFastifyInstance, notAFastifyInstance, optionsMistake } from './wiring.js';
 
 export type { Decision } from '../policies/decision.js';
 export type { ProxyHeader } from './forwarded.js';
 export type { HeadersMode } from './headers.js';
 export type { HttpOptions } from './options.js';
-export { QUOTA_EXCEEDED_TYPE, type QuotaExceededProblem } from './problem.js';
+export {
+  QUOTA_EXCEEDED_TYPE,
+  type QuotaExceededProblem,
+  type ReducedCapacityProblem,
+  TEMPORARY_REDUCED_CAPACITY_TYPE,
+} from './problem.js';
 export type { TrustProxy } from './trust.js';
 export type { Logger } from './validation.js';
 
@@ -31,8 +37,21 @@ function setHeader(reply: FastifyReply, name: string, value: string): void {
   reply.header(name, value);
 }
 
-async function flowgateRateLimit(fastify: FastifyInstance, registered: FastifyRateLimitOptions): Promise<void> {
+/**
+ * The plugin. Not `async`, so that when it is mounted as middleware by
+ * mistake (Express `app.use(rateLimit)`) it throws at once, into the
+ * framework's error path, instead of rejecting a promise nobody handles.
+ */
+function flowgateRateLimit(fastify: FastifyInstance, registered: FastifyRateLimitOptions): Promise<void> {
+  if (!isFastifyInstance(fastify)) throw notAFastifyInstance();
+  return register(fastify, registered);
+}
+
+async function register(fastify: FastifyInstance, registered: FastifyRateLimitOptions): Promise<void> {
   const scope = 'flowgate/fastify rateLimit';
+  // Before the copy below, which would strip a RateLimiter passed as the options of its methods.
+  const mistake = optionsMistake(scope, registered);
+  if (mistake) throw mistake;
   const options = { ...registered } as FastifyRateLimitOptions & Record<string, unknown>;
   for (const name of REGISTER_OPTIONS) delete options[name];
   // Lowercase header names: Fastify lowercases every name it is given, so this spares it an allocation per header.
@@ -44,23 +63,31 @@ async function flowgateRateLimit(fastify: FastifyInstance, registered: FastifyRa
     issues.throwIfAny();
   }
 
-  const send429 = (decision: Decision, reply: FastifyReply): void => {
+  const sendDenial = (decision: Decision, reply: FastifyReply): void => {
     if (reply.sent) return;
     // A Buffer, so Fastify sends the media type as given, without a charset parameter.
     reply
-      .code(429)
+      .code(core.status(decision))
       .type(PROBLEM_CONTENT_TYPE)
       .send(Buffer.from(core.problemBody(decision)));
   };
 
+  // onLimited is the user's code: whatever it throws or rejects goes to done(error), never
+  // out of a promise callback (an unhandled rejection ends the process).
   const deny = (decision: Decision, request: FastifyRequest, reply: FastifyReply, done: (e?: Error) => void): void => {
     if (onLimited === undefined) {
-      send429(decision, reply);
+      sendDenial(decision, reply);
       return;
     }
-    const result = onLimited(request, reply, decision);
-    if (result instanceof Promise) result.then(() => send429(decision, reply), done);
-    else send429(decision, reply);
+    let result: unknown;
+    try {
+      result = onLimited(request, reply, decision);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    if (isPromiseLike(result)) result.then(() => sendDenial(decision, reply), done);
+    else sendDenial(decision, reply);
   };
 
   const apply = (

@@ -1,6 +1,35 @@
 import type { EventEmitter } from 'node:events';
 
 /**
+ * The longest delay `setTimeout` honours: Node (like browsers) stores it as a
+ * signed 32-bit number and fires anything longer after 1 ms, which would
+ * serve a held request at once.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A timer for any delay: longer ones are chained from timers of at most {@link MAX_TIMER_MS}. */
+class LongTimer {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private remainingMs: number,
+    private readonly fire: () => void,
+  ) {
+    this.arm();
+  }
+
+  cancel(): void {
+    clearTimeout(this.timer);
+  }
+
+  private arm(): void {
+    const step = Math.min(this.remainingMs, MAX_TIMER_MS);
+    this.remainingMs -= step;
+    this.timer = setTimeout(this.remainingMs > 0 ? () => this.arm() : this.fire, step);
+  }
+}
+
+/**
  * Holds an admitted leaky-bucket request `delayMs` before `proceed()`, unless
  * `connection` emits `'close'` first (the client went away): then the timer
  * is released and `proceed` is never called, so no handler runs for nobody.
@@ -11,11 +40,11 @@ import type { EventEmitter } from 'node:events';
  * holdRequest(res, decision.delayMs, next);
  */
 export function holdRequest(connection: EventEmitter, delayMs: number, proceed: () => void): void {
-  const onClose = (): void => clearTimeout(timer);
-  const timer = setTimeout(() => {
+  const onClose = (): void => timer.cancel();
+  const timer = new LongTimer(delayMs, () => {
     connection.removeListener('close', onClose);
     proceed();
-  }, delayMs);
+  });
   connection.once('close', onClose);
 }
 
@@ -27,13 +56,13 @@ export function holdUntil(signal: AbortSignal | undefined, delayMs: number): Pro
   if (signal?.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     const onAbort = (): void => {
-      clearTimeout(timer);
+      timer.cancel();
       resolve(false);
     };
-    const timer = setTimeout(() => {
+    const timer = new LongTimer(delayMs, () => {
       signal?.removeEventListener('abort', onAbort);
       resolve(true);
-    }, delayMs);
+    });
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -7,12 +7,18 @@ import type { HeaderBag } from './forwarded.js';
 import { holdUntil } from './hold.js';
 import type { HttpOptions } from './options.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { notARequest } from './wiring.js';
 
 export type { Decision } from '../policies/decision.js';
 export type { ProxyHeader } from './forwarded.js';
 export type { HeadersMode } from './headers.js';
 export type { HttpOptions } from './options.js';
-export { QUOTA_EXCEEDED_TYPE, type QuotaExceededProblem } from './problem.js';
+export {
+  QUOTA_EXCEEDED_TYPE,
+  type QuotaExceededProblem,
+  type ReducedCapacityProblem,
+  TEMPORARY_REDUCED_CAPACITY_TYPE,
+} from './problem.js';
 export type { TrustProxy } from './trust.js';
 export type { Logger } from './validation.js';
 
@@ -77,7 +83,7 @@ export function rateLimit(options: HonoRateLimitOptions): MiddlewareHandler {
   }
   issues.throwIfAny();
 
-  return async function rateLimitMiddleware(c, next) {
+  const limit: MiddlewareHandler = async (c, next) => {
     const incoming = (c.env as NodeBindings | undefined)?.incoming;
     const address = getAddress === undefined ? incoming?.socket?.remoteAddress : getAddress(c);
     const headers = incoming?.headers ?? proxyHeaders(c.req.raw.headers);
@@ -88,11 +94,18 @@ export function rateLimit(options: HonoRateLimitOptions): MiddlewareHandler {
     if (!decision.allowed) {
       const replaced = onLimited === undefined ? undefined : await onLimited(c, decision);
       if (replaced instanceof Response) return replaced;
-      return c.body(core.problemBody(decision), 429, { 'Content-Type': PROBLEM_CONTENT_TYPE });
+      return c.body(core.problemBody(decision), core.status(decision), { 'Content-Type': PROBLEM_CONTENT_TYPE });
     }
     // 499 (client closed request) is never seen: the client has gone.
     if (decision.delayMs > 0 && !(await holdUntil(c.req.raw.signal, decision.delayMs)))
       return new Response(null, { status: 499 });
     await next();
+  };
+
+  // Not async: mounted in another framework by mistake (Express passes its request), it throws at
+  // once into that framework's error path instead of rejecting a promise Express 4 never handles.
+  return function rateLimitMiddleware(c, next) {
+    if ((c as Partial<Context>).req === undefined) throw notARequest(scope, c);
+    return limit(c, next);
   };
 }

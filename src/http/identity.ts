@@ -1,5 +1,5 @@
 import { addressKey, normalizeIp } from './address.js';
-import { forwardedChain, type HeaderBag, type ProxyHeader } from './forwarded.js';
+import { END, type HeaderBag, MALFORMED, OPAQUE, type ProxyHeader, ProxyHeaderReader } from './forwarded.js';
 import type { TrustFunction } from './trust.js';
 
 /** How a client is identified from its connection and, through trusted proxies, its headers. */
@@ -13,11 +13,24 @@ export interface IdentitySettings {
 }
 
 /**
+ * The most proxies a walk goes through. Past it, the header is treated as
+ * malformed: no deployment chains this many proxies, and with an address
+ * list a client inside a trusted range could otherwise make every request
+ * walk its whole header.
+ */
+export const MAX_PROXY_HOPS = 32;
+
+/**
  * The client's address: the socket peer, unless that peer is a trusted proxy,
  * in which case the walk continues leftwards through the proxy header (nearest
  * hop last) while each hop is trusted. The walk stops at the first untrusted
- * hop, at the leftmost entry, or at an entry that is not an IP address (then
- * the proxy that reported it is used, never a client-chosen value).
+ * hop, at the leftmost entry, or at an element that names no address
+ * (`unknown`, an obfuscated `_name`: then the proxy that wrote it is used).
+ * Only the elements the walk reaches are parsed, from the right, so nothing
+ * a client writes on the left can alter what a trusted proxy appended. An
+ * element the walk reaches that no proxy would write (a syntax error, a
+ * non-address, an overlong element, more than {@link MAX_PROXY_HOPS} trusted
+ * hops) makes the whole header untrusted: the socket address is used.
  * `undefined` when the socket address is unknown.
  *
  * @example
@@ -30,18 +43,36 @@ export function clientAddress(
   trust: TrustFunction | undefined,
   proxyHeader: ProxyHeader,
 ): string | undefined {
+  return walkProxies(socketAddress, headers, trust, proxyHeader, new ProxyHeaderReader());
+}
+
+/** {@link clientAddress} with a reusable reader; `reader.problem` says why a header was not trusted ('' if it was). */
+export function walkProxies(
+  socketAddress: string | undefined,
+  headers: HeaderBag,
+  trust: TrustFunction | undefined,
+  proxyHeader: ProxyHeader,
+  reader: ProxyHeaderReader,
+): string | undefined {
+  reader.problem = '';
   if (socketAddress === undefined) return undefined;
-  let current = normalizeIp(socketAddress);
-  if (current === undefined || trust === undefined || headers[proxyHeader] === undefined) return current;
-  const chain = forwardedChain(headers, proxyHeader);
-  let hop = 0;
-  for (let i = chain.length - 1; i >= 0; i--, hop++) {
-    if (!trust(current, hop)) return current;
-    const next = chain[i];
-    if (next === undefined) return current;
+  const socket = normalizeIp(socketAddress);
+  if (socket === undefined || trust === undefined) return socket;
+  const raw = headers[proxyHeader];
+  if (raw === undefined || !trust(socket, 0)) return socket;
+  reader.reset(proxyHeader, raw);
+  let current = socket;
+  for (let hop = 1; ; hop++) {
+    const next = reader.next();
+    if (next === MALFORMED) return socket;
+    if (next === END || next === OPAQUE) return current;
+    if (!trust(next, hop)) return next;
+    if (hop === MAX_PROXY_HOPS) {
+      reader.problem = `more than ${MAX_PROXY_HOPS} trusted proxies`;
+      return socket;
+    }
     current = next;
   }
-  return current;
 }
 
 /**
@@ -82,15 +113,25 @@ export class ClientKeys {
   private readonly bySocket = new Map<string, string | null>();
   /** Canonical client address (from a trusted proxy's header) → key. */
   private readonly byAddress = new Map<string, string>();
+  /** One reader for every request: the walk is synchronous, so it is never shared by two at once. */
+  private readonly reader = new ProxyHeaderReader();
 
-  constructor(private readonly settings: IdentitySettings) {}
+  /**
+   * @param onMalformed called with the header and the reason when a proxy header is not trusted
+   *   because of what the walk found in it (the request is then keyed by its socket address)
+   */
+  constructor(
+    private readonly settings: IdentitySettings,
+    private readonly onMalformed?: (header: ProxyHeader, problem: string) => void,
+  ) {}
 
   /** The same answer as `clientKey(socketAddress, headers, settings)`. */
   keyOf(socketAddress: string | undefined, headers: HeaderBag): string | undefined {
     if (socketAddress === undefined) return undefined;
     const { trust, proxyHeader, ipv6Subnet } = this.settings;
     if (trust !== undefined && headers[proxyHeader] !== undefined) {
-      const address = clientAddress(socketAddress, headers, trust, proxyHeader);
+      const address = walkProxies(socketAddress, headers, trust, proxyHeader, this.reader);
+      if (this.reader.problem !== '') this.onMalformed?.(proxyHeader, this.reader.problem);
       if (address === undefined) return undefined;
       // IPv4 keys are the address itself: nothing worth remembering.
       if (!address.includes(':')) return address;

@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Decision } from '../policies/decision.js';
 import { IssueList } from '../policies/errors.js';
-import { HttpLimiter } from './core.js';
+import { HttpLimiter, isPromiseLike } from './core.js';
 import { holdRequest } from './hold.js';
 import type { HttpOptions } from './options.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { isFastifyInstance, notARequest } from './wiring.js';
 
 /** Options of a `(req, res, next)` middleware (node `http`, Express, Connect). */
 export interface NodeStyleOptions<Req, Res> extends HttpOptions<Req> {
@@ -36,23 +37,31 @@ export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends Ser
     issues.throwIfAny();
   }
 
-  const send429 = (decision: Decision, res: Res): void => {
+  const sendDenial = (decision: Decision, res: Res): void => {
     if (res.headersSent || res.writableEnded) return;
     const body = core.problemBody(decision);
-    res.statusCode = 429;
+    res.statusCode = core.status(decision);
     res.setHeader('Content-Type', PROBLEM_CONTENT_TYPE);
     res.setHeader('Content-Length', Buffer.byteLength(body));
     res.end(body);
   };
 
+  // onLimited is the user's code: whatever it throws or rejects goes to next(error), never
+  // out of a promise callback (an unhandled rejection ends the process).
   const deny = (decision: Decision, req: Req, res: Res, next: (error?: unknown) => void): void => {
     if (onLimited === undefined) {
-      send429(decision, res);
+      sendDenial(decision, res);
       return;
     }
-    const done = onLimited(req, res, decision);
-    if (done instanceof Promise) done.then(() => send429(decision, res), next);
-    else send429(decision, res);
+    let done: unknown;
+    try {
+      done = onLimited(req, res, decision);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (isPromiseLike(done)) done.then(() => sendDenial(decision, res), next);
+    else sendDenial(decision, res);
   };
 
   const apply = (decision: Decision | undefined, req: Req, res: Res, next: (error?: unknown) => void): void => {
@@ -67,6 +76,14 @@ export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends Ser
   };
 
   return function rateLimitMiddleware(req: Req, res: Res, next: (error?: unknown) => void): void {
+    // Not a node request: mounted in another framework. Fastify's plugin loader takes the error as
+    // its done(error); elsewhere (Hono) a synchronous throw reaches the framework's error path.
+    if (req.socket === undefined) {
+      const error = notARequest(scope, req);
+      if (isFastifyInstance(req)) next(error);
+      else throw error;
+      return;
+    }
     let answer: Decision | Promise<Decision | undefined> | undefined;
     try {
       answer = core.decide(req, req.socket.remoteAddress, req.headers, req);

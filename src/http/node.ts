@@ -7,7 +7,12 @@ export type { HeaderBag, ProxyHeader } from './forwarded.js';
 export type { HeadersMode } from './headers.js';
 export { clientAddress, clientKey } from './identity.js';
 export type { HttpOptions } from './options.js';
-export { QUOTA_EXCEEDED_TYPE, type QuotaExceededProblem } from './problem.js';
+export {
+  QUOTA_EXCEEDED_TYPE,
+  type QuotaExceededProblem,
+  type ReducedCapacityProblem,
+  TEMPORARY_REDUCED_CAPACITY_TYPE,
+} from './problem.js';
 export type { TrustProxy } from './trust.js';
 export type { Logger } from './validation.js';
 

@@ -37,6 +37,15 @@ export interface HttpOptions<Req> {
   proxyHeader?: ProxyHeader;
   /** Prefix length that groups IPv6 clients into one key (1–128), or `false` for one key per address. @default 64 */
   ipv6Subnet?: number | false;
+  /**
+   * The longest a leaky-bucket request may be held before it is served, in
+   * ms. A request that would wait longer is refused (429 with `Retry-After`)
+   * instead of being held: few clients, proxies or load balancers wait that
+   * long (nginx's `proxy_read_timeout` and many load balancers' idle timeouts
+   * are 60 s). A whole number >= 0 (0: never hold), or `Infinity`.
+   * @default 60_000
+   */
+  maxDelayMs?: number;
   /** Receives run-time findings (see docs/errors.md, `FG_HTTP_*`). @default console */
   logger?: Logger;
   /** Set to false to turn the run-time checks off. @default true */
@@ -54,6 +63,7 @@ export const HTTP_OPTION_KEYS = [
   'trustProxy',
   'proxyHeader',
   'ipv6Subnet',
+  'maxDelayMs',
   'logger',
   'validate',
 ] as const satisfies readonly (keyof HttpOptions<unknown>)[];

@@ -1,5 +1,5 @@
 import { type ErrorCode, errorDocs } from '../policies/errors.js';
-import type { HeaderBag } from './forwarded.js';
+import type { HeaderBag, ProxyHeader } from './forwarded.js';
 
 /** Where the middleware reports configuration mistakes it can only see at run time. @default console */
 export interface Logger {
@@ -29,6 +29,7 @@ export class RuntimeChecks {
   private warnedProxyHeader = false;
   private reportedDoubleCount = false;
   private reportedNoAddress = false;
+  private reportedMalformed = false;
   private firstRequest = true;
 
   constructor(
@@ -57,13 +58,15 @@ export class RuntimeChecks {
     if (
       !this.warnedProxyHeader &&
       !this.trustProxyConfigured &&
-      (headers['x-forwarded-for'] !== undefined || headers.forwarded !== undefined)
+      (headers['x-forwarded-for'] !== undefined ||
+        headers.forwarded !== undefined ||
+        headers['x-real-ip'] !== undefined)
     ) {
       this.warnedProxyHeader = true;
       this.logger.warn(
         finding(
           'FG_HTTP_PROXY_HEADER_UNTRUSTED',
-          `${this.scope}: a request carried X-Forwarded-For or Forwarded, but trustProxy is not set, so every ` +
+          `${this.scope}: a request carried X-Forwarded-For, Forwarded or X-Real-IP, but trustProxy is not set, so every ` +
             'client is identified by its socket address. Behind a reverse proxy, every client then shares the ' +
             "proxy's limit: set trustProxy to the number of proxies (e.g. 1) or their addresses. Without a proxy, " +
             'set trustProxy: false to silence this warning.',
@@ -105,6 +108,26 @@ export class RuntimeChecks {
         'FG_HTTP_NO_ADDRESS',
         `${this.scope}: the client address of a request is unknown, so all such requests share the key "unknown". ` +
           'Pass a key(req) function, or (Hono) a getAddress(c) option for your runtime.',
+      ),
+    );
+  }
+
+  /**
+   * Reports, once, a proxy header that was not trusted because of what the
+   * walk through the trusted hops found in it. The header itself is not
+   * logged: it is the client's text, of any length.
+   */
+  malformedProxyHeader(header: ProxyHeader, problem: string): void {
+    if (this.reportedMalformed) return;
+    this.reportedMalformed = true;
+    this.logger.warn(
+      finding(
+        'FG_HTTP_PROXY_HEADER_MALFORMED',
+        `${this.scope}: the ${header} header of a request was not trusted (${problem}, within the hops that ` +
+          'trustProxy trusts). No proxy writes that, so either a client wrote it and trustProxy counts more ' +
+          'proxies than stand in front of this server, or the proxy passes the header on without appending to it ' +
+          '(nginx: proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for). Such requests are keyed by their ' +
+          "socket address (the proxy's) and share one limit. Reported once.",
       ),
     );
   }

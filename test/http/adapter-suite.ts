@@ -49,7 +49,9 @@ function memoryLogger() {
   return { warns, errors, warn: (m: string) => warns.push(m), error: (m: string) => errors.push(m) };
 }
 
-const T0 = 1_000_000; // 1_000_000 % 60_000 = 40_000: a fixed 60 s window ends in 20 s.
+// 1_000_700 % 60_000 = 40_700: a fixed 60 s window ends in 19.3 s. Waits that are not whole seconds
+// tell rounding up (20) from rounding down or to the nearest (19).
+const T0 = 1_000_700;
 
 function limiterOf(policy: Policy): RateLimiter {
   return new RateLimiter({ policy, clock: () => T0 });
@@ -279,13 +281,14 @@ export function adapterSuite(harness: Harness): void {
         assert.equal(server.limited.length, 1);
         assert.equal(server.limited[0]?.allowed, false);
       });
-      const replaced = limiterOf(tokenBucket({ capacity: 1, refillPerSecond: 0.5 }));
+      // One token per 3.33 s: Retry-After is 4 (rounded up), not 3.
+      const replaced = limiterOf(tokenBucket({ capacity: 1, refillPerSecond: 0.3 }));
       await withServer({ options: { limiter: replaced, headers: 'both' }, onLimited: 'replace' }, async (server) => {
         await get(server);
         const r = await get(server);
         assert.equal(r.status, 418);
         assert.equal(r.body, 'custom');
-        assert.equal(r.headers['retry-after'], '2');
+        assert.equal(r.headers['retry-after'], '4');
         assert.equal(r.headers['x-ratelimit-limit'], '1');
         assert.ok(r.headers.ratelimit);
       });

@@ -27,6 +27,12 @@ export interface Setup {
   skipHeader?: string;
   /** 'observe' records denials; 'replace' sends `418 custom` instead of the default 429. */
   onLimited?: 'observe' | 'replace';
+  /**
+   * Makes the hooks misbehave on demand: when this request header is `<hook>-throw` or
+   * `<hook>-reject` (hook: key, cost, skip, onLimited), that hook throws or returns a rejected
+   * promise; `<hook>=<json>` makes it return that value. key is otherwise the `x-user` header.
+   */
+  failHeader?: string;
   /** 'twice' mounts the same middleware twice on the route; 'per-request' builds it inside a handler. */
   mount?: 'once' | 'twice' | 'per-request';
   host?: string;
@@ -38,6 +44,8 @@ export interface Running {
   /** How many times the route handler ran. */
   handled: number;
   limited: Decision[];
+  /** Errors that reached the framework's error path (answered 500). */
+  errors: unknown[];
   /** Server-side sockets, newest last. */
   sockets: Socket[];
   close(): Promise<void>;
@@ -58,7 +66,29 @@ function options(setup: Setup, header: HeaderOf, onLimited: unknown): Record<str
   if (setup.costHeader) o.cost = (req: unknown) => Number(header(req, setup.costHeader as string) ?? 1);
   if (setup.skipHeader) o.skip = async (req: unknown) => header(req, setup.skipHeader as string) !== undefined;
   if (setup.onLimited) o.onLimited = onLimited;
+  if (setup.failHeader) failingHooks(o, setup.failHeader, header, onLimited as (...args: unknown[]) => unknown);
   return o;
+}
+
+/** See {@link Setup.failHeader}. */
+function failingHooks(
+  o: Record<string, unknown>,
+  name: string,
+  header: HeaderOf,
+  onLimited: (...a: unknown[]) => unknown,
+) {
+  const misbehave = (req: unknown, hook: string): { value: unknown } | undefined => {
+    const wanted = header(req, name);
+    if (wanted === `${hook}-throw`) throw new Error(`${hook} threw`);
+    if (wanted === `${hook}-reject`) return { value: Promise.reject(new Error(`${hook} rejected`)) };
+    if (wanted?.startsWith(`${hook}=`)) return { value: JSON.parse(wanted.slice(hook.length + 1)) };
+    return undefined;
+  };
+  o.key = (req: unknown) => (misbehave(req, 'key') ?? { value: header(req, 'x-user') ?? 'anonymous' }).value;
+  o.cost = (req: unknown) => (misbehave(req, 'cost') ?? { value: 1 }).value;
+  o.skip = (req: unknown) => (misbehave(req, 'skip') ?? { value: false }).value;
+  o.onLimited = (req: unknown, ...rest: unknown[]) =>
+    (misbehave(req, 'onLimited') ?? { value: onLimited(req, ...rest) }).value;
 }
 
 function track(server: Server, running: Running): void {
@@ -86,6 +116,7 @@ function fresh(setup: Setup): Running {
     host: setup.host ?? '127.0.0.1',
     handled: 0,
     limited: [],
+    errors: [],
     sockets: [],
     close: async () => {},
   };
@@ -119,7 +150,8 @@ function expressHarness(name: string, factory: typeof express5): Harness {
         else app.get('/', handler);
       }
       // Quiet 500s: the suite provokes errors on purpose.
-      app.use((_error: unknown, _req: unknown, res: ServerResponse, _next: unknown) => {
+      app.use((error: unknown, _req: unknown, res: ServerResponse, _next: unknown) => {
+        running.errors.push(error);
         res.statusCode = 500;
         res.end('error');
       });
@@ -142,6 +174,10 @@ const fastifyHarness: Harness = {
       if (setup.onLimited === 'replace') reply.code(418).send('custom');
     };
     const app = Fastify();
+    app.setErrorHandler((error, _request, reply) => {
+      running.errors.push(error);
+      reply.code(500).send('error');
+    });
     const o = options(setup, (req, n) => (req as { headers: Record<string, string> }).headers[n], onLimited);
     await app.register(fastifyRateLimit, o as never);
     if (setup.mount === 'twice') await app.register(fastifyRateLimit, o as never);
@@ -185,7 +221,10 @@ const honoHarness: Harness = {
       if (setup.mount === 'twice') app.get('/', mw, handler);
       else app.get('/', handler);
     }
-    app.onError((_error, c) => c.text('error', 500));
+    app.onError((error, c) => {
+      running.errors.push(error);
+      return c.text('error', 500);
+    });
     const server = serve({ fetch: app.fetch, port: 0, hostname: running.host }) as Server;
     track(server, running);
     running.port = await listen(server, running.host);
@@ -211,6 +250,7 @@ const nodeHarness: Harness = {
     const server = createServer((req, res) => {
       const mw = shared ?? nodeRateLimit(o());
       const fail = (error: unknown) => {
+        running.errors.push(error);
         res.statusCode = 500;
         res.end(String(error));
       };

@@ -87,10 +87,15 @@ test('legacy headers carry limit, remaining and the reset instant in Unix second
 });
 
 test('w is the window in whole seconds, rounded up; names are escaped Structured Field Strings', () => {
-  assert.equal(
-    planHeaders(fixedWindow({ limit: 5, window: 1500 }), 'draft-10', 'burst').policyValue,
-    '"burst";q=5;w=2',
-  );
+  // Windows whose fraction is below one half: rounding to the nearest second would give 1 and 61.
+  for (const [window, w] of [
+    [1_200, 2],
+    [1_500, 2],
+    [61_000 + 1, 62],
+    [60_000, 60],
+  ] as const) {
+    assert.equal(planHeaders(fixedWindow({ limit: 5, window }), 'draft-10', 'burst').policyValue, `"burst";q=5;w=${w}`);
+  }
   assert.equal(planHeaders(fixedWindow({ limit: 5, window: 10 }), 'draft-10', 'x').policyValue, '"x";q=5;w=1');
   const odd = planHeaders(leakyBucket({ capacity: 10, leakPerSecond: 5 }), 'draft-10', 'say "hi" \\');
   assert.deepEqual(parseList(odd.policyValue)[0]?.[0], 'say "hi" \\');

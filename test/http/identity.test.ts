@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { addressKey, normalizeIp } from '../../src/http/address.js';
-import { forwardedChain } from '../../src/http/forwarded.js';
+import {
+  END,
+  type HeaderBag,
+  MALFORMED,
+  OPAQUE,
+  type ProxyHeader,
+  ProxyHeaderReader,
+} from '../../src/http/forwarded.js';
 import { ClientKeys, clientAddress, clientKey } from '../../src/http/identity.js';
 import { compileTrust } from '../../src/http/trust.js';
 import { IssueList } from '../../src/policies/errors.js';
@@ -39,34 +46,52 @@ test('addressKey groups IPv6 by prefix and leaves IPv4 alone', () => {
   assert.equal(addressKey('203.0.113.7', 64), '203.0.113.7');
 });
 
-test('forwardedChain reads X-Forwarded-For, RFC 7239 Forwarded and X-Real-IP', () => {
-  assert.deepEqual(forwardedChain({ 'x-forwarded-for': ' 203.0.113.7 ,10.0.0.2' }, 'x-forwarded-for'), [
-    '203.0.113.7',
+/** Every element of a proxy header, read right to left as the walk reads them, up to the first non-address. */
+function elements(headers: HeaderBag, header: ProxyHeader): string[] {
+  const reader = new ProxyHeaderReader();
+  const raw = headers[header];
+  if (raw === undefined) return [];
+  reader.reset(header, raw);
+  const out: string[] = [];
+  for (;;) {
+    const hop = reader.next();
+    if (hop === END) return out;
+    if (hop === OPAQUE) return [...out, 'opaque'];
+    if (hop === MALFORMED) return [...out, `malformed: ${reader.problem}`];
+    out.push(hop);
+  }
+}
+
+test('ProxyHeaderReader reads X-Forwarded-For, RFC 7239 Forwarded and X-Real-IP from the right', () => {
+  assert.deepEqual(elements({ 'x-forwarded-for': ' 203.0.113.7 ,10.0.0.2' }, 'x-forwarded-for'), [
     '10.0.0.2',
+    '203.0.113.7',
   ]);
-  assert.deepEqual(forwardedChain({ 'x-forwarded-for': '[2001:db8::1]:443, 1.2.3.4:80, nope' }, 'x-forwarded-for'), [
-    '2001:db8::1',
+  assert.deepEqual(elements({ 'x-forwarded-for': 'nope, [2001:db8::1]:443, 1.2.3.4:80' }, 'x-forwarded-for'), [
     '1.2.3.4',
-    undefined,
+    '2001:db8::1',
+    'malformed: an entry is not an IP address',
   ]);
   assert.deepEqual(
-    forwardedChain(
+    elements(
       {
         forwarded:
-          'for=192.0.2.60;proto=http;by=203.0.113.43, For="[2001:db8:cafe::17]:4711", for=unknown, proto=https',
+          'proto=https, for=unknown, For="[2001:db8:cafe::17]:4711", for=192.0.2.60;proto=http;by=203.0.113.43',
       },
       'forwarded',
     ),
-    ['192.0.2.60', '2001:db8:cafe::17', undefined, undefined],
+    ['192.0.2.60', '2001:db8:cafe::17', 'opaque'],
   );
-  assert.deepEqual(forwardedChain({ forwarded: 'for="_gazonk;x", for="1.2.3.4"' }, 'forwarded'), [
-    undefined,
-    '1.2.3.4',
-  ]);
-  assert.deepEqual(forwardedChain({ 'x-real-ip': '198.51.100.9' }, 'x-real-ip'), ['198.51.100.9']);
+  assert.deepEqual(elements({ forwarded: 'for="1.2.3.4", for="_gazonk;x"' }, 'forwarded'), ['opaque']);
+  assert.deepEqual(elements({ forwarded: 'for="_gazonk;x", for="1.2.3.4"' }, 'forwarded'), ['1.2.3.4', 'opaque']);
+  assert.deepEqual(elements({ forwarded: 'for=1.1.1.1;;, ,,for=2.2.2.2;' }, 'forwarded'), ['2.2.2.2', '1.1.1.1']);
+  assert.deepEqual(elements({ 'x-real-ip': '198.51.100.9' }, 'x-real-ip'), ['198.51.100.9']);
+  assert.deepEqual(elements({ 'x-real-ip': ' [2001:db8::9]:80 ' }, 'x-real-ip'), ['2001:db8::9']);
   // Two X-Real-IP fields, joined by node: ambiguous, so not an address.
-  assert.deepEqual(forwardedChain({ 'x-real-ip': '1.1.1.1, 2.2.2.2' }, 'x-real-ip'), [undefined]);
-  assert.deepEqual(forwardedChain({}, 'forwarded'), []);
+  assert.deepEqual(elements({ 'x-real-ip': '1.1.1.1, 2.2.2.2' }, 'x-real-ip'), [
+    'malformed: a list where one address belongs',
+  ]);
+  assert.deepEqual(elements({}, 'forwarded'), []);
 });
 
 test('without trustProxy the socket address is the client, whatever the headers say', () => {
@@ -157,4 +182,31 @@ test('invalid trustProxy values are rejected with FG_TRUST_PROXY_INVALID', () =>
   for (const bad of [-1, 1.5, true, '10.0.0.0/33', 'not-an-ip', ['::1/129'], [], {}, '']) {
     assert.throws(() => trust(bad), { code: 'FG_TRUST_PROXY_INVALID' }, String(bad));
   }
+});
+
+test('IPv6 zone ids and brackets: zones never split a key, unbalanced brackets are not addresses', () => {
+  const trust1 = trust(1);
+  const key = (header: 'x-forwarded-for' | 'forwarded' | 'x-real-ip', value: string) =>
+    clientKey('10.0.0.2', { [header]: value }, { trust: trust1, proxyHeader: header, ipv6Subnet: false });
+  for (const [header, value] of [
+    ['x-forwarded-for', 'fe80::1%eth0'],
+    ['x-forwarded-for', '[fe80::1%eth1]:443'],
+    ['x-forwarded-for', `fe80::1%${'z'.repeat(40)}`],
+    ['forwarded', 'for="[fe80::1%25eth0]:443"'],
+    ['x-real-ip', '[fe80::1%lo]'],
+  ] as const) {
+    assert.equal(key(header, value), 'fe80::1', value);
+  }
+  for (const [header, value] of [
+    ['x-forwarded-for', '[2001:db8::1'],
+    ['x-forwarded-for', '2001:db8::1]'],
+    ['x-forwarded-for', '[2001:db8::1]x'],
+    ['x-forwarded-for', '1.2.3.4%eth0'],
+    ['forwarded', 'for="[2001:db8::1]:port"'],
+    ['x-real-ip', '[[2001:db8::1]]'],
+  ] as const) {
+    assert.equal(key(header, value), '10.0.0.2', value);
+  }
+  // A zone longer than an element may span is refused before it is canonicalised.
+  assert.equal(key('x-forwarded-for', `fe80::1%${'z'.repeat(600)}`), '10.0.0.2');
 });
