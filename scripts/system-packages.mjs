@@ -11,7 +11,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** @type {readonly { command: string, package: string, neededBy: string, alsoIn?: readonly string[] }[]} */
+/** @type {readonly { command: string, package: string, neededBy: string }[]} */
 export const SYSTEM_PACKAGES = [
   // The Redis Cluster and restart tests start their own servers even when REDIS_URL is set.
   { command: 'redis-server', package: 'redis-server', neededBy: 'the Redis tests' },
@@ -41,7 +41,7 @@ export function which(command, path = process.env.PATH ?? '') {
 
 /** The rows whose command is missing from `env.PATH`. */
 export function missingPackages(env = process.env) {
-  return SYSTEM_PACKAGES.filter((row) => !which(row.command, [env.PATH ?? '', ...(row.alsoIn ?? [])].join(delimiter)));
+  return SYSTEM_PACKAGES.filter((row) => !which(row.command, env.PATH));
 }
 
 function describe(rows) {
