@@ -2,7 +2,6 @@ import { Deadlines } from './deadlines.js';
 import { DenialCache, DenialCacheGate, isCachedDenial } from './denial-cache.js';
 import { degradedDecision, type StoreErrorPolicy } from './failure.js';
 import type { Gate } from './gate.js';
-import { boundKey } from './key-bound.js';
 import { type RateLimiterOptions, resolveOptions } from './limiter-options.js';
 import { type DecisionEvent, decisionChannel, type Outcome } from './observe/events.js';
 import { OutageWatch } from './outage.js';
@@ -10,6 +9,7 @@ import type { Decision } from './policies/decision.js';
 import { FlowgateArgumentError, FlowgateRangeError, show } from './policies/errors.js';
 import { combineDecisions, type LimitSpec, type SetDecision } from './policies/limit-set.js';
 import type { Admission, Policy } from './policies/policy.js';
+import { RequestKeys } from './request-keys.js';
 import { ShardedGate } from './sharding.js';
 import { MemoryStore } from './stores/memory.js';
 
@@ -88,8 +88,7 @@ export class RateLimiter<Name extends string = never> {
   private readonly deadlines: Deadlines | undefined;
   private readonly outage: OutageWatch;
   private readonly clock: () => number;
-  /** The keys of a one-limit request, reused: stores read keys only during the call. */
-  private readonly oneKey: string[] = [''];
+  private readonly requestKeys: RequestKeys;
 
   constructor(options: RateLimiterOptions<Name>) {
     const o = resolveOptions(options);
@@ -103,6 +102,7 @@ export class RateLimiter<Name extends string = never> {
     this.isSet = o.isSet;
     this.shadowOne = !o.isSet && (o.limits[0] as LimitSpec).shadow;
     this.names = o.limits.map((spec) => spec.name);
+    this.requestKeys = new RequestKeys(this.names, o.isSet);
     this.clock = o.clock ?? Date.now;
     this.deadlines = o.timeoutMs === Number.POSITIVE_INFINITY ? undefined : new Deadlines(o.timeoutMs);
     this.outage = new OutageWatch(o.name, o.onStoreError, o.logger);
@@ -149,14 +149,14 @@ export class RateLimiter<Name extends string = never> {
     const cost = options?.cost === undefined ? 1 : options.cost;
     const problem = this.checkCost(cost);
     if (problem !== undefined) return Promise.reject(problem);
-    const storeKeys = this.keysOf(keys);
+    const storeKeys = this.requestKeys.of(keys);
     if (storeKeys instanceof Error) return Promise.reject(storeKeys);
     return this.ask('limit', storeKeys, cost, options?.shardKey) as LimiterDecision<Name>;
   }
 
   /** The decision a cost-1 request would get now; consumes nothing. */
   peek(keys: LimiterKeys<Name>, options?: Pick<LimitOptions, 'shardKey'>): Promise<LimiterDecision<Name>> {
-    const storeKeys = this.keysOf(keys);
+    const storeKeys = this.requestKeys.of(keys);
     if (storeKeys instanceof Error) return Promise.reject(storeKeys);
     const decided = this.ask('peek', storeKeys, 1, options?.shardKey);
     return (decided instanceof Promise ? decided : Promise.resolve(decided)) as Promise<LimiterDecision<Name>>;
@@ -179,7 +179,7 @@ export class RateLimiter<Name extends string = never> {
     const { cost = 1, decision, shardKey } = options;
     const problem = this.checkCost(cost);
     if (problem !== undefined) throw problem;
-    const storeKeys = this.keysOf(keys);
+    const storeKeys = this.requestKeys.of(keys);
     if (storeKeys instanceof Error) throw storeKeys;
     const admissions = this.admissionsOf(decision);
     if (admissions === undefined) return;
@@ -195,7 +195,7 @@ export class RateLimiter<Name extends string = never> {
 
   /** Forgets the keys (every limit, every shard), so they start again at full capacity. */
   async reset(keys: LimiterKeys<Name>): Promise<void> {
-    const storeKeys = this.keysOf(keys);
+    const storeKeys = this.requestKeys.of(keys);
     if (storeKeys instanceof Error) throw storeKeys;
     const deadline = this.deadlines === undefined ? Number.POSITIVE_INFINITY : this.deadlines.deadline();
     const done = this.gate.reset(storeKeys.slice(), deadline);
@@ -235,7 +235,7 @@ export class RateLimiter<Name extends string = never> {
     }
     if (answer instanceof Promise) {
       // The reused one-key array must not outlive the call: a late answer may need the keys.
-      const kept = observed || keys !== this.oneKey ? eventKeys : keys.slice();
+      const kept = observed ? eventKeys : keys.slice();
       return this.settle(operation, answer, deadline, cost, kept, started, observed);
     }
     return this.answered(operation, answer, cost, eventKeys, started, observed);
@@ -352,37 +352,6 @@ export class RateLimiter<Name extends string = never> {
     });
   }
 
-  /** The store keys of a request, one per limit; an error for anything but non-empty strings. */
-  private keysOf(keys: unknown): readonly string[] | Error {
-    if (typeof keys === 'string' && keys.length > 0) {
-      const key = boundKey(keys);
-      if (this.limits.length === 1) {
-        this.oneKey[0] = key;
-        return this.oneKey;
-      }
-      return this.names.map(() => key);
-    }
-    if (this.isSet && typeof keys === 'object' && keys !== null && !Array.isArray(keys)) {
-      const record = keys as Record<string, unknown>;
-      const out: string[] = [];
-      for (const name of this.names) {
-        const key = record[name];
-        if (typeof key !== 'string' || key.length === 0) return keyError(`keys.${name}`, key, 'a non-empty string');
-        out.push(boundKey(key));
-      }
-      for (const name of Object.keys(record)) {
-        if (!this.names.includes(name)) {
-          return keyError(`keys.${name}`, record[name], `no such limit; the limits are ${this.names.join(', ')}`);
-        }
-      }
-      return out;
-    }
-    const expected = this.isSet
-      ? `a non-empty string, or an object with a non-empty string for each limit (${this.names.join(', ')})`
-      : 'a non-empty string';
-    return keyError(this.isSet ? 'keys' : 'key', keys, expected);
-  }
-
   private checkCost(cost: unknown): Error | undefined {
     if (typeof cost !== 'number' || !Number.isInteger(cost) || cost < 1) {
       return new FlowgateArgumentError(
@@ -400,10 +369,6 @@ export class RateLimiter<Name extends string = never> {
     }
     return undefined;
   }
-}
-
-function keyError(option: string, received: unknown, expected: string): FlowgateArgumentError {
-  return new FlowgateArgumentError('FG_KEY_INVALID', `${option}: received ${show(received)}, expected ${expected}`);
 }
 
 /** A shadow limiter's decision: admitted, never held, and marked when the policy would have denied. */
