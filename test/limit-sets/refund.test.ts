@@ -68,6 +68,22 @@ describe('refunds with shards', () => {
     assert.equal((await limiter.limit('k')).allowed, false);
   });
 
+  test('a set: a refund with its decision gives each limit of the shard that admitted its part back', async () => {
+    // a: 2 over 2 shards (1 each), b: 4 (2 each). First call on shard 0, second on shard 1.
+    const limiter = new RateLimiter({
+      limits: { a: fixedWindow({ limit: 2, window: 1000 }), b: fixedWindow({ limit: 4, window: 1000 }) },
+      shards: 2,
+      clock: () => 0,
+    });
+    const first = await limiter.limit('k');
+    const second = await limiter.limit('k');
+    assert.deepEqual([first.allowed, second.allowed], [true, true]);
+    await limiter.refund('k', { decision: first });
+    const again = await limiter.limit('k'); // shard 0
+    assert.deepEqual([again.allowed, again.limits.a.remaining, again.limits.b.remaining], [true, 0, 1]);
+    assert.deepEqual((await limiter.limit('k')).violated, ['a']); // shard 1
+  });
+
   test('a refund with a shardKey and no decision finds that shard', async () => {
     const limiter = new RateLimiter({ policy: fixedWindow({ limit: 4, window: 1000 }), shards: 2, clock: () => 0 });
     while ((await limiter.limit('k', { shardKey: 'client-1' })).allowed);
