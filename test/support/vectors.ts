@@ -47,12 +47,15 @@ export interface VectorCase {
   steps: VectorStep[];
 }
 
-const VECTOR_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'vectors');
+export const VECTOR_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'vectors');
 
-/** Every vector file in test/vectors/, by file name. */
+/** The vector file of limit sets: another shape, replayed by test/support/set-vectors.ts. */
+export const SET_VECTOR_FILE = 'limit-sets.json';
+
+/** Every per-policy vector file in test/vectors/, by file name. */
 export function loadVectors(): { file: string; cases: VectorCase[] }[] {
   return readdirSync(VECTOR_DIR)
-    .filter((name) => name.endsWith('.json'))
+    .filter((name) => name.endsWith('.json') && name !== SET_VECTOR_FILE)
     .sort()
     .map((file) => {
       const parsed = JSON.parse(readFileSync(join(VECTOR_DIR, file), 'utf8')) as { cases: VectorCase[] };
