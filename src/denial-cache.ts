@@ -24,6 +24,8 @@ interface Entry {
   /** The cost that was denied: other costs have other waits, so only this one is answered. */
   readonly cost: number;
   readonly denial: Decision;
+  /** For a set: each limit's key (see partsOf). */
+  readonly parts: readonly string[] | undefined;
 }
 
 /** The decisions answered from a cache, not by the store (they say nothing of its health). */
@@ -63,6 +65,12 @@ function later(denial: Decision, elapsedMs: number): Decision {
  */
 export class DenialCache {
   private readonly entries = new Map<string, Entry>();
+  /**
+   * For limit sets: the cached denials each limit's key takes part in, so
+   * that a refund or reset of one request forgets every denial that counted
+   * on that limit (another user's request denied by the same org key).
+   */
+  private readonly byPart = new Map<string, Set<string>>();
 
   constructor(
     readonly maxKeys: number,
@@ -76,7 +84,7 @@ export class DenialCache {
     const now = this.clock();
     // A clock that went backwards cannot be trusted to measure the wait: ask the store.
     if (now >= entry.untilMs || now < entry.atMs) {
-      this.entries.delete(id);
+      this.drop(id);
       return undefined;
     }
     if (cost !== entry.cost) return undefined;
@@ -86,27 +94,53 @@ export class DenialCache {
   }
 
   /**
-   * Records what the store decided for `cost` units of `id`: a denial is kept,
-   * anything else forgets the key (an admission changed its state).
+   * Records what the store decided for `cost` units of `id` (whose limits'
+   * keys are `parts`, for a set): a denial is kept, anything else forgets
+   * the key (an admission changed its state).
    */
-  remember(id: string, cost: number, decided: Decision): void {
-    this.entries.delete(id);
+  remember(id: string, cost: number, decided: Decision, parts?: readonly string[]): void {
+    this.drop(id);
     if (decided.allowed || decided.degraded || decided.retryAfterMs <= 0) return;
     const atMs = this.clock();
     if (this.entries.size >= this.maxKeys) {
       // Maps iterate in insertion order: the first key is the oldest entry.
       const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+      if (!oldest.done) this.drop(oldest.value);
     }
-    this.entries.set(id, { atMs, untilMs: atMs + decided.retryAfterMs, cost, denial: decided });
+    this.entries.set(id, { atMs, untilMs: atMs + decided.retryAfterMs, cost, denial: decided, parts });
+    if (parts !== undefined) {
+      for (const part of parts) {
+        const ids = this.byPart.get(part);
+        if (ids === undefined) this.byPart.set(part, new Set([id]));
+        else ids.add(id);
+      }
+    }
   }
 
-  forget(id: string): void {
-    this.entries.delete(id);
+  /** Forgets `id`, and with `parts` every denial that involved one of those limits' keys. */
+  forget(id: string, parts?: readonly string[]): void {
+    this.drop(id);
+    if (parts === undefined) return;
+    for (const part of parts) {
+      const ids = this.byPart.get(part);
+      if (ids !== undefined) for (const other of [...ids]) this.drop(other);
+    }
   }
 
   get size(): number {
     return this.entries.size;
+  }
+
+  private drop(id: string): void {
+    const entry = this.entries.get(id);
+    if (entry === undefined) return;
+    this.entries.delete(id);
+    if (entry.parts === undefined) return;
+    for (const part of entry.parts) {
+      const ids = this.byPart.get(part);
+      ids?.delete(id);
+      if (ids?.size === 0) this.byPart.delete(part);
+    }
   }
 }
 
@@ -122,12 +156,13 @@ export class DenialCacheGate implements Gate {
     const cached = this.cache.get(id, cost);
     if (cached !== undefined) return cached;
     const answer = this.inner.limit(keys, cost, deadline);
+    const parts = partsOf(keys);
     if (!(answer instanceof Promise)) {
-      this.cache.remember(id, cost, answer);
+      this.cache.remember(id, cost, answer, parts);
       return answer;
     }
     return answer.then((decided) => {
-      this.cache.remember(id, cost, decided);
+      this.cache.remember(id, cost, decided, parts);
       return decided;
     });
   }
@@ -142,14 +177,19 @@ export class DenialCacheGate implements Gate {
     admissions: readonly (Admission | undefined)[],
     deadline: number,
   ): undefined | Promise<void> {
-    this.cache.forget(idOf(keys));
+    this.cache.forget(idOf(keys), partsOf(keys));
     return this.inner.refund(keys, cost, admissions, deadline);
   }
 
   reset(keys: readonly string[], deadline: number): undefined | Promise<void> {
-    this.cache.forget(idOf(keys));
+    this.cache.forget(idOf(keys), partsOf(keys));
     return this.inner.reset(keys, deadline);
   }
+}
+
+/** For a set: each limit's key, by position (limit i's key `k` is `i:k`); undefined for one limit. */
+function partsOf(keys: readonly string[]): readonly string[] | undefined {
+  return keys.length === 1 ? undefined : keys.map((key, i) => `${i}:${key}`);
 }
 
 /** One id per request's keys (a JSON array for a set, so no two key lists share one). */

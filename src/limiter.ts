@@ -81,6 +81,13 @@ export class RateLimiter<Name extends string = never> {
   private readonly isSet: boolean;
   /** One policy in shadow mode: its decisions are admitted and marked. */
   private readonly shadowOne: boolean;
+  /** A set of one limit: the store answers as for a policy, the limiter as for a set. */
+  private readonly setOfOne: boolean;
+  /**
+   * With shards, the store's decision behind each one this limiter reshaped
+   * (shadow, a set of one), so that a refund finds the shard that admitted.
+   */
+  private readonly storeDecisionOf: WeakMap<Decision, Decision> | undefined;
   private readonly names: readonly string[];
   /** The largest cost any part of any limit can admit. */
   private readonly costLimit: number;
@@ -101,6 +108,8 @@ export class RateLimiter<Name extends string = never> {
     this.shards = o.shards;
     this.isSet = o.isSet;
     this.shadowOne = !o.isSet && (o.limits[0] as LimitSpec).shadow;
+    this.setOfOne = o.isSet && o.limits.length === 1;
+    this.storeDecisionOf = o.shards > 1 && (this.shadowOne || this.setOfOne) ? new WeakMap() : undefined;
     this.names = o.limits.map((spec) => spec.name);
     this.requestKeys = new RequestKeys(this.names, o.isSet);
     this.clock = o.clock ?? Date.now;
@@ -184,8 +193,9 @@ export class RateLimiter<Name extends string = never> {
     const admissions = this.admissionsOf(decision);
     if (admissions === undefined) return;
     const deadline = this.deadlines === undefined ? Number.POSITIVE_INFINITY : this.deadlines.deadline();
+    const admitted = decision === undefined ? undefined : (this.storeDecisionOf?.get(decision) ?? decision);
     try {
-      const done = this.gate.refund(storeKeys.slice(), cost, admissions, deadline, shardKey, decision);
+      const done = this.gate.refund(storeKeys.slice(), cost, admissions, deadline, shardKey, admitted);
       if (done !== undefined) await (this.deadlines === undefined ? done : this.deadlines.race(done, deadline));
     } catch (error) {
       this.outage.failed('refund', error);
@@ -272,7 +282,7 @@ export class RateLimiter<Name extends string = never> {
   ): Decision {
     // A denial from the denial cache says nothing of the store's health.
     if (this.outage.failing && !isCachedDenial(decided)) this.outage.succeeded();
-    const result = this.shadowOne ? shadowed(decided) : decided;
+    const result = this.reshape(decided);
     if (observed) this.publish(operation, decided, result, cost, keys, performance.now() - started);
     return result;
   }
@@ -293,6 +303,14 @@ export class RateLimiter<Name extends string = never> {
     const decided = this.isSet ? combineDecisions(this.limits, each) : (each[0] as Decision);
     const result = this.shadowOne ? shadowed(decided) : decided;
     if (observed) this.publish(operation, decided, result, cost, keys, 0);
+    return result;
+  }
+
+  /** The decision the caller gets from the store's: a shadow policy's admitted and marked, a set of one combined. */
+  private reshape(decided: Decision): Decision {
+    if (!this.shadowOne && !this.setOfOne) return decided;
+    const result = this.shadowOne ? shadowed(decided) : combineDecisions(this.limits, [decided]);
+    this.storeDecisionOf?.set(result, decided);
     return result;
   }
 
@@ -345,7 +363,8 @@ export class RateLimiter<Name extends string = never> {
     if (decision === undefined) return this.limits.map(() => LATEST);
     if (!decision.allowed || decision.degraded) return undefined;
     const own = (decision as Partial<SetDecision>).limits;
-    if (own === undefined) return [decision];
+    // A shadow policy that would have denied admitted the request and spent nothing.
+    if (own === undefined) return decision.shadowDenied === true ? undefined : [decision];
     return this.limits.map((spec) => {
       const d = own[spec.name];
       return d?.allowed && !d.degraded ? d : undefined;

@@ -13,6 +13,23 @@ import { TICK_EPOCH_MS, type TickRate } from './rate.js';
  */
 export function bucketPolicy(algorithm: Algorithm, capacity: number, rate: TickRate): Policy {
   const { ticksPerMs, intervalTicks } = rate;
+
+  /**
+   * The tick at which an admission's work ended. Its resetMs says so in whole
+   * ms rounded up, so the end lies in the last `ticksPerMs` ticks before
+   * `atMs + resetMs`. When the queue still ends there, nothing was admitted
+   * after it (another admission adds at least one interval, and an interval
+   * is at least a ms whenever the end is not exact), so the end is the queue's
+   * end; otherwise the earliest tick it can be, so a refund never gives more.
+   * (Only a later admission given back in part can leave the queue's end
+   * inside those ticks; the refund may then exceed by less than a ms of work.)
+   */
+  function workEnd(tat: number, admitted: Admission): number {
+    const last = (admitted.atMs + admitted.resetMs - TICK_EPOCH_MS) * ticksPerMs;
+    const first = last - ticksPerMs + 1;
+    if (intervalTicks >= ticksPerMs && tat >= first && tat <= last) return tat;
+    return first;
+  }
   const capacityTicks = capacity * intervalTicks;
   const shapes = algorithm === 'leaky-bucket';
   return {
@@ -46,13 +63,9 @@ export function bucketPolicy(algorithm: Algorithm, capacity: number, rate: TickR
       return decision(false, capacity, remaining, resetMs, ceilDiv(need - room, ticksPerMs), 0, nowMs);
     },
     refund(state: Float64Array, at: number, nowMs: number, cost: number, admitted: Admission): void {
-      // The admission's work ended at most resetMs after it, in whole ms rounded up:
-      // its last tick is no earlier than this, so the refund never exceeds what is left of it.
       const tat = state[at] as number;
       // Without an instant (NaN), the admission is the key's latest: the end of the queue.
-      const end = Number.isNaN(admitted.atMs)
-        ? tat
-        : (admitted.atMs + admitted.resetMs - TICK_EPOCH_MS) * ticksPerMs - ticksPerMs + 1;
+      const end = Number.isNaN(admitted.atMs) ? tat : workEnd(tat, admitted);
       const now = (nowMs - TICK_EPOCH_MS) * ticksPerMs;
       // What is still queued of it, capped by the queue itself: never below empty.
       const undrained = Math.min(cost * intervalTicks, end - now, tat - now);

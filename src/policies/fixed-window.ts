@@ -73,6 +73,8 @@ function fixedWindowPolicy(limit: number, windowMs: number): Policy {
       // Only the admission's own window holds its units; a later window never gets them.
       // Without an instant (NaN), the admission is the key's latest: in the stored window.
       const storedIndex = state[at + INDEX] as number;
+      // A key without state (never used, expired, reset) has nothing to give back.
+      if (storedIndex === Number.NEGATIVE_INFINITY) return;
       if (!Number.isNaN(admitted.atMs) && storedIndex !== truncDiv(admitted.atMs, windowMs)) return;
       const count = state[at + COUNT] as number;
       state[at + COUNT] = count - Math.min(cost, count);

@@ -93,6 +93,8 @@ function slidingWindowPolicy(limit: number, windowMs: number): Policy {
       // stored one, in the previous count one window later, and gone after that.
       // Without an instant (NaN), the admission is the key's latest: in the stored window.
       const storedIndex = state[at + INDEX] as number;
+      // A key without state (never used, expired, reset) has nothing to give back.
+      if (storedIndex === Number.NEGATIVE_INFINITY) return;
       const admittedIndex = Number.isNaN(admitted.atMs) ? storedIndex : truncDiv(admitted.atMs, windowMs);
       const slot = storedIndex === admittedIndex ? CURRENT : storedIndex === admittedIndex + 1 ? PREVIOUS : -1;
       if (slot < 0) return;

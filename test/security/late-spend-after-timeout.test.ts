@@ -68,11 +68,11 @@ function burst(client: RedisClientLike, key: string): Promise<Decision[]> {
 async function spent(c: Client, key: string): Promise<number> {
   for (let attempt = 0; ; attempt++) {
     try {
+      // The client queues the ping until it is connected again.
       await c.ping();
       break;
     } catch (error) {
       if (attempt >= 5) throw error;
-      await ready(c.client);
     }
   }
   const reader = new RateLimiter({ policy, store: new RedisStore({ client: c.client }), onStoreError: 'throw' });

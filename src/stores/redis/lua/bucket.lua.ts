@@ -58,12 +58,18 @@ function bucket.decide(key, s, p, nowMs, cost, commit)
   return 0, remaining, resetMs, ceilDiv(need - room, ticksPerMs), 0, nowMs
 end
 
+-- The tick at which an admission's work ended (see workEnd in src/policies/bucket.ts).
+local function bucketWorkEnd(tat, ticksPerMs, intervalTicks, atMs, resetMs)
+  local last = (atMs + resetMs - TICK_EPOCH_MS) * ticksPerMs
+  local first = last - ticksPerMs + 1
+  if intervalTicks >= ticksPerMs and tat >= first and tat <= last then return tat end
+  return first
+end
+
 function bucket.refund(key, s, p, nowMs, cost, atMs, resetMs)
   local ticksPerMs, intervalTicks = p[2], p[3]
-  -- The admission's work ended at most resetMs after it, in whole ms rounded up:
-  -- its last tick is no earlier than this, so the refund never exceeds what is left of it.
   -- Without an instant (nil), the admission is the key's latest: the end of the queue.
-  local ending = atMs and (atMs + resetMs - TICK_EPOCH_MS) * ticksPerMs - ticksPerMs + 1 or s.tat
+  local ending = atMs and bucketWorkEnd(s.tat, ticksPerMs, intervalTicks, atMs, resetMs) or s.tat
   local now = (nowMs - TICK_EPOCH_MS) * ticksPerMs
   -- What is still queued of it, capped by the queue itself: never below empty.
   local undrained = math.min(cost * intervalTicks, ending - now, s.tat - now)

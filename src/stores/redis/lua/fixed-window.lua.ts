@@ -62,6 +62,8 @@ function fixedWindow.decide(key, s, p, nowMs, cost, commit)
 end
 
 function fixedWindow.refund(key, s, p, nowMs, cost, atMs, resetMs)
+  -- A key without state (never used, expired, reset) has nothing to give back.
+  if s.index == -math.huge then return end
   -- Only the admission's own window holds its units; a later window never gets them.
   -- Without an instant (nil), the admission is the key's latest: in the stored window.
   if atMs and s.index ~= truncDiv(atMs, p[2]) then return end

@@ -96,6 +96,8 @@ function slidingWindow.decide(key, s, p, nowMs, cost, commit)
 end
 
 function slidingWindow.refund(key, s, p, nowMs, cost, atMs, resetMs)
+  -- A key without state (never used, expired, reset) has nothing to give back.
+  if s.index == -math.huge then return end
   -- The admission's units are in the current count while its window is the
   -- stored one, in the previous count one window later, and gone after that.
   -- Without an instant (nil), the admission is the key's latest: in the stored window.
