@@ -10,6 +10,8 @@ export default defineConfig([
       fastify: 'src/http/fastify.ts',
       hono: 'src/http/hono.ts',
       node: 'src/http/node.ts',
+      otel: 'src/observe/otel.ts',
+      prometheus: 'src/observe/prometheus.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

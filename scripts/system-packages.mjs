@@ -17,6 +17,11 @@ export const SYSTEM_PACKAGES = [
   { command: 'redis-server', package: 'redis-server', neededBy: 'the Redis tests' },
   { command: 'redis-cli', package: 'redis-tools', neededBy: 'the Redis Cluster and failure tests' },
   { command: 'chromium', package: 'chromium', neededBy: 'the HTML report test (test/simulate/report-render.test.ts)' },
+  {
+    command: 'promtool',
+    package: 'prometheus',
+    neededBy: 'the Prometheus exposition tests (test/observe/prometheus.test.ts)',
+  },
   // nginx lives in /usr/sbin, which not every user's PATH holds; test/security/nginx.ts looks there too.
   {
     command: 'nginx',

@@ -3,7 +3,7 @@ import { DenialCache, DenialCacheGate, isCachedDenial } from './denial-cache.js'
 import { degradedDecision, type StoreErrorPolicy } from './failure.js';
 import type { Gate } from './gate.js';
 import { type RateLimiterOptions, resolveOptions } from './limiter-options.js';
-import { type DecisionEvent, decisionChannel, type Outcome } from './observe/events.js';
+import { DecisionMessage, decisionChannel, ONE_OUTCOME, type Outcome } from './observe/events.js';
 import { OutageWatch } from './outage.js';
 import type { Decision } from './policies/decision.js';
 import { FlowgateArgumentError, FlowgateRangeError, show } from './policies/errors.js';
@@ -230,10 +230,9 @@ export class RateLimiter<Name extends string = never> {
     shardKey: string | undefined,
   ): Decision | Promise<Decision> {
     const observed = decisionChannel.hasSubscribers;
-    // Events may outlive the call; the reused array may not.
-    const eventKeys = observed ? keys.slice() : keys;
-    const started = observed ? performance.now() : 0;
     const deadline = this.deadlines === undefined ? Number.POSITIVE_INFINITY : this.deadlines.deadline();
+    // A store call is timed from its deadline's clock reading; without a deadline, the clock is read for an observer only.
+    const now = observed && this.deadlines === undefined ? performance.now() : 0;
     let answer: Decision | Promise<Decision>;
     try {
       answer =
@@ -241,14 +240,15 @@ export class RateLimiter<Name extends string = never> {
           ? this.gate.limit(keys, cost, deadline, shardKey)
           : this.gate.peek(keys, deadline, shardKey);
     } catch (error) {
-      return this.failed(operation, error, cost, eventKeys, observed);
+      return this.failed(operation, error, cost, keys, observed);
     }
     if (answer instanceof Promise) {
+      const started = this.deadlines === undefined ? now : deadline - this.timeoutMs;
       // The reused one-key array must not outlive the call: a late answer may need the keys.
-      const kept = observed ? eventKeys : keys.slice();
-      return this.settle(operation, answer, deadline, cost, kept, started, observed);
+      return this.settle(operation, answer, deadline, cost, keys.slice(), started, observed);
     }
-    return this.answered(operation, answer, cost, eventKeys, started, observed);
+    // Answered in-process: not timed (NaN), so an observer costs no clock reading on the memory store's path.
+    return this.answered(operation, answer, cost, keys, Number.NaN, observed);
   }
 
   /** The asynchronous half of {@link ask}, for stores that answer with a promise. */
@@ -283,7 +283,10 @@ export class RateLimiter<Name extends string = never> {
     // A denial from the denial cache says nothing of the store's health.
     if (this.outage.failing && !isCachedDenial(decided)) this.outage.succeeded();
     const result = this.reshape(decided);
-    if (observed) this.publish(operation, decided, result, cost, keys, performance.now() - started);
+    if (observed) {
+      const storeMs = Number.isNaN(started) ? undefined : performance.now() - started;
+      this.publish(operation, decided, result, cost, keys, storeMs);
+    }
     return result;
   }
 
@@ -302,7 +305,7 @@ export class RateLimiter<Name extends string = never> {
     const each = this.limits.map((spec) => degradedDecision(onStoreError, spec.policy, cost, atMs));
     const decided = this.isSet ? combineDecisions(this.limits, each) : (each[0] as Decision);
     const result = this.shadowOne ? shadowed(decided) : decided;
-    if (observed) this.publish(operation, decided, result, cost, keys, 0);
+    if (observed) this.publish(operation, decided, result, cost, keys, undefined);
     return result;
   }
 
@@ -320,23 +323,23 @@ export class RateLimiter<Name extends string = never> {
     result: Decision,
     cost: number,
     keys: readonly string[],
-    storeMs: number,
+    storeMs: number | undefined,
   ): void {
     const own = (decided as Partial<SetDecision>).limits;
-    const outcomes = this.limits.map((spec) =>
-      outcomeOf(own === undefined ? decided : (own[spec.name] as Decision), spec.shadow),
+    let outcomes: readonly Outcome[];
+    if (own === undefined) {
+      outcomes = oneOutcome(decided, (this.limits[0] as LimitSpec).shadow);
+    } else {
+      const each: Outcome[] = [];
+      for (const spec of this.limits) each.push(outcomeOf(own[spec.name] as Decision, spec.shadow));
+      outcomes = each;
+    }
+    // One limit: its key as a string, since `keys` may be the array reused by the next call (events may outlive it).
+    // A set's keys are a fresh array per call.
+    const eventKeys = keys.length === 1 ? (keys[0] as string) : keys;
+    decisionChannel.publish(
+      new DecisionMessage(this.name, this.names, operation, cost, result, outcomes, storeMs, eventKeys),
     );
-    const event: DecisionEvent = {
-      limiter: this.name,
-      limits: this.names,
-      operation,
-      cost,
-      decision: result,
-      outcomes,
-      storeMs,
-      keys: () => keys,
-    };
-    decisionChannel.publish(event);
   }
 
   /**
@@ -393,6 +396,13 @@ export class RateLimiter<Name extends string = never> {
 /** A shadow limiter's decision: admitted, never held, and marked when the policy would have denied. */
 function shadowed(decided: Decision): Decision {
   return { ...decided, allowed: true, retryAfterMs: 0, delayMs: 0, shadowDenied: !decided.allowed };
+}
+
+/** {@link outcomeOf} as one of the shared one-element arrays: no allocation for a limiter with one policy. */
+function oneOutcome(decided: Decision, shadow: boolean): readonly Outcome[] {
+  if (decided.degraded) return decided.allowed ? ONE_OUTCOME.degraded_allowed : ONE_OUTCOME.degraded_denied;
+  if (decided.allowed) return ONE_OUTCOME.allowed;
+  return shadow ? ONE_OUTCOME.shadow_denied : ONE_OUTCOME.denied;
 }
 
 function outcomeOf(decided: Decision, shadow: boolean): Outcome {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 // The built package, imported by name the way users do (Node resolves a
@@ -14,6 +14,8 @@ const expected: Record<string, string[]> = {
   'flowgate/fastify': ['rateLimit'],
   'flowgate/hono': ['rateLimit'],
   'flowgate/node': ['rateLimit'],
+  'flowgate/otel': ['recordMetrics'],
+  'flowgate/prometheus': ['registerMetrics'],
 };
 
 function run(args: string[]): string {
@@ -51,4 +53,17 @@ test('the built package decides like the source', () => {
 
 test('the flowgate bin prints its help', () => {
   assert.match(run(['dist/cli/main.js', '--help']), /simulate/);
+});
+
+test('no runtime dependency: no built file loads a peer of the exporters (they are imported for types only)', () => {
+  const manifest = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as Record<string, unknown>;
+  assert.equal(manifest.dependencies, undefined, 'package.json has no dependencies');
+  const dist = new URL('dist/', root);
+  const built = readdirSync(dist).filter((name) => /\.(c?js)$/.test(name));
+  assert.ok(built.includes('otel.js') && built.includes('prometheus.cjs'), built.join());
+  for (const name of built) {
+    const code = readFileSync(new URL(name, dist), 'utf8');
+    assert.doesNotMatch(code, /^\s*(import|export)\b[^;'"]*["'](@opentelemetry\/|prom-client)/m, name);
+    assert.doesNotMatch(code, /\b(require|import)\(\s*["'](@opentelemetry\/|prom-client)/, name);
+  }
 });

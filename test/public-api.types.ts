@@ -3,19 +3,27 @@
  * each `@ts-expect-error` line must stay an error, and every other line must
  * type-check, so a change to the types that breaks users fails the check.
  */
+import { metrics } from '@opentelemetry/api';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { Redis } from 'ioredis';
+import { type OpenMetricsContentType, Registry } from 'prom-client';
 import {
+  type CHANNELS,
   type Decision,
+  type DecisionEvent,
   type Duration,
   fixedWindow,
   leakyBucket,
   MemoryStore,
+  type Outcome,
   type Policy,
   RateLimiter,
   slidingLog,
   slidingWindow,
   tokenBucket,
 } from '../src/index.js';
+import { type MetricsOptions, type MetricsSubscription, recordMetrics } from '../src/observe/otel.js';
+import { type METRIC_NAMES, registerMetrics } from '../src/observe/prometheus.js';
 import { RedisStore } from '../src/stores/redis/index.js';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -68,6 +76,38 @@ export async function usage(): Promise<void> {
   decision.allowed = true;
   // @ts-expect-error keys are strings
   await limiter.limit(42);
+}
+
+// flowgate/otel: a Meter or a MeterProvider, from the API or the SDK; options typed.
+const options: MetricsOptions = { nearLimitShare: 0.1, limiters: ['api'], durationBuckets: [0.001, 0.01] };
+const recording: MetricsSubscription = recordMetrics(metrics.getMeter('app'), options);
+recordMetrics(new MeterProvider());
+recordMetrics(metrics.getMeterProvider()).stop();
+// @ts-expect-error a meter, not its name
+recordMetrics('app');
+// @ts-expect-error the option is nearLimitShare
+recordMetrics(metrics.getMeter('app'), { nearLimit: 0.1 });
+assertType<Equal<ReturnType<typeof recording.stop>, void>>();
+
+// flowgate/prometheus: the application's Registry, Prometheus or OpenMetrics; the same options.
+const registration = registerMetrics(new Registry(), options);
+registerMetrics(new Registry<OpenMetricsContentType>());
+// @ts-expect-error the registry is required: flowgate never picks the global default
+registerMetrics();
+// @ts-expect-error limiters are named by strings
+registerMetrics(new Registry(), { limiters: [limiter] });
+assertType<Equal<typeof registration, MetricsSubscription>>();
+assertType<Equal<(typeof METRIC_NAMES)['decisions'], 'flowgate_decisions_total'>>();
+
+// Events: typed messages on documented channels.
+assertType<Equal<(typeof CHANNELS)['decision'], 'flowgate:decision'>>();
+export function onDecision(message: unknown): Outcome[] {
+  const event = message as DecisionEvent;
+  assertType<Equal<typeof event.storeMs, number | undefined>>();
+  assertType<Equal<ReturnType<typeof event.keys>, readonly string[]>>();
+  // @ts-expect-error outcomes are read-only
+  event.outcomes.push('allowed');
+  return [...event.outcomes];
 }
 
 export { badDuration, durations };

@@ -4,7 +4,10 @@ import type { Decision } from '../policies/decision.js';
 /**
  * What every limiter publishes on Node's `diagnostics_channel`. Messages are
  * built only while a channel has subscribers, so an unobserved limiter pays
- * one property read per decision.
+ * one property read per decision. A subscriber runs synchronously inside the
+ * decision: keep it cheap. One that throws does not change the decision (nor
+ * keep other subscribers from the message): Node reports its error as an
+ * uncaught exception on the next tick, as for every `diagnostics_channel`.
  *
  * @example
  * import { subscribe } from 'node:diagnostics_channel';
@@ -38,8 +41,15 @@ export interface DecisionEvent {
   readonly decision: Decision;
   /** Per limit (same order as `limits`), how it decided. */
   readonly outcomes: readonly Outcome[];
-  /** How long the store took, in ms (0 for an answer from the denial cache or the failure policy). */
-  readonly storeMs: number;
+  /**
+   * How long the limiter waited for the store's answer, in ms (fractional):
+   * from the call handed to the store's client to its answer. Undefined when
+   * there was nothing to wait for: a store that decides in-process and
+   * answers synchronously (`MemoryStore`), a denial from the denial cache, or
+   * an answer from the failure policy (the failure itself is a
+   * {@link StoreErrorEvent}).
+   */
+  readonly storeMs: number | undefined;
   /**
    * The request's keys, per limit. A function, so that a subscriber reads
    * them only on purpose: keys often identify users.
@@ -72,6 +82,43 @@ export interface HealthEvent {
   readonly outageMs?: number;
   readonly degradedDecisions?: number;
 }
+
+/**
+ * The message of {@link CHANNELS}.decision: a class, so that building one
+ * allocates one object, and the keys sit in a private field that only
+ * `keys()` reads.
+ */
+export class DecisionMessage implements DecisionEvent {
+  /** One limit's key as a string (no array per event), or a set's keys. */
+  readonly #keys: string | readonly string[];
+
+  constructor(
+    readonly limiter: string,
+    readonly limits: readonly string[],
+    readonly operation: 'limit' | 'peek',
+    readonly cost: number,
+    readonly decision: Decision,
+    readonly outcomes: readonly Outcome[],
+    readonly storeMs: number | undefined,
+    keys: string | readonly string[],
+  ) {
+    this.#keys = keys;
+  }
+
+  keys(): readonly string[] {
+    const keys = this.#keys;
+    return typeof keys === 'string' ? [keys] : keys;
+  }
+}
+
+/** The outcomes of a one-limit decision, shared: a limiter with one policy allocates no array per event. */
+export const ONE_OUTCOME: Readonly<Record<Outcome, readonly Outcome[]>> = {
+  allowed: Object.freeze(['allowed']),
+  denied: Object.freeze(['denied']),
+  shadow_denied: Object.freeze(['shadow_denied']),
+  degraded_allowed: Object.freeze(['degraded_allowed']),
+  degraded_denied: Object.freeze(['degraded_denied']),
+};
 
 export const decisionChannel = channel(CHANNELS.decision);
 export const storeErrorChannel = channel(CHANNELS.storeError);

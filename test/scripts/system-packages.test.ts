@@ -97,10 +97,11 @@ function assertTestsRan(run: SpawnSyncReturns<string>): void {
   assert.match(run.stdout, /^ℹ pass 1$/m);
 }
 
-test('the table names redis-server and chromium with their Debian packages', () => {
+test('the table names redis-server, chromium and promtool with their Debian packages', () => {
   const byCommand = Object.fromEntries(table.map((row) => [row.command, row.package]));
   assert.equal(byCommand['redis-server'], 'redis-server');
   assert.equal(byCommand.chromium, 'chromium');
+  assert.equal(byCommand.promtool, 'prometheus');
 });
 
 test('as root on a machine without them, npm test installs every package in one apt-get call, then runs the tests', {
@@ -118,7 +119,7 @@ test('as root on a machine without them, npm test installs every package in one 
 });
 
 test('as root, installs only what is missing', { skip: !isRoot && 'needs root, as on CI' }, () => {
-  const m = machine({ aptGet: true, installed: ['redis-server', 'redis-cli', 'nginx'] });
+  const m = machine({ aptGet: true, installed: ['redis-server', 'redis-cli', 'nginx', 'promtool'] });
   const run = m.run();
   assert.deepEqual(m.aptCalls().at(-1), ['install', '-y', '-qq', 'chromium']);
   assertTestsRan(run);
