@@ -1,7 +1,7 @@
 import { chartData } from './chart-data.js';
 import { columnsFor, offeredRateSummary } from './columns.js';
 import { formatCount, formatDuration } from './format.js';
-import { LIMIT_SET_COLUMNS, limitSetsFinding, limitSetsHeading } from './limit-set-columns.js';
+import { LIMIT_SET_COLUMNS, limitSetsFinding, limitSetsScope, limitSetsTitle } from './limit-set-columns.js';
 import type { Simulation, SimulationReport } from './simulate.js';
 import { renderSvgChart } from './svg-chart.js';
 
@@ -80,7 +80,7 @@ function renderLimitSets(report: SimulationReport): string {
   if (comparison === undefined) return '';
   const { params } = report;
   const window = formatDuration(params.windowMs);
-  const heading = limitSetsHeading(
+  const scope = limitSetsScope(
     comparison,
     `${formatCount(params.limit)} per ${window}`,
     `${formatCount(params.globalLimit ?? 0)} per ${window}`,
@@ -95,8 +95,9 @@ function renderLimitSets(report: SimulationReport): string {
   const legend = LIMIT_SET_COLUMNS.map(
     (c) => `<dt>${escapeHtml(c.title(window))}</dt><dd>${escapeHtml(c.help(window))}</dd>`,
   ).join('\n');
-  return `<h2>Limit sets: a per-source limit, a global limit, and both</h2>
-<p>${escapeHtml(heading)}</p>
+  const sentence = `${scope.charAt(0).toUpperCase()}${scope.slice(1)}`;
+  return `<h2>${escapeHtml(limitSetsTitle(comparison))}: a per-source limit, a global limit, and both</h2>
+<p>${escapeHtml(sentence)}</p>
 <table id="limit-sets">
 <thead><tr>${head}</tr></thead>
 <tbody>

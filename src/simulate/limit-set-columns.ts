@@ -59,13 +59,18 @@ export const LIMIT_SET_COLUMNS: readonly Column<LimitSetResult>[] = [
   },
 ];
 
-/** The heading of the comparison, one sentence with the numbers. */
-export function limitSetsHeading(comparison: LimitSetComparison, limit: string, globalLimit: string): string {
+/** What the comparison ran, one sentence with the numbers: "the same traffic under ...". */
+export function limitSetsScope(comparison: LimitSetComparison, limit: string, globalLimit: string): string {
   const { attack, legitimate } = comparison.groups;
   return (
-    `Limit sets (${comparison.algorithm}, exact): the same traffic under a per-source limit of ${limit}, ` +
-    `a global limit of ${globalLimit}, and the set of both; botnet = ${attack}:*, legitimate = ${legitimate}:*.`
+    `the same traffic under a per-source limit of ${limit}, a global limit of ${globalLimit}, ` +
+    `and the set of both; botnet = ${attack}:*, legitimate = ${legitimate}:*.`
   );
+}
+
+/** The title of the comparison: which algorithm every limit uses. */
+export function limitSetsTitle(comparison: LimitSetComparison): string {
+  return `Limit sets (${comparison.algorithm}, exact)`;
 }
 
 /**

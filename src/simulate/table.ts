@@ -1,6 +1,6 @@
 import { type Column, columnsFor, offeredRateSummary } from './columns.js';
 import { formatCount, formatDuration } from './format.js';
-import { LIMIT_SET_COLUMNS, limitSetsFinding, limitSetsHeading } from './limit-set-columns.js';
+import { LIMIT_SET_COLUMNS, limitSetsFinding, limitSetsScope, limitSetsTitle } from './limit-set-columns.js';
 import type { AlgorithmResult, SimulationReport } from './simulate.js';
 
 /** Width the notes under the table are wrapped to. */
@@ -59,13 +59,13 @@ function limitSetLines(report: SimulationReport): string[] {
   if (comparison === undefined) return [];
   const { params } = report;
   const window = formatDuration(params.windowMs);
-  const heading = limitSetsHeading(
+  const scope = limitSetsScope(
     comparison,
     `${formatCount(params.limit)} per ${window}`,
     `${formatCount(params.globalLimit ?? 0)} per ${window}`,
   );
   return [
-    ...wrap(heading, NOTE_WIDTH, '  '),
+    ...wrap(`${limitSetsTitle(comparison)}: ${scope}`, NOTE_WIDTH, '  '),
     ...alignedTable(LIMIT_SET_COLUMNS, comparison.results, window),
     '',
     ...wrap(limitSetsFinding(comparison), NOTE_WIDTH, '  '),
