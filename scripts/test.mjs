@@ -35,9 +35,22 @@ function ensureBuilt() {
 
 if (!ensureSystemPackages() || !ensureBuilt()) process.exit(1);
 const files = process.argv.length > 2 ? process.argv.slice(2) : testFiles('test');
+// A test that hangs (a server that never answers, a client that reconnects
+// forever) fails after TEST_TIMEOUT_MS instead of holding CI until its own
+// limit, and a file whose tests are done exits even if a handle is left open.
+const TEST_TIMEOUT_MS = 240_000;
 const run = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    '--test-concurrency=2',
+    `--test-timeout=${TEST_TIMEOUT_MS}`,
+    '--test-force-exit',
+    ...files,
+  ],
   { stdio: 'inherit' },
 );
 process.exit(run.status ?? 1);

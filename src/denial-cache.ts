@@ -2,7 +2,7 @@ import type { Gate } from './gate.js';
 import type { Decision } from './policies/decision.js';
 import type { IssueList } from './policies/errors.js';
 import type { SetDecision } from './policies/limit-set.js';
-import type { Admission } from './policies/policy.js';
+import type { Refund } from './policies/policy.js';
 
 /** Options of the denial near-cache (`RateLimiter` option `denialCache`). */
 export interface DenialCacheOptions {
@@ -173,12 +173,11 @@ export class DenialCacheGate implements Gate {
 
   refund(
     keys: readonly string[],
-    cost: number,
-    admissions: readonly (Admission | undefined)[],
+    refunds: readonly (Refund | undefined)[],
     deadline: number,
   ): undefined | Promise<void> {
     this.cache.forget(idOf(keys), partsOf(keys));
-    return this.inner.refund(keys, cost, admissions, deadline);
+    return this.inner.refund(keys, refunds, deadline);
   }
 
   reset(keys: readonly string[], deadline: number): undefined | Promise<void> {

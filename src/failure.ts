@@ -68,6 +68,7 @@ export function degradedDecision(onStoreError: 'allow' | 'deny', policy: Policy,
       delayMs: 0,
       degraded: true,
       atMs,
+      spent: 0,
     };
   }
   return {
@@ -79,5 +80,6 @@ export function degradedDecision(onStoreError: 'allow' | 'deny', policy: Policy,
     delayMs: 0,
     degraded: true,
     atMs,
+    spent: 0,
   };
 }

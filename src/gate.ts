@@ -1,5 +1,5 @@
 import type { Decision } from './policies/decision.js';
-import type { Admission } from './policies/policy.js';
+import type { Refund } from './policies/policy.js';
 
 /**
  * The limiter's path to its store, once keys are named: a `BoundStore`, or
@@ -11,8 +11,7 @@ export interface Gate {
   peek(keys: readonly string[], deadline: number, shardKey?: string): Decision | Promise<Decision>;
   refund(
     keys: readonly string[],
-    cost: number,
-    admissions: readonly (Admission | undefined)[],
+    refunds: readonly (Refund | undefined)[],
     deadline: number,
     shardKey?: string,
     admitted?: Decision,

@@ -8,7 +8,7 @@ import { OutageWatch } from './outage.js';
 import type { Decision } from './policies/decision.js';
 import { FlowgateArgumentError, FlowgateRangeError, show } from './policies/errors.js';
 import { combineDecisions, type LimitSpec, type SetDecision } from './policies/limit-set.js';
-import type { Admission, Policy } from './policies/policy.js';
+import type { Policy, Refund } from './policies/policy.js';
 import { RequestKeys } from './request-keys.js';
 import { ShardedGate } from './sharding.js';
 import { MemoryStore } from './stores/memory.js';
@@ -44,8 +44,18 @@ export type LimiterKeys<Name extends string> = [Name] extends [never]
 /** What a limiter decides: a `Decision`, or with `limits` a `SetDecision` naming each limit. */
 export type LimiterDecision<Name extends string> = [Name] extends [never] ? Decision : SetDecision<Name>;
 
-/** The admission a refund without a decision undoes: the key's most recent one (atMs NaN). */
-const LATEST: Admission = { atMs: Number.NaN, resetMs: Number.NaN };
+/** A decision that spent nothing (a limit missing from a set decision passed to refund). */
+const NOTHING_SPENT: Decision = {
+  allowed: false,
+  limit: 0,
+  remaining: 0,
+  resetMs: 0,
+  retryAfterMs: 0,
+  delayMs: 0,
+  degraded: false,
+  atMs: 0,
+  spent: 0,
+};
 
 /**
  * Decides, per key, whether a request may proceed: against one `policy`, or
@@ -88,6 +98,8 @@ export class RateLimiter<Name extends string = never> {
    * (shadow, a set of one), so that a refund finds the shard that admitted.
    */
   private readonly storeDecisionOf: WeakMap<Decision, Decision> | undefined;
+  /** Units given back so far per admitted decision (refunds only: never on the decision path). */
+  private readonly refunded = new WeakMap<Decision, number>();
   private readonly names: readonly string[];
   /** The largest cost any part of any limit can admit. */
   private readonly costLimit: number;
@@ -190,14 +202,18 @@ export class RateLimiter<Name extends string = never> {
     if (problem !== undefined) throw problem;
     const storeKeys = this.requestKeys.of(keys);
     if (storeKeys instanceof Error) throw storeKeys;
-    const admissions = this.admissionsOf(decision);
-    if (admissions === undefined) return;
+    const refunds = this.refundsOf(decision, cost);
+    if (refunds === undefined) return;
     const deadline = this.deadlines === undefined ? Number.POSITIVE_INFINITY : this.deadlines.deadline();
     const admitted = decision === undefined ? undefined : (this.storeDecisionOf?.get(decision) ?? decision);
+    // Noted before the store call, so that two concurrent refunds of one decision cannot both give it all back.
+    if (decision !== undefined) this.noteRefunded(decision, refunds, 1);
     try {
-      const done = this.gate.refund(storeKeys.slice(), cost, admissions, deadline, shardKey, admitted);
+      const done = this.gate.refund(storeKeys.slice(), refunds, deadline, shardKey, admitted);
       if (done !== undefined) await (this.deadlines === undefined ? done : this.deadlines.race(done, deadline));
     } catch (error) {
+      // Not given back (or not known to be): a later refund of the decision may try again.
+      if (decision !== undefined) this.noteRefunded(decision, refunds, -1);
       this.outage.failed('refund', error);
       if (this.onStoreError === 'throw') throw error;
     }
@@ -352,26 +368,55 @@ export class RateLimiter<Name extends string = never> {
   private undoLate(answer: Promise<Decision>, keys: readonly string[], cost: number): void {
     answer.then(
       (decided) => {
-        const admissions = this.admissionsOf(decided);
-        if (admissions === undefined) return;
-        const done = this.gate.refund(keys, cost, admissions, Number.POSITIVE_INFINITY, undefined, decided);
+        const refunds = this.refundsOf(decided, cost);
+        if (refunds === undefined) return;
+        const done = this.gate.refund(keys, refunds, Number.POSITIVE_INFINITY, undefined, decided);
         done?.catch((error: unknown) => this.outage.failed('refund', error));
       },
       () => {},
     );
   }
 
-  /** What each limit of the request spent, per the admission's decision: what `refund` gives back. */
-  private admissionsOf(decision: Decision | undefined): (Admission | undefined)[] | undefined {
-    if (decision === undefined) return this.limits.map(() => LATEST);
+  /**
+   * What each limit gives back: up to `cost` units of what the admission
+   * spent there (`spent`: 0 for a denial, a degraded decision or a shadow
+   * limit that would have denied), less what earlier refunds of the same
+   * decision gave back. Without a decision, `cost` from the key's latest
+   * admission. Undefined when nothing is left to give back.
+   */
+  private refundsOf(decision: Decision | undefined, cost: number): (Refund | undefined)[] | undefined {
+    if (decision === undefined) return this.limits.map(() => ({ atMs: Number.NaN, resetMs: Number.NaN, cost }));
+    // A denied or degraded request spent nothing, whatever its fields say.
     if (!decision.allowed || decision.degraded) return undefined;
-    const own = (decision as Partial<SetDecision>).limits;
-    // A shadow policy that would have denied admitted the request and spent nothing.
-    if (own === undefined) return decision.shadowDenied === true ? undefined : [decision];
-    return this.limits.map((spec) => {
-      const d = own[spec.name];
-      return d?.allowed && !d.degraded ? d : undefined;
+    let any = false;
+    const refunds = this.ownDecisions(decision).map((d) => {
+      if (!d.allowed || d.degraded) return undefined;
+      const units = Math.min(cost, d.spent - (this.refunded.get(d) ?? 0));
+      if (!(units > 0)) return undefined;
+      any = true;
+      return { atMs: d.atMs, resetMs: d.resetMs, cost: units };
     });
+    return any ? refunds : undefined;
+  }
+
+  /**
+   * Records (sign 1) or withdraws (sign -1) what a refund gives back of each
+   * limit's admission, so that refunds of one decision never add up to more
+   * than it spent.
+   */
+  private noteRefunded(decision: Decision, refunds: readonly (Refund | undefined)[], sign: 1 | -1): void {
+    for (const [i, d] of this.ownDecisions(decision).entries()) {
+      const units = refunds[i]?.cost ?? 0;
+      if (units > 0) this.refunded.set(d, (this.refunded.get(d) ?? 0) + sign * units);
+    }
+  }
+
+  /** Each limit's own decision within `decision` (the decision itself for one policy). */
+  private ownDecisions(decision: Decision): Decision[] {
+    const own = (decision as Partial<SetDecision>).limits;
+    if (own === undefined) return [decision];
+    // A limit missing from a decision (not this limiter's) gave nothing: it refunds nothing.
+    return this.limits.map((spec) => own[spec.name] ?? NOTHING_SPENT);
   }
 
   private checkCost(cost: unknown): Error | undefined {

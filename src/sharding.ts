@@ -1,6 +1,6 @@
 import type { Gate } from './gate.js';
 import type { Decision } from './policies/decision.js';
-import type { Admission } from './policies/policy.js';
+import type { Refund } from './policies/policy.js';
 
 /**
  * Hot-key sharding: one logical limit split over `parts` (each a binding of
@@ -36,8 +36,7 @@ export class ShardedGate implements Gate {
 
   refund(
     keys: readonly string[],
-    cost: number,
-    admissions: readonly (Admission | undefined)[],
+    refunds: readonly (Refund | undefined)[],
     deadline: number,
     shardKey?: string,
     admitted?: Decision,
@@ -46,7 +45,7 @@ export class ShardedGate implements Gate {
     const part =
       known ??
       (shardKey === undefined ? (this.cursor + this.parts.length - 1) % this.parts.length : this.route(shardKey));
-    return (this.parts[part] as Gate).refund(keys, cost, admissions, deadline);
+    return (this.parts[part] as Gate).refund(keys, refunds, deadline);
   }
 
   reset(keys: readonly string[], deadline: number): undefined | Promise<void> {

@@ -29,7 +29,7 @@ function countingStore(): { store: Store; calls: () => number } {
           calls++;
           return bound.peek(keys, deadline);
         },
-        refund: (keys, cost, admissions, deadline) => bound.refund(keys, cost, admissions, deadline),
+        refund: (keys, refunds, deadline) => bound.refund(keys, refunds, deadline),
         reset: (keys, deadline) => bound.reset(keys, deadline),
       };
       return counted;

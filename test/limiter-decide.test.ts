@@ -20,6 +20,7 @@ const allowed: Decision = {
   delayMs: 0,
   degraded: false,
   atMs: 1_000,
+  spent: 1,
 };
 
 test('decide answers synchronously on the memory store, with the same decisions as limit', async () => {

@@ -4,6 +4,7 @@ import { COLUMNS, OFFERED_RATE_HELP, OFFERED_RATE_TITLE } from '../simulate/colu
 import { SimulateError } from '../simulate/errors.js';
 import { renderHtmlReport } from '../simulate/html-report.js';
 import { renderJson } from '../simulate/json.js';
+import { LIMIT_SET_COLUMNS } from '../simulate/limit-set-columns.js';
 import { DEFAULT_SCENARIO, SCENARIOS } from '../simulate/scenarios/index.js';
 import { simulate } from '../simulate/simulate.js';
 import { renderTable, wrap } from '../simulate/table.js';
@@ -32,6 +33,12 @@ const COLUMN_HELP = COLUMNS.slice(1)
   .map((line) => `  ${line}`)
   .join('\n');
 
+const LIMIT_SET_HELP = LIMIT_SET_COLUMNS.flatMap((c) =>
+  wrap(`${c.title('<window>')} (${c.field}): ${c.help('<window>')}`, 78, '    '),
+)
+  .map((line) => `  ${line}`)
+  .join('\n');
+
 const OFFERED_HELP = wrap(`${OFFERED_RATE_TITLE}: ${OFFERED_RATE_HELP}`, 78, '    ')
   .map((line) => `  ${line}`)
   .join('\n');
@@ -48,6 +55,11 @@ uses the real MemoryStore through RateLimiter on a virtual clock: no sleeping.
 Columns (also the fields of --format json):
 ${COLUMN_HELP}
 ${OFFERED_HELP}
+
+Limit sets (botnet, also limitSets in --format json): the same traffic under a
+per-source limit alone, the global limit alone, and both as one limit set (all
+or nothing), with the exact sliding log, one row each:
+${LIMIT_SET_HELP}
 
 Trace files (--trace): one request per line, timestamp in ms, key, optional cost.
   Timestamps in seconds (e.g. Unix time from a log): add --time-unit s. A trace

@@ -53,14 +53,23 @@ export function bucketPolicy(algorithm: Algorithm, capacity: number, rate: TickR
         if (commit) state[at] = start + need;
         const remaining = truncDiv(room - need, intervalTicks);
         const delayMs = shapes ? ceilDiv(backlog, ticksPerMs) : 0;
-        return decision(true, capacity, remaining, ceilDiv(backlog + need, ticksPerMs), 0, delayMs, nowMs);
+        return decision(
+          true,
+          capacity,
+          remaining,
+          ceilDiv(backlog + need, ticksPerMs),
+          0,
+          delayMs,
+          nowMs,
+          commit ? cost : 0,
+        );
       }
       // A clock far behind the state can leave room below zero; remaining never is.
       const remaining = Math.max(0, truncDiv(room, intervalTicks));
       const resetMs = ceilDiv(backlog, ticksPerMs);
       // Cost 0: the state as it is.
-      if (cost === 0) return decision(true, capacity, remaining, resetMs, 0, 0, nowMs);
-      return decision(false, capacity, remaining, resetMs, ceilDiv(need - room, ticksPerMs), 0, nowMs);
+      if (cost === 0) return decision(true, capacity, remaining, resetMs, 0, 0, nowMs, 0);
+      return decision(false, capacity, remaining, resetMs, ceilDiv(need - room, ticksPerMs), 0, nowMs, 0);
     },
     refund(state: Float64Array, at: number, nowMs: number, cost: number, admitted: Admission): void {
       const tat = state[at] as number;

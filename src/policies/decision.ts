@@ -24,6 +24,12 @@ export interface Decision {
    */
   readonly atMs: number;
   /**
+   * The units this request spent: its cost when it was admitted and
+   * recorded, 0 otherwise (denied, a peek, decided by the failure policy, or
+   * a shadow limit that would have denied). What `refund` can give back.
+   */
+  readonly spent: number;
+  /**
    * Only on the decisions of a limiter in shadow mode, or of a limit set with a
    * shadow limit: true when a shadow limit would have denied this request
    * (it was admitted all the same).
@@ -40,8 +46,9 @@ export function decision(
   retryAfterMs: number,
   delayMs: number,
   atMs: number,
+  spent: number,
 ): Decision {
-  return { allowed, limit, remaining, resetMs, retryAfterMs, delayMs, degraded: false, atMs };
+  return { allowed, limit, remaining, resetMs, retryAfterMs, delayMs, degraded: false, atMs, spent };
 }
 
 // Division helpers. The floating-point remainder `%` is slow on large

@@ -57,17 +57,17 @@ function fixedWindowPolicy(limit: number, windowMs: number): Policy {
       const untilNextWindow = (windowIndex + 1) * windowMs - nowMs;
       // Cost 0: the state as it is.
       if (cost === 0)
-        return decision(true, limit, Math.max(0, limit - count), count > 0 ? untilNextWindow : 0, 0, 0, atMs);
+        return decision(true, limit, Math.max(0, limit - count), count > 0 ? untilNextWindow : 0, 0, 0, atMs, 0);
       if (count + cost <= limit) {
         count += cost;
         if (commit) {
           state[at + INDEX] = windowIndex;
           state[at + COUNT] = count;
         }
-        return decision(true, limit, limit - count, untilNextWindow, 0, 0, atMs);
+        return decision(true, limit, limit - count, untilNextWindow, 0, 0, atMs, commit ? cost : 0);
       }
       // A limit lowered under a shared state can leave count above it; remaining is never negative.
-      return decision(false, limit, Math.max(0, limit - count), untilNextWindow, untilNextWindow, 0, atMs);
+      return decision(false, limit, Math.max(0, limit - count), untilNextWindow, untilNextWindow, 0, atMs, 0);
     },
     refund(state: Float64Array, at: number, _nowMs: number, cost: number, admitted: Admission): void {
       // Only the admission's own window holds its units; a later window never gets them.

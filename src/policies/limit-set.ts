@@ -29,6 +29,7 @@ export interface SetDecision<Name extends string = string> extends Decision {
  * the limits that denied (waiting never hurts, so after it every limit
  * admits) and `delayMs` 0; when admitted, `delayMs` the greatest. Shadow
  * limits are left out of the aggregates unless every limit is a shadow.
+ * `spent` is what the request spent in any limit (its cost, or 0).
  */
 export function combineDecisions(specs: readonly LimitSpec[], decisions: readonly Decision[]): SetDecision {
   let enforced = 0;
@@ -43,11 +44,13 @@ export function combineDecisions(specs: readonly LimitSpec[], decisions: readonl
   let retryAfterMs = 0;
   let delayMs = 0;
   let degraded = false;
+  let spent = 0;
   for (let i = 0; i < specs.length; i++) {
     const spec = specs[i] as LimitSpec;
     const d = decisions[i] as Decision;
     limits[spec.name] = d;
     degraded ||= d.degraded;
+    if (d.spent > spent) spent = d.spent;
     if (spec.shadow) {
       if (!d.allowed) shadowDenied = true;
       if (enforced > 0) continue;
@@ -73,6 +76,7 @@ export function combineDecisions(specs: readonly LimitSpec[], decisions: readonl
     delayMs: allowed ? delayMs : 0,
     degraded,
     atMs: first.atMs,
+    spent,
     limits,
     violated,
   };

@@ -57,8 +57,14 @@ export interface Policy {
 
 /** What a refund needs to know of the admission it undoes: two fields of its {@link Decision}. */
 export interface Admission {
+  /** The admission's instant; NaN for the key's latest admission, whatever it was. */
   readonly atMs: number;
   readonly resetMs: number;
+}
+
+/** What to give back in one limit: `cost` units of an admission. */
+export interface Refund extends Admission {
+  readonly cost: number;
 }
 
 /** Splits `total` into `count` whole parts that differ by at most one and add up to `total`. */

@@ -49,7 +49,7 @@ function slidingLogPolicy(limit: number, windowMs: number): Policy {
       if (count + cost <= limit) {
         // Cost 0: the state as it is.
         if (cost === 0)
-          return decision(true, limit, limit - count, count > 0 ? newest + windowMs - nowMs : 0, 0, 0, now);
+          return decision(true, limit, limit - count, count > 0 ? newest + windowMs - nowMs : 0, 0, 0, now, 0);
         if (commit) {
           // Only an admission drops what left the window: its entry becomes the newest, so no
           // caller, however far its clock is behind, is decided before that instant again.
@@ -57,12 +57,12 @@ function slidingLogPolicy(limit: number, windowMs: number): Policy {
           log.push(now, cost);
         }
         // Waits are measured on the caller's clock (\`nowMs\`), behind \`now\` when the clock went backwards.
-        return decision(true, limit, limit - count - cost, now + windowMs - nowMs, 0, 0, now);
+        return decision(true, limit, limit - count - cost, now + windowMs - nowMs, 0, 0, now, commit ? cost : 0);
       }
       // Admitted once the oldest \`count + cost - limit\` live units have left the window.
       const unblocking = log.timeOfUnit(live, count + cost - limit);
       const remaining = Math.max(0, limit - count);
-      return decision(false, limit, remaining, newest + windowMs - nowMs, unblocking + windowMs - nowMs, 0, now);
+      return decision(false, limit, remaining, newest + windowMs - nowMs, unblocking + windowMs - nowMs, 0, now, 0);
     },
     refund(state: LogState, _at: number, nowMs: number, cost: number, admitted: Admission): void {
       const log = state;

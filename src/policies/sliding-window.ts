@@ -80,13 +80,13 @@ function slidingWindowPolicy(limit: number, windowMs: number): Policy {
           state[at + CURRENT] = current;
         }
         const remaining = limit - current - ceilDiv(previousWeight, windowMs);
-        return decision(true, limit, remaining, lag + untilNextWindow + windowMs, 0, 0, atMs);
+        return decision(true, limit, remaining, lag + untilNextWindow + windowMs, 0, 0, atMs, commit ? cost : 0);
       }
       const remaining = Math.max(0, limit - current - ceilDiv(previousWeight, windowMs));
       const resetMs = current > 0 ? lag + untilNextWindow + windowMs : previous > 0 ? lag + untilNextWindow : 0;
       // Cost 0: the state as it is.
-      if (cost === 0) return decision(true, limit, remaining, resetMs, 0, 0, atMs);
-      return decision(false, limit, remaining, resetMs, lag + retryAfter(previous, current, cost, elapsed), 0, atMs);
+      if (cost === 0) return decision(true, limit, remaining, resetMs, 0, 0, atMs, 0);
+      return decision(false, limit, remaining, resetMs, lag + retryAfter(previous, current, cost, elapsed), 0, atMs, 0);
     },
     refund(state: Float64Array, at: number, _nowMs: number, cost: number, admitted: Admission): void {
       // The admission's units are in the current count while its window is the

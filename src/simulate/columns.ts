@@ -6,7 +6,7 @@ import type { AlgorithmResult } from './simulate.js';
  * One column of the results, declared once for every output: the terminal
  * table, the HTML table and its legend, and `flowgate simulate --help`.
  */
-export interface Column {
+export interface Column<Row = AlgorithmResult> {
   /** Header text; `window` is the limit's window as the user types it, e.g. `60s`. */
   title(window: string): string;
   /** The field of `--format json` the column shows. */
@@ -14,9 +14,9 @@ export interface Column {
   /** What the number means, one or two sentences. */
   help(window: string): string;
   readonly left?: boolean;
-  cell(result: AlgorithmResult): string;
+  cell(row: Row): string;
   /** Only shown when it tells something (default: always). */
-  shown?(results: readonly AlgorithmResult[]): boolean;
+  shown?(rows: readonly Row[]): boolean;
 }
 
 /** The columns of a report, in order. */

@@ -1,7 +1,8 @@
 import { chartData } from './chart-data.js';
 import { columnsFor, offeredRateSummary } from './columns.js';
 import { formatCount, formatDuration } from './format.js';
-import type { Simulation } from './simulate.js';
+import { LIMIT_SET_COLUMNS, limitSetsFinding, limitSetsScope, limitSetsTitle } from './limit-set-columns.js';
+import type { Simulation, SimulationReport } from './simulate.js';
 import { renderSvgChart } from './svg-chart.js';
 
 /**
@@ -62,6 +63,7 @@ ${rows}
 ${legend}
 </dl>
 ${offered === undefined ? '' : `<p class="note" id="offered-rate">${escapeHtml(offered)}</p>`}
+${renderLimitSets(report)}
 <h2>Around the window boundary at ${boundaryAt}: ±${half} in ${formatDuration(zoom.binMs)} bins</h2>
 <p class="note">Each panel has its own y axis, from 0 to its peak rounded up. Grey: every request offered; colour: the requests admitted (the leaky bucket's when it serves them).</p>
 ${renderSvgChart(charts, zoom)}
@@ -70,6 +72,42 @@ ${renderSvgChart(charts, charts.overview)}
 </body>
 </html>
 `;
+}
+
+/** The limit-set comparison, when the report has one: a heading, its table, what it shows and each column explained. */
+function renderLimitSets(report: SimulationReport): string {
+  const comparison = report.limitSets;
+  if (comparison === undefined) return '';
+  const { params } = report;
+  const window = formatDuration(params.windowMs);
+  const scope = limitSetsScope(
+    comparison,
+    `${formatCount(params.limit)} per ${window}`,
+    `${formatCount(params.globalLimit ?? 0)} per ${window}`,
+  );
+  const head = LIMIT_SET_COLUMNS.map((c) => `<th>${escapeHtml(c.title(window))}</th>`).join('');
+  const rows = comparison.results
+    .map(
+      (r) =>
+        `<tr data-limits="${r.limits}">${LIMIT_SET_COLUMNS.map((c) => `<td>${escapeHtml(c.cell(r))}</td>`).join('')}</tr>`,
+    )
+    .join('\n');
+  const legend = LIMIT_SET_COLUMNS.map(
+    (c) => `<dt>${escapeHtml(c.title(window))}</dt><dd>${escapeHtml(c.help(window))}</dd>`,
+  ).join('\n');
+  const sentence = `${scope.charAt(0).toUpperCase()}${scope.slice(1)}`;
+  return `<h2>${escapeHtml(limitSetsTitle(comparison))}: a per-source limit, a global limit, and both</h2>
+<p>${escapeHtml(sentence)}</p>
+<table id="limit-sets">
+<thead><tr>${head}</tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+<p class="note" id="limit-sets-finding">${escapeHtml(limitSetsFinding(comparison))}</p>
+<dl class="legend" id="limit-set-columns">
+${legend}
+</dl>`;
 }
 
 function escapeHtml(text: string): string {

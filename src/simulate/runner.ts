@@ -1,4 +1,4 @@
-import { type Algorithm, MemoryStore, RateLimiter } from '../index.js';
+import { type Algorithm, MemoryStore, type Policy, RateLimiter } from '../index.js';
 import { policyFor } from './algorithms.js';
 import { EventQueue } from './event-queue.js';
 import type { Arrival, Outcome, Traffic } from './types.js';
@@ -35,8 +35,8 @@ export type Decide = (arrival: Arrival) => Promise<GateDecision>;
 
 /**
  * Builds what decides the requests of one run, reading the run's virtual
- * clock. Anything that answers with a decision works: one `RateLimiter`, a
- * per-key limiter chained with a global one, or (later) a limit set.
+ * clock. Anything that answers with a decision works: one `RateLimiter`, with
+ * one policy or a limit set.
  */
 export type GateFactory = (clock: () => number) => Decide;
 
@@ -54,31 +54,51 @@ export function limiterGate(build: (clock: () => number) => RateLimiter): GateFa
   };
 }
 
+/** The limits a gate enforces, in units per window: per source (each arrival's key), global (one shared key), or both. */
+export interface LimitsPlan {
+  readonly perSource?: number;
+  readonly global?: number;
+}
+
+/** The shared key of the global limit. */
+export const GLOBAL_KEY = 'all';
+
 /**
- * `algorithm` standing for "limit per window" on each arrival's key, then, if
- * `globalLimit` is given, the same algorithm with that limit on one shared key
- * (`'global'`): real `RateLimiter`s on one real `MemoryStore`.
+ * `algorithm` standing for each of `plan`'s limits per `windowMs`, as one real
+ * `RateLimiter` on one real `MemoryStore`: a per-source limit on each arrival's
+ * key, a global limit on {@link GLOBAL_KEY}, or both as a limit set (all or
+ * nothing: a request either limit denies spends nothing in the other).
+ *
+ * @example
+ * limitsGate('sliding-log', 60_000, { perSource: 100, global: 10_000 });
+ */
+export function limitsGate(algorithm: Algorithm, windowMs: number, plan: LimitsPlan): GateFactory {
+  const { perSource, global } = plan;
+  const policy = (units: number): Policy => policyFor(algorithm, units, windowMs);
+  if (global === undefined) {
+    if (perSource === undefined) throw new Error('limitsGate: no limit to enforce');
+    return limiterGate((clock) => new RateLimiter({ policy: policy(perSource), store: new MemoryStore(), clock }));
+  }
+  if (perSource === undefined) {
+    return (clock) => {
+      const limiter = new RateLimiter({ policy: policy(global), store: new MemoryStore(), clock });
+      return (arrival) => limiter.limit(GLOBAL_KEY, { cost: arrival.cost });
+    };
+  }
+  return (clock) => {
+    const limits = { perSource: policy(perSource), global: policy(global) };
+    const limiter = new RateLimiter({ limits, store: new MemoryStore(), clock });
+    return (arrival) => limiter.limit({ perSource: arrival.key, global: GLOBAL_KEY }, { cost: arrival.cost });
+  };
+}
+
+/**
+ * `algorithm` standing for "limit per window" on each arrival's key and, if
+ * `globalLimit` is given, the same algorithm with that limit on one shared key,
+ * the two as one limit set.
  */
 export function algorithmGate(algorithm: Algorithm, settings: RunSettings, globalLimit?: number): GateFactory {
-  const { limit, windowMs } = settings;
-  return (clock) => {
-    const store = new MemoryStore();
-    const limiter = (prefix: string, units: number): RateLimiter =>
-      new RateLimiter({ policy: policyFor(algorithm, units, windowMs), store, clock, prefix });
-    const perKey = limiterGate(() => limiter('key', limit))(clock);
-    if (globalLimit === undefined) return perKey;
-    const global = limiterGate(() => limiter('global', globalLimit))(clock);
-    return async (arrival) => {
-      // The per-key limit has spent the units even when the global limit then
-      // denies; a limit set (all or nothing) will not.
-      const own = await perKey(arrival);
-      if (!own.allowed) return own;
-      const shared = await global({ ...arrival, key: 'global' });
-      if (!shared.allowed) return shared;
-      // Both queues must have drained ahead of the request before it is served.
-      return { allowed: true, retryAfterMs: 0, delayMs: Math.max(own.delayMs, shared.delayMs) };
-    };
-  };
+  return limitsGate(algorithm, settings.windowMs, { perSource: settings.limit, global: globalLimit });
 }
 
 /** One run: what decides, and what it is compared with. */

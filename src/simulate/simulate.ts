@@ -1,6 +1,7 @@
 import type { Algorithm } from '../index.js';
 import { policyFor, stateBytesPerKey } from './algorithms.js';
 import { SimulateError } from './errors.js';
+import { compareLimitSets, type LimitSetComparison } from './limit-sets.js';
 import { type Delays, measure, type RunMetrics } from './metrics.js';
 import { type OfferedRateError, offeredRateError } from './offered-rate.js';
 import { algorithmGate, type GateFactory, type RunRecord, runTraffic } from './runner.js';
@@ -61,6 +62,11 @@ export interface SimulationReport {
     readonly timeUnit?: TimeUnit;
   };
   readonly results: readonly AlgorithmResult[];
+  /**
+   * Scenarios with an attack and legitimate clients (botnet): what a per-source
+   * limit alone, the global limit alone and the set of both admit from each.
+   */
+  readonly limitSets?: LimitSetComparison;
 }
 
 /** The report plus every decision, for charts. */
@@ -116,6 +122,11 @@ export async function simulate(options: SimulateOptions): Promise<Simulation> {
           };
     return { algorithm: run.algorithm, ...rest, stateBytesPerKey: bytes, ...(delays ? { delays } : {}), ...offered };
   });
+  const { globalLimit, groups } = traffic;
+  const limitSets =
+    globalLimit === undefined || groups === undefined
+      ? undefined
+      : await compareLimitSets(openLoop ? () => traffic : source.build, settings, globalLimit, groups, logRun);
   const report: SimulationReport = {
     scenario: source.name,
     summary: source.summary,
@@ -131,6 +142,7 @@ export async function simulate(options: SimulateOptions): Promise<Simulation> {
       ...(options.trace === undefined || options.timeUnit === undefined ? {} : { timeUnit: options.timeUnit }),
     },
     results,
+    ...(limitSets === undefined ? {} : { limitSets }),
   };
   return { report, runs };
 }

@@ -1,5 +1,6 @@
 import { type Column, columnsFor, offeredRateSummary } from './columns.js';
 import { formatCount, formatDuration } from './format.js';
+import { LIMIT_SET_COLUMNS, limitSetsFinding, limitSetsScope, limitSetsTitle } from './limit-set-columns.js';
 import type { AlgorithmResult, SimulationReport } from './simulate.js';
 
 /** Width the notes under the table are wrapped to. */
@@ -16,13 +17,7 @@ export function renderTable(report: SimulationReport): string {
   const { params, results } = report;
   const window = formatDuration(params.windowMs);
   const columns = columnsFor(results);
-  const rows = [columns.map((c) => c.title(window)), ...results.map((r) => columns.map((c) => c.cell(r)))];
-  const widths = columns.map((_, i) => Math.max(...rows.map((row) => (row[i] as string).length)));
-  const line = (row: string[]): string =>
-    row
-      .map((text, i) => (columns[i]?.left ? text.padEnd(widths[i] as number) : text.padStart(widths[i] as number)))
-      .join('  ')
-      .trimEnd();
+  const table = alignedTable(columns, results, window);
   const requests = results[0] ? results[0].admitted + results[0].denied : 0;
   const out = [
     `flowgate simulate ${report.scenario}: ${report.summary}`,
@@ -33,15 +28,49 @@ export function renderTable(report: SimulationReport): string {
         ? ' | closed loop: requests differ per algorithm'
         : ` | ${formatCount(requests)} requests`),
     '',
-    line(rows[0] as string[]),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.slice(1).map(line),
+    ...table,
     '',
     ...groupLines(results),
+    ...limitSetLines(report),
     ...offeredLines(results),
     ...columnNotes(columns, window),
   ];
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * Rows of `columns` aligned under their titles, with a rule under the header:
+ * text columns flush left, numbers flush right.
+ */
+export function alignedTable<Row>(columns: readonly Column<Row>[], rows: readonly Row[], window: string): string[] {
+  const cells = [columns.map((c) => c.title(window)), ...rows.map((r) => columns.map((c) => c.cell(r)))];
+  const widths = columns.map((_, i) => Math.max(...cells.map((row) => (row[i] as string).length)));
+  const line = (row: string[]): string =>
+    row
+      .map((text, i) => (columns[i]?.left ? text.padEnd(widths[i] as number) : text.padStart(widths[i] as number)))
+      .join('  ')
+      .trimEnd();
+  return [line(cells[0] as string[]), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)];
+}
+
+/** The limit-set comparison, when the report has one: heading, one row per configuration, what it shows. */
+function limitSetLines(report: SimulationReport): string[] {
+  const comparison = report.limitSets;
+  if (comparison === undefined) return [];
+  const { params } = report;
+  const window = formatDuration(params.windowMs);
+  const scope = limitSetsScope(
+    comparison,
+    `${formatCount(params.limit)} per ${window}`,
+    `${formatCount(params.globalLimit ?? 0)} per ${window}`,
+  );
+  return [
+    ...wrap(`${limitSetsTitle(comparison)}: ${scope}`, NOTE_WIDTH, '  '),
+    ...alignedTable(LIMIT_SET_COLUMNS, comparison.results, window),
+    '',
+    ...wrap(limitSetsFinding(comparison), NOTE_WIDTH, '  '),
+    '',
+  ];
 }
 
 /** `title: help` for each column but the self-explanatory first three, wrapped. */

@@ -28,12 +28,24 @@ export interface Traffic {
   /** Requests known before the run starts, in any order. */
   readonly arrivals: readonly Arrival[];
   /**
-   * A second limit every request must also pass, on one shared key (`'global'`),
-   * checked after the per-key limit admits it. Same algorithm, same window.
+   * A second limit every request must also pass, on one shared key (`'all'`):
+   * the two form a limit set, all or nothing. Same algorithm, same window.
    */
   readonly globalLimit?: number;
+  /**
+   * With a global limit: the key groups (a key's text before its first `:`) of
+   * the attack and of the legitimate clients. The report then compares a
+   * per-source limit alone, the global limit alone and the set of both.
+   */
+  readonly groups?: TrafficGroups;
   /** Follow-up request (a retry) after a decision, if any. */
   react?(arrival: Arrival, outcome: Outcome): Arrival | undefined;
+}
+
+/** Which key groups are the attack and which the legitimate clients. */
+export interface TrafficGroups {
+  readonly attack: string;
+  readonly legitimate: string;
 }
 
 /** The numbers a scenario is built from. */

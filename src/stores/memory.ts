@@ -2,7 +2,7 @@ import type { Decision } from '../policies/decision.js';
 import { IssueList, isOptionsObject } from '../policies/errors.js';
 import { combineDecisions, type LimitSpec } from '../policies/limit-set.js';
 import { LogState } from '../policies/log-state.js';
-import type { Admission, StateVector } from '../policies/policy.js';
+import type { Refund, StateVector } from '../policies/policy.js';
 import { positiveInteger } from '../policies/validate.js';
 import { SlotTable } from './slot-table.js';
 import type { BoundStore, Store, StoreBinding } from './store.js';
@@ -130,15 +130,15 @@ class MemoryBinding implements BoundStore {
     return combineDecisions(this.specs, this.settle(decisions, keys, now));
   }
 
-  refund(keys: readonly string[], cost: number, admissions: readonly (Admission | undefined)[]): undefined {
+  refund(keys: readonly string[], refunds: readonly (Refund | undefined)[]): undefined {
     const now = Math.floor(this.clock());
     for (let i = 0; i < this.specs.length; i++) {
-      const admission = admissions[i];
+      const refund = refunds[i];
       const table = this.tables[i] as SlotTable;
-      const slot = admission === undefined ? undefined : table.find(keys[i] as string);
+      const slot = refund === undefined ? undefined : table.find(keys[i] as string);
       if (slot === undefined) continue;
       const policy = (this.specs[i] as LimitSpec).policy;
-      policy.refund(stateOf(table, slot), offsetOf(table, slot), now, cost, admission as Admission);
+      policy.refund(stateOf(table, slot), offsetOf(table, slot), now, (refund as Refund).cost, refund as Refund);
     }
     return undefined;
   }

@@ -1,6 +1,6 @@
 import type { Decision } from '../policies/decision.js';
 import type { LimitSpec } from '../policies/limit-set.js';
-import type { Admission } from '../policies/policy.js';
+import type { Refund } from '../policies/policy.js';
 
 /** What a {@link RateLimiter} tells its store once, at construction. */
 export interface StoreBinding {
@@ -43,13 +43,12 @@ export interface BoundStore {
   /** What `limit(keys, 1)` would decide now; writes nothing that changes a decision. */
   peek(keys: readonly string[], deadline: number): Decision | Promise<Decision>;
   /**
-   * Gives back up to `cost` units spent by an admission, in each limit `i`
-   * whose `admissions[i]` is defined (see `Policy.refund`).
+   * Gives back, in each limit `i` whose `refunds[i]` is defined, up to its
+   * `cost` units spent by its admission (see `Policy.refund`).
    */
   refund(
     keys: readonly string[],
-    cost: number,
-    admissions: readonly (Admission | undefined)[],
+    refunds: readonly (Refund | undefined)[],
     deadline: number,
   ): undefined | Promise<void>;
   /** Forgets the keys. */

@@ -14,6 +14,7 @@ const admitted: Decision = {
   delayMs: 0,
   degraded: false,
   atMs: 0,
+  spent: 1,
 };
 const denied: Decision = { ...admitted, allowed: false, remaining: 0, retryAfterMs: 2_500 };
 

@@ -29,7 +29,7 @@ class PromiseStore implements Store {
     return {
       limit: (keys, cost, deadline) => Promise.resolve(bound.limit(keys, cost, deadline)),
       peek: (keys, deadline) => Promise.resolve(bound.peek(keys, deadline)),
-      refund: (keys, cost, admissions, deadline) => Promise.resolve(bound.refund(keys, cost, admissions, deadline)),
+      refund: (keys, refunds, deadline) => Promise.resolve(bound.refund(keys, refunds, deadline)),
       reset: (keys, deadline) => Promise.resolve(bound.reset(keys, deadline)),
     };
   }

@@ -65,6 +65,7 @@ function denial(m: Model, t: number, cost: number, policy: Policy, horizon: numb
     delayMs: 0,
     degraded: false,
     atMs: t,
+    spent: 0,
   };
 }
 
@@ -79,6 +80,7 @@ function unchanged(m: Model, t: number, policy: Policy, horizon: number): Decisi
     delayMs: 0,
     degraded: false,
     atMs: t,
+    spent: 0,
   };
 }
 
@@ -95,6 +97,7 @@ function admission(m: Model, t: number, cost: number, spec: Spec, policy: Policy
     delayMs,
     degraded: false,
     atMs: t,
+    spent: cost,
   };
 }
 
@@ -137,8 +140,9 @@ test('limit sets agree with the reference model on every field of every decision
           const horizon = horizons[i] as number;
           if (!would[i]) return denial(m, t, cost, policy, horizon);
           if (!all) return unchanged(m, t, policy, horizon);
-          // A peek commits nothing: its decision is that of a cost-1 request on a copy.
-          return admission(step.peek ? m.fork() : m, t, cost, member.spec, policy, horizon);
+          // A peek commits nothing: its decision is that of a cost-1 request on a copy, which spends nothing.
+          if (step.peek) return { ...admission(m.fork(), t, cost, member.spec, policy, horizon), spent: 0 };
+          return admission(m, t, cost, member.spec, policy, horizon);
         });
         const expected = aggregate(
           members.map((m, i) => ({ name: names[i] as string, shadow: m.shadow })),

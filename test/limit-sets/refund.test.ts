@@ -40,7 +40,7 @@ for (const kind of KINDS) {
     test('refunding a denied or degraded decision changes nothing', async () => {
       await fc.assert(nothingSpentProperty(context, kind), runs);
     });
-    test('a refund without a decision is the refund of the latest admission', async () => {
+    test('a refund without a decision, of no more than the latest admission spent, is its refund', async () => {
       await fc.assert(latestProperty(context, kind), runs);
     });
     if (kind === 'tokenBucket' || kind === 'leakyBucket') {

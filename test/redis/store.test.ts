@@ -186,8 +186,8 @@ describe('RedisStore scripts and options', () => {
       },
       eval: async () => {
         evals++;
-        // The server's time (none read), done, then one decided request: admitted, 0 left, reset in 1 ms, at 5.
-        return [0, 1, 1, 1, 0, 1, 0, 0, 5];
+        // The server's time (none read), done, then one decided request: admitted, 0 left, reset in 1 ms, at 5, spent 1.
+        return [0, 1, 1, 1, 0, 1, 0, 0, 5, 1];
       },
     };
     const limiter = new RateLimiter({

@@ -48,15 +48,19 @@ function ready(client: RedisClientLike): Promise<void> {
   return new Promise((resolve) => (client as unknown as NodeJS.EventEmitter).once('ready', () => resolve()));
 }
 
-/** Fires CALLS fail-closed decisions on `key` in one tick. */
-function burst(client: RedisClientLike, key: string): Promise<Decision[]> {
-  const limiter = new RateLimiter({
+/** A fail-closed limiter on `client`, made before any fault, as an application's is. */
+function failClosed(client: RedisClientLike): RateLimiter {
+  return new RateLimiter({
     policy,
     store: new RedisStore({ client }),
     onStoreError: 'deny',
     timeoutMs: 50,
     logger: false,
   });
+}
+
+/** Fires CALLS decisions on `key` in one tick. */
+function burst(limiter: RateLimiter, key: string): Promise<Decision[]> {
   return Promise.all(Array.from({ length: CALLS }, () => limiter.limit(key)));
 }
 
@@ -98,9 +102,11 @@ for (const kind of CLIENT_KINDS) {
 
     test('CLIENT PAUSE WRITE: 60 refused while paused, none spent after the pause', async () => {
       const c = await defaultClient(kind, server.url);
+      // The store exists before the fault: it is what listens for node-redis's 'error' events.
+      const limiter = failClosed(c.client);
       try {
         await admin.call('CLIENT', 'PAUSE', '60000', 'WRITE');
-        const decisions = await burst(c.client, 'paused');
+        const decisions = await burst(limiter, 'paused');
         await admin.call('CLIENT', 'UNPAUSE');
         assert.deepEqual(
           decisions.map((d) => [d.allowed, d.degraded]),
@@ -114,9 +120,11 @@ for (const kind of CLIENT_KINDS) {
 
     test('DEBUG SLEEP: only the decisions that came back admitted are spent', async () => {
       const c = await defaultClient(kind, server.url);
+      // The store exists before the fault: it is what listens for node-redis's 'error' events.
+      const limiter = failClosed(c.client);
       try {
         const sleeping = admin.call('DEBUG', 'SLEEP', '0.5');
-        const decisions = await burst(c.client, 'asleep');
+        const decisions = await burst(limiter, 'asleep');
         await sleeping;
         assert.equal(await spent(c, 'asleep'), realAdmissions(decisions));
       } finally {
@@ -126,10 +134,12 @@ for (const kind of CLIENT_KINDS) {
 
     test('kill -9 and restart with the offline queue on: the queued calls run after it and spend nothing', async () => {
       const c = await defaultClient(kind, server.url);
+      // The store exists before the fault: it is what listens for node-redis's 'error' events.
+      const limiter = failClosed(c.client);
       try {
         admin.disconnect();
         await server.stop();
-        const decisions = await burst(c.client, 'restarted');
+        const decisions = await burst(limiter, 'restarted');
         assert.ok(decisions.every((d) => d.degraded && !d.allowed));
         const back = ready(c.client);
         await server.restart();

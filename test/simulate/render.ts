@@ -39,6 +39,8 @@ export interface Rendered {
   readonly rowHeights: number[];
   readonly headerCells: string[];
   readonly legendTerms: string[];
+  /** The limit-set comparison's header and rows (`table#limit-sets`), as shown; empty without one. */
+  readonly limitSetCells: string[][];
 }
 
 const ARGS = [
@@ -89,6 +91,9 @@ const INSPECT = `(() => {
     rowHeights: [...document.querySelectorAll('#results tbody tr')].map((tr) => tr.getBoundingClientRect().height),
     headerCells: [...document.querySelectorAll('#results thead th')].map((th) => th.textContent),
     legendTerms: [...document.querySelectorAll('dl#columns dt')].map((dt) => dt.textContent),
+    limitSetCells: [...document.querySelectorAll('#limit-sets tr')].map((tr) =>
+      [...tr.querySelectorAll('th, td')].map((cell) => cell.innerText),
+    ),
   };
 })()`;
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { niceCeiling } from '../../src/simulate/chart-data.js';
 import { COLUMNS } from '../../src/simulate/columns.js';
+import { LIMIT_SET_COLUMNS } from '../../src/simulate/limit-set-columns.js';
 import { flowgate } from './cli.js';
 import { type RenderedChart, type RenderedPanel, renderReport } from './render.js';
 
@@ -79,6 +80,23 @@ test('--out writes a self-contained report that shows its point in headless Chro
   assert.deepEqual([leaky.peak, leaky.yMax, leaky.yMaxLabel], [1.67, 2, '2']);
   assert.ok(leaky.height >= 0.8 * leaky.plotHeight, `leaky output ${leaky.height} px of ${leaky.plotHeight}`);
   assert.ok(leaky.width >= 0.8 * overview.width, `leaky output spans ${leaky.width} px of ${overview.width}`);
+});
+
+test('the botnet report shows the limit-set comparison as a table in headless Chromium', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flowgate-report-'));
+  const file = join(dir, 'botnet.html');
+  const run = flowgate('simulate', 'botnet', '--duration', '1m', '--algorithms', 'sliding-log', '--out', file);
+  assert.equal(run.status, 0, run.stderr);
+  const seen = await renderReport(file);
+  assert.deepEqual(seen.consoleErrors, []);
+  // 1 minute, seed 1: the exact log admits the first 10,000 requests; the botnet sends 50,000 and the
+  // 20 legitimate clients 988.
+  assert.deepEqual(seen.limitSetCells, [
+    LIMIT_SET_COLUMNS.map((c) => c.title('60s')),
+    ['per-source alone', '50,000 / 50,000', '988 / 988', '100.0%', '50,988', '59'],
+    ['global alone', '9,803 / 50,000', '197 / 988', '19.9%', '10,000', '16'],
+    ['set of both', '9,803 / 50,000', '197 / 988', '19.9%', '10,000', '16'],
+  ]);
 });
 
 test('docs/report-screenshot.png is a full-width render of the current report', () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { COLUMNS } from '../../src/simulate/columns.js';
+import { LIMIT_SET_COLUMNS } from '../../src/simulate/limit-set-columns.js';
 import { flowgate, flowgateAsync, simulateJson } from './cli.js';
 
 const byAlgorithm = <T extends { algorithm: string }>(results: T[]): Record<string, T> =>
@@ -147,6 +148,9 @@ test('--help documents the scenarios, the flags and what each number means', () 
     'capacity = limit',
     // Every column of the table, with its JSON field, from the one COLUMNS list.
     ...COLUMNS.slice(1).map((c) => `${c.title('<window>')} (${c.field}): `),
+    // And the limit-set comparison's, from LIMIT_SET_COLUMNS.
+    'Limit sets (botnet, also limitSets in --format json)',
+    ...LIMIT_SET_COLUMNS.map((c) => `${c.title('<window>')} (${c.field}): `),
   ]) {
     assert.ok(run.stdout.includes(text), `--help lacks ${JSON.stringify(text)}`);
   }

@@ -43,6 +43,8 @@ export function aggregate(members: readonly SetMember[], decisions: readonly Dec
     delayMs: allowed ? Math.max(0, ...enforced.map((i) => at(i).delayMs)) : 0,
     degraded: decisions.some((d) => d.degraded),
     atMs: at(0).atMs,
+    // What the request spent in any limit: its cost where it was recorded.
+    spent: Math.max(0, ...decisions.map((d) => d.spent)),
     limits,
     violated,
   };
@@ -89,11 +91,19 @@ export class SetMath {
     return aggregate(this.limits, decisions);
   }
 
-  refund(keys: readonly string[], cost: number, admissions: readonly (Admission | undefined)[], now: number): void {
+  /** Gives back `costs[i]` units to limit i, as its admission `admissions[i]` (undefined: nothing). */
+  refund(
+    keys: readonly string[],
+    costs: readonly number[],
+    admissions: readonly (Admission | undefined)[],
+    now: number,
+  ): void {
     for (const [i, limit] of this.limits.entries()) {
       const admission = admissions[i];
+      const cost = costs[i] as number;
       const state = this.states[i]?.get(keys[i] as string);
-      if (admission !== undefined && state !== undefined) limit.policy.refund(state, 0, now, cost, admission);
+      if (admission !== undefined && state !== undefined && cost > 0)
+        limit.policy.refund(state, 0, now, cost, admission);
     }
   }
 

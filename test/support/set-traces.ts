@@ -164,13 +164,35 @@ export function admissionsOf(defs: readonly LimitDef[], decision: SetDecision | 
   });
 }
 
+/**
+ * What each limit gives back, as RateLimiter.refund documents it: with a
+ * decision, never more than that admission spent in the limit, less what
+ * earlier refunds of it gave back (`refunded`, per limit decision).
+ */
+function refundCosts(
+  defs: readonly LimitDef[],
+  cost: number,
+  decision: SetDecision | undefined,
+  refunded: WeakMap<Decision, number>,
+): number[] {
+  if (decision === undefined) return defs.map(() => cost);
+  return defs.map((def) => {
+    const d = decision.limits[def.name] as Decision;
+    const units = Math.max(0, Math.min(cost, d.spent - (refunded.get(d) ?? 0)));
+    if (units > 0) refunded.set(d, (refunded.get(d) ?? 0) + units);
+    return units;
+  });
+}
+
 export function mathTarget(defs: readonly LimitDef[], math: SetMath, clock: () => number): SetTarget {
+  const refunded = new WeakMap<Decision, number>();
   const list = (keys: KeyChoice): string[] =>
     defs.map((_, i) => (typeof keys === 'string' ? keys : (keys[i] as string)));
   return {
     limit: async (keys, cost) => math.decide(list(keys), cost, true, clock()),
     peek: async (keys) => math.decide(list(keys), 1, false, clock()),
-    refund: async (keys, cost, decision) => math.refund(list(keys), cost, admissionsOf(defs, decision), clock()),
+    refund: async (keys, cost, decision) =>
+      math.refund(list(keys), refundCosts(defs, cost, decision, refunded), admissionsOf(defs, decision), clock()),
     reset: async (keys) => math.reset(list(keys)),
   };
 }

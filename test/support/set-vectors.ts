@@ -87,6 +87,8 @@ function expectedDecision(c: SetVectorCase, step: SetVectorStep, now: number, wh
   assert.ok(own !== undefined, `${what}: the step has no "limits"`);
   assert.deepEqual(Object.keys(own), names, `${what}: "limits" must name every limit, in order`);
   const limits: Record<string, Decision> = {};
+  // An admitted limit() spends its cost in every limit that admits it; nothing else spends.
+  const spends = step.peek !== true && step.allowed === true;
   for (const name of names) {
     const e = own[name] as LimitExpectation;
     limits[name] = {
@@ -98,6 +100,7 @@ function expectedDecision(c: SetVectorCase, step: SetVectorStep, now: number, wh
       delayMs: e.delayMs,
       degraded: false,
       atMs: now,
+      spent: spends && e.allowed ? (step.cost ?? 1) : 0,
     };
   }
   const expected: SetDecision & { shadowDenied?: boolean } = {
@@ -109,6 +112,7 @@ function expectedDecision(c: SetVectorCase, step: SetVectorStep, now: number, wh
     delayMs: step.delayMs as number,
     degraded: false,
     atMs: now,
+    spent: spends ? (step.cost ?? 1) : 0,
     limits,
     violated: step.violated as string[],
   };

@@ -9,6 +9,9 @@ import type { ServerClock } from './server-clock.js';
 /** Most requests in one script call: bounds how long one call holds the (single-threaded) server. */
 export const MAX_BATCH = 256;
 
+/** Numbers per limit in the script's reply: see lua/prelude.lua.ts. */
+const FIELDS = 7;
+
 /** Index of the deadline in the script's ARGV (0-based here): see lua/prelude.lua.ts. */
 const DEADLINE_ARG = 3;
 
@@ -201,7 +204,7 @@ export class Batcher {
         request.resolve(undefined);
         continue;
       }
-      if (at + 6 * count > answer.length) {
+      if (at + FIELDS * count > answer.length) {
         this.malformed(requests, answer);
         return;
       }
@@ -209,14 +212,14 @@ export class Batcher {
         request.resolve(this.read(answer, at, 0));
       } else {
         const decisions: Decision[] = [];
-        for (let i = 0; i < count; i++) decisions.push(this.read(answer, at + 6 * i, i));
+        for (let i = 0; i < count; i++) decisions.push(this.read(answer, at + FIELDS * i, i));
         request.resolve(this.combine ? combineDecisions(this.specs, decisions) : decisions);
       }
-      at += 6 * count;
+      at += FIELDS * count;
     }
   }
 
-  /** Reads limit `i`'s 6 numbers at `offset`: allowed (1|0), remaining, resetMs, retryAfterMs, delayMs, atMs. */
+  /** Reads limit `i`'s numbers at `offset`: allowed (1|0), remaining, resetMs, retryAfterMs, delayMs, atMs, spent. */
   private read(reply: unknown[], offset: number, i: number): Decision {
     return decision(
       Number(reply[offset]) === 1,
@@ -226,6 +229,7 @@ export class Batcher {
       Number(reply[offset + 3]),
       Number(reply[offset + 4]),
       Number(reply[offset + 5]),
+      Number(reply[offset + 6]),
     );
   }
 

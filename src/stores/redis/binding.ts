@@ -1,6 +1,6 @@
 import type { Decision } from '../../policies/decision.js';
 import type { LimitSpec } from '../../policies/limit-set.js';
-import type { Admission } from '../../policies/policy.js';
+import type { Refund } from '../../policies/policy.js';
 import type { BoundStore } from '../store.js';
 import type { Batcher } from './batch.js';
 import type { KeyNamer } from './keys.js';
@@ -26,13 +26,8 @@ export class RedisBinding implements BoundStore {
     return this.batcher.add(this.redisKeys(keys), 'p', this.now(), undefined, deadline) as Promise<Decision>;
   }
 
-  async refund(
-    keys: readonly string[],
-    cost: number,
-    admissions: readonly (Admission | undefined)[],
-    deadline: number,
-  ): Promise<void> {
-    await this.batcher.add(this.redisKeys(keys), 'r', this.now(), refundArgs(cost, admissions), deadline);
+  async refund(keys: readonly string[], refunds: readonly (Refund | undefined)[], deadline: number): Promise<void> {
+    await this.batcher.add(this.redisKeys(keys), 'r', this.now(), refundArgs(refunds), deadline);
   }
 
   async reset(keys: readonly string[], deadline: number): Promise<void> {
@@ -54,13 +49,13 @@ export function costArg(cost: number): string {
   return cost === 1 ? '1' : String(cost);
 }
 
-/** A refund's arguments after its op: the cost, then per limit the admission's atMs and resetMs. */
-export function refundArgs(cost: number, admissions: readonly (Admission | undefined)[]): string[] {
-  const extra = [String(cost)];
-  for (const admission of admissions) {
-    if (admission === undefined) extra.push('', '');
-    else if (Number.isNaN(admission.atMs)) extra.push('L', '0');
-    else extra.push(String(admission.atMs), String(admission.resetMs));
+/** A refund's arguments after its op: per limit the admission's atMs ('L': the latest; '': none), resetMs and cost. */
+export function refundArgs(refunds: readonly (Refund | undefined)[]): string[] {
+  const extra: string[] = [];
+  for (const refund of refunds) {
+    if (refund === undefined) extra.push('', '', '');
+    else if (Number.isNaN(refund.atMs)) extra.push('L', '0', String(refund.cost));
+    else extra.push(String(refund.atMs), String(refund.resetMs), String(refund.cost));
   }
   return extra;
 }

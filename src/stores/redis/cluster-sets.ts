@@ -1,6 +1,6 @@
 import type { Decision } from '../../policies/decision.js';
 import { combineDecisions, type LimitSpec } from '../../policies/limit-set.js';
-import type { Admission } from '../../policies/policy.js';
+import type { Refund } from '../../policies/policy.js';
 import type { BoundStore } from '../store.js';
 import type { Batcher } from './batch.js';
 import { costArg, type RedisBinding, refundArgs } from './binding.js';
@@ -51,27 +51,13 @@ export class ClusterSetBinding implements BoundStore {
     return combineDecisions(this.specs, decisions);
   }
 
-  async refund(
-    keys: readonly string[],
-    cost: number,
-    admissions: readonly (Admission | undefined)[],
-    deadline: number,
-  ): Promise<void> {
+  async refund(keys: readonly string[], refunds: readonly (Refund | undefined)[], deadline: number): Promise<void> {
     const groups = this.slotGroups(keys);
-    if (groups === undefined) return this.whole.refund(keys, cost, admissions, deadline);
+    if (groups === undefined) return this.whole.refund(keys, refunds, deadline);
     const nowMs = this.whole.now();
     await Promise.all(
       groups.map((group) =>
-        this.batcher(group).add(
-          group.keys,
-          'r',
-          nowMs,
-          refundArgs(
-            cost,
-            group.indexes.map((i) => admissions[i]),
-          ),
-          deadline,
-        ),
+        this.batcher(group).add(group.keys, 'r', nowMs, refundArgs(group.indexes.map((i) => refunds[i])), deadline),
       ),
     );
   }
@@ -114,11 +100,11 @@ export class ClusterSetBinding implements BoundStore {
         group,
         'R',
         nowMs,
+        // Each limit gives back exactly what it just spent (a shadow limit that denied spent nothing).
         refundArgs(
-          cost,
           group.indexes.map((i) => {
             const d = decisions[i] as Decision;
-            return d.allowed ? d : undefined;
+            return d.spent > 0 ? { atMs: d.atMs, resetMs: d.resetMs, cost: d.spent } : undefined;
           }),
         ),
         Number.POSITIVE_INFINITY,

@@ -48,14 +48,14 @@ function bucket.decide(key, s, p, nowMs, cost, commit)
       s.tat = start + need
       changed(key, s, resetMs)
     end
-    return 1, truncDiv(room - need, intervalTicks), resetMs, 0, shapes and ceilDiv(backlog, ticksPerMs) or 0, nowMs
+    return 1, truncDiv(room - need, intervalTicks), resetMs, 0, shapes and ceilDiv(backlog, ticksPerMs) or 0, nowMs, commit and cost or 0
   end
   -- A clock far behind the state can leave room below zero; remaining never is.
   local remaining = math.max(0, truncDiv(room, intervalTicks))
   local resetMs = ceilDiv(backlog, ticksPerMs)
   -- Cost 0: the state as it is.
-  if cost == 0 then return 1, remaining, resetMs, 0, 0, nowMs end
-  return 0, remaining, resetMs, ceilDiv(need - room, ticksPerMs), 0, nowMs
+  if cost == 0 then return 1, remaining, resetMs, 0, 0, nowMs, 0 end
+  return 0, remaining, resetMs, ceilDiv(need - room, ticksPerMs), 0, nowMs, 0
 end
 
 -- The tick at which an admission's work ended (see workEnd in src/policies/bucket.ts).

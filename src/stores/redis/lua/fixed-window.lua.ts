@@ -47,7 +47,7 @@ function fixedWindow.decide(key, s, p, nowMs, cost, commit)
   -- store's expiry stays late enough) when that clock is behind the state.
   local untilNextWindow = (windowIndex + 1) * windowMs - nowMs
   -- Cost 0: the state as it is.
-  if cost == 0 then return 1, math.max(0, limit - count), count > 0 and untilNextWindow or 0, 0, 0, atMs end
+  if cost == 0 then return 1, math.max(0, limit - count), count > 0 and untilNextWindow or 0, 0, 0, atMs, 0 end
   if count + cost <= limit then
     count = count + cost
     if commit then
@@ -55,10 +55,10 @@ function fixedWindow.decide(key, s, p, nowMs, cost, commit)
       s.count = count
       changed(key, s, untilNextWindow)
     end
-    return 1, limit - count, untilNextWindow, 0, 0, atMs
+    return 1, limit - count, untilNextWindow, 0, 0, atMs, commit and cost or 0
   end
   -- A limit lowered under a shared state can leave count above it; remaining is never negative.
-  return 0, math.max(0, limit - count), untilNextWindow, untilNextWindow, 0, atMs
+  return 0, math.max(0, limit - count), untilNextWindow, untilNextWindow, 0, atMs, 0
 end
 
 function fixedWindow.refund(key, s, p, nowMs, cost, atMs, resetMs)

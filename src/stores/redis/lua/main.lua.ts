@@ -86,13 +86,8 @@ report = function(first, nowMs)
     local limit = limits[j]
     local key = KEYS[first + j]
     local s = stateOf(limit, key)
-    local a, b, c, d, e, f = limit.impl.decide(key, s, limit.p, nowMs, 0, false)
-    reply[#reply + 1] = a
-    reply[#reply + 1] = b
-    reply[#reply + 1] = c
-    reply[#reply + 1] = d
-    reply[#reply + 1] = e
-    reply[#reply + 1] = f
+    local result = {limit.impl.decide(key, s, limit.p, nowMs, 0, false)}
+    for k = 1, 7 do reply[#reply + 1] = result[k] end
   end
 end
 
@@ -116,17 +111,17 @@ for r = 1, #KEYS / L do
     end
     reply[#reply + 1] = 1
   elseif op == 'r' or op == 'R' then
-    local cost = tonumber(ARGV[cursor])
-    local from = cursor + 1
-    cursor = from + 2 * L
+    local from = cursor
+    cursor = from + 3 * L
     local loaded, err = load(first)
     if loaded then
       for j = 1, L do
-        local atMs = ARGV[from + 2 * (j - 1)]
+        local at = from + 3 * (j - 1)
+        local atMs = ARGV[at]
         if atMs ~= '' then
           local limit = limits[j]
-          local resetMs = tonumber(ARGV[from + 2 * (j - 1) + 1])
           -- 'L': no instant given, the key's latest admission.
+          local resetMs, cost = tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
           limit.impl.refund(KEYS[first + j], loaded[j], limit.p, nowMs, cost, tonumber(atMs), resetMs)
         end
       end
@@ -150,7 +145,7 @@ for r = 1, #KEYS / L do
         local key = KEYS[first + j]
         local result = {limit.impl.decide(key, loaded[j], limit.p, nowMs, cost, false)}
         if result[1] == 1 then result = {limit.impl.decide(key, loaded[j], limit.p, nowMs, 0, false)} end
-        for k = 1, 6 do reply[#reply + 1] = result[k] end
+        for k = 1, 7 do reply[#reply + 1] = result[k] end
       end
     else
       reply[#reply + 1] = 0
@@ -174,7 +169,7 @@ for r = 1, #KEYS / L do
       reply[#reply + 1] = 1
       for j = 1, L do
         local result = results[j]
-        for k = 1, 6 do reply[#reply + 1] = result[k] end
+        for k = 1, 7 do reply[#reply + 1] = result[k] end
       end
     else
       reply[#reply + 1] = 0

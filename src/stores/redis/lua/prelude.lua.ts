@@ -21,15 +21,15 @@
  *   reset; 'r': refund; 'R': refund, then report each limit's state; 'z':
  *   report each limit's state; 'e': each limit's verdict for a cost,
  *   committing nothing, those that admit reporting their state), `nowMs`
- *   with an explicit clock, then for 'e' its cost, for a refund its cost and,
- *   per limit, the admission's atMs and resetMs ('' to skip; atMs 'L' for the
- *   key's latest admission).
+ *   with an explicit clock, then for 'e' its cost, for a refund per limit the
+ *   admission's atMs, resetMs and the units to give back ('' to skip; atMs
+ *   'L' for the key's latest admission).
  *
  * Reply: the server time read (0 if none), then 1, or 0 when the deadline had
  * passed (then nothing was done and nothing follows); then per request a
  * status, 1 or 0, and for 0 an error message; for a limit, a peek, 'R', 'z'
- * and 'e', 6 numbers per limit: allowed (1|0), remaining, resetMs, retryAfterMs,
- * delayMs, atMs.
+ * and 'e', 7 numbers per limit: allowed (1|0), remaining, resetMs, retryAfterMs,
+ * delayMs, atMs, spent (the units committed).
  *
  * Lua numbers are doubles, like JS numbers; math.fmod is C's fmod, the same
  * truncated remainder as JS `%` (exact, where `a % b` in Lua 5.1 divides and

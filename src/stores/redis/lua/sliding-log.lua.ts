@@ -92,7 +92,7 @@ function slidingLog.decide(key, s, p, nowMs, cost, commit)
   local count = logCountFrom(s, live)
   if count + cost <= limit then
     -- Cost 0: the state as it is.
-    if cost == 0 then return 1, limit - count, count > 0 and newest + windowMs - nowMs or 0, 0, 0, now end
+    if cost == 0 then return 1, limit - count, count > 0 and newest + windowMs - nowMs or 0, 0, 0, now, 0 end
     -- Waits are measured on the caller's clock (nowMs), behind now when the clock went backwards.
     local resetMs = now + windowMs - nowMs
     if commit then
@@ -112,7 +112,7 @@ function slidingLog.decide(key, s, p, nowMs, cost, commit)
       end
       redis.call('PEXPIRE', key, fmt(resetMs + expiryMarginMs))
     end
-    return 1, limit - count - cost, resetMs, 0, 0, now
+    return 1, limit - count - cost, resetMs, 0, 0, now, commit and cost or 0
   end
   -- Admitted once the oldest count + cost - limit live units have left the window;
   -- each entry holds at least one unit, so at most that many entries are read.
@@ -129,7 +129,7 @@ function slidingLog.decide(key, s, p, nowMs, cost, commit)
     if s.c[i] >= target then break end
     i = i + 1
   end
-  return 0, math.max(0, limit - count), newest + windowMs - nowMs, s.t[i] + windowMs - nowMs, 0, now
+  return 0, math.max(0, limit - count), newest + windowMs - nowMs, s.t[i] + windowMs - nowMs, 0, now, 0
 end
 
 function slidingLog.refund(key, s, p, nowMs, cost, atMs, resetMs)

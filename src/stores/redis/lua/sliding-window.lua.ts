@@ -81,7 +81,7 @@ function slidingWindow.decide(key, s, p, nowMs, cost, commit)
       s.current = current
       changed(key, s, resetMs)
     end
-    return 1, limit - current - ceilDiv(previousWeight, windowMs), resetMs, 0, 0, atMs
+    return 1, limit - current - ceilDiv(previousWeight, windowMs), resetMs, 0, 0, atMs, commit and cost or 0
   end
   local remaining = math.max(0, limit - current - ceilDiv(previousWeight, windowMs))
   local resetMs = 0
@@ -91,8 +91,8 @@ function slidingWindow.decide(key, s, p, nowMs, cost, commit)
     resetMs = lag + untilNextWindow
   end
   -- Cost 0: the state as it is.
-  if cost == 0 then return 1, remaining, resetMs, 0, 0, atMs end
-  return 0, remaining, resetMs, lag + slidingRetryAfter(limit, windowMs, previous, current, cost, elapsed), 0, atMs
+  if cost == 0 then return 1, remaining, resetMs, 0, 0, atMs, 0 end
+  return 0, remaining, resetMs, lag + slidingRetryAfter(limit, windowMs, previous, current, cost, elapsed), 0, atMs, 0
 end
 
 function slidingWindow.refund(key, s, p, nowMs, cost, atMs, resetMs)
