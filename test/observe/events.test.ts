@@ -12,11 +12,11 @@ import {
   type Decision,
   type DecisionEvent,
   fixedWindow,
-  MemoryStore,
   RateLimiter,
   type SetDecision,
   type Store,
 } from '../../src/index.js';
+import { delayedStore } from '../support/metrics.js';
 
 /** Collects the decision events published while `body` runs. */
 async function collect(body: () => Promise<void>): Promise<DecisionEvent[]> {
@@ -31,22 +31,6 @@ async function collect(body: () => Promise<void>): Promise<DecisionEvent[]> {
     unsubscribe(CHANNELS.decision, onMessage);
   }
   return events;
-}
-
-/** A MemoryStore whose answers come back as promises, as a remote store's do. */
-function asyncStore(): Store {
-  const memory = new MemoryStore();
-  return {
-    bind(binding) {
-      const bound = memory.bind(binding);
-      return {
-        limit: async (keys, cost, deadline) => bound.limit(keys, cost, deadline),
-        peek: async (keys, deadline) => bound.peek(keys, deadline),
-        refund: async (keys, cost, admissions, deadline) => bound.refund(keys, cost, admissions, deadline),
-        reset: async (keys, deadline) => bound.reset(keys, deadline),
-      };
-    },
-  };
 }
 
 /** A store that fails every call. */
@@ -156,7 +140,7 @@ test('a shadow limiter: admitted, marked, and reported as shadow_denied', async 
 test('storeMs: measured for a store that answers with a promise, undefined for the denial cache', async () => {
   const limiter = new RateLimiter({
     policy: fixedWindow({ limit: 1, window: '1m' }),
-    store: asyncStore(),
+    store: delayedStore(0),
     denialCache: true,
     clock: () => 0,
   });

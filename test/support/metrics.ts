@@ -126,7 +126,7 @@ export function delayedStore(ms: number): Store {
       return {
         limit: (keys, cost, deadline) => later(bound.limit(keys, cost, deadline)),
         peek: (keys, deadline) => later(bound.peek(keys, deadline)),
-        refund: (keys, cost, admissions, deadline) => later(bound.refund(keys, cost, admissions, deadline)),
+        refund: (keys, refunds, deadline) => later(bound.refund(keys, refunds, deadline)),
         reset: (keys, deadline) => later(bound.reset(keys, deadline)),
       };
     },
