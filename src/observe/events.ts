@@ -42,8 +42,8 @@ export interface DecisionEvent {
   /** Per limit (same order as `limits`), how it decided. */
   readonly outcomes: readonly Outcome[];
   /**
-   * How long the limiter waited for the store's answer, in ms (fractional):
-   * from the call handed to the store's client to its answer. Undefined when
+   * How long the store call took, in ms (fractional): from the limiter's
+   * call into the store (its client) to the answer. Undefined when
    * there was nothing to wait for: a store that decides in-process and
    * answers synchronously (`MemoryStore`), a denial from the denial cache, or
    * an answer from the failure policy (the failure itself is a
