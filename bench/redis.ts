@@ -54,6 +54,14 @@ const version = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? '
 /** samples[setting][id][cell] */
 const samples: Record<string, Record<string, Record<string, number[]>>> = {};
 const loads: number[] = [];
+function record(setting: string, id: string, cell: string, value: number): void {
+  samples[setting] ??= {};
+  const forSetting = samples[setting];
+  forSetting[id] ??= {};
+  const forId = forSetting[id];
+  forId[cell] ??= [];
+  forId[cell].push(value);
+}
 const started = Date.now();
 for (let rep = 0; rep < reps; rep++) {
   for (const setting of SETTINGS) {
@@ -71,9 +79,7 @@ for (let rep = 0; rep < reps; rep++) {
       );
       if (run.status !== 0) throw new Error(`${id} failed:\n${run.stderr}`);
       const cells = JSON.parse(run.stdout.trim().split('\n').at(-1) as string) as Record<string, number>;
-      samples[setting.id] ??= {};
-      const forId = ((samples[setting.id] as Record<string, Record<string, number[]>>)[id] ??= {});
-      for (const [cell, value] of Object.entries(cells)) (forId[cell] ??= []).push(value);
+      for (const [cell, value] of Object.entries(cells)) record(setting.id, id, cell, value);
     }
   }
 }
