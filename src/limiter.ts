@@ -105,6 +105,12 @@ export class RateLimiter<Name extends string = never> {
   private readonly costLimit: number;
   /** One shared timer for every pending store call; undefined with `timeoutMs: Infinity`. */
   private readonly deadlines: Deadlines | undefined;
+  /**
+   * The deadlines of limit() and peek() when the store may answer later; undefined
+   * for a synchronous store (memory), whose answer needs none: reading the clock
+   * for it was a tenth of an in-memory decision.
+   */
+  private readonly askDeadlines: Deadlines | undefined;
   private readonly outage: OutageWatch;
   private readonly clock: () => number;
   private readonly requestKeys: RequestKeys;
@@ -141,6 +147,7 @@ export class RateLimiter<Name extends string = never> {
     }
     this.costLimit = costLimit;
     this.gate = parts.length === 1 ? (parts[0] as Gate) : new ShardedGate(parts);
+    this.askDeadlines = this.gate.synchronous === true ? undefined : this.deadlines;
   }
 
   /**
@@ -249,7 +256,7 @@ export class RateLimiter<Name extends string = never> {
     // Events may outlive the call; the reused array may not.
     const eventKeys = observed ? keys.slice() : keys;
     const started = observed ? performance.now() : 0;
-    const deadline = this.deadlines === undefined ? Number.POSITIVE_INFINITY : this.deadlines.deadline();
+    const deadline = this.askDeadlines === undefined ? Number.POSITIVE_INFINITY : this.askDeadlines.deadline();
     let answer: Decision | Promise<Decision>;
     try {
       answer =
@@ -262,7 +269,10 @@ export class RateLimiter<Name extends string = never> {
     if (answer instanceof Promise) {
       // The reused one-key array must not outlive the call: a late answer may need the keys.
       const kept = observed ? eventKeys : keys.slice();
-      return this.settle(operation, answer, deadline, cost, kept, started, observed);
+      // A synchronous store never answers with a promise; should one all the same, its timeout starts now.
+      const settleBy =
+        this.askDeadlines === undefined && this.deadlines !== undefined ? this.deadlines.deadline() : deadline;
+      return this.settle(operation, answer, settleBy, cost, kept, started, observed);
     }
     return this.answered(operation, answer, cost, eventKeys, started, observed);
   }

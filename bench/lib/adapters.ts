@@ -293,10 +293,10 @@ const floor: Adapter = {
 
 export const POLICIES = ['fixed-window', 'sliding-window', 'sliding-log', 'token-bucket', 'leaky-bucket'] as const;
 
-/** Every library under test, by id; the rate-limiter-flexible row is the baseline of every ratio. */
+/** Every library under test, by id; the rate-limiter-flexible row is the baseline of the ratios shown. */
 export const ADAPTERS: Record<string, Adapter> = {
   ...Object.fromEntries(POLICIES.map((name) => [`flowgate:${name}`, flowgate(name)])),
-  'flowgate-decide:token-bucket': flowgateDecide('token-bucket'),
+  ...Object.fromEntries(POLICIES.map((name) => [`flowgate-decide:${name}`, flowgateDecide(name)])),
   rlf,
   erl,
   'limiter-sync': limiterSync,
