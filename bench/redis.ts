@@ -177,7 +177,7 @@ ${targets()}
 ## How it is measured
 
 - Accept path: limits so high nothing is denied (flowgate: limit/capacity 10⁹, 1 h windows; the sliding log,
-  at most 100k entries per key, keeps a 1 s window on the hot key). Every call checks it was admitted.
+  limit 100k, keeps a 100 ms window on the hot key). Every call checks it was admitted.
 - Keys: the hot key \`hot\`, or \`user:0\` … \`user:9999\` round-robin. Before measuring, every key is created
   once, then 64 in flight and one at a time run for half a cell each (warm-up).
 - **Sequential**: one \`await limiter.limit(key)\` (RLF: \`consume\`, rate-limit-redis: \`increment\`) at a time;
