@@ -119,7 +119,7 @@ ${spread(samples, ids)}
   on an idle machine it is within a few % of wall-clock throughput.
 - Keys are \`user:0\` … \`user:99999\`, pre-generated, visited round-robin; the hot key is \`user:0\`.
 - **Accept path**: limits so high that every call is admitted (flowgate: limit/capacity 10⁹, 1 h windows;
-  the sliding log, capped at 100k entries per key, uses a 10 ms window for the hot key). **Reject path**: limit 1, every key
+  the sliding log, capped at 100k entries per key, uses a 5 ms window for the hot key). **Reject path**: limit 1, every key
   spent during setup, so every measured call is a denial. Every batch checks that all calls went the expected way.
 - The \`limit()\` targets are checked on the \`limit()\` rows (a promise, like RateLimiterMemory's); the \`decide()\`
   target on the \`decide()\` rows, the same limiter through its synchronous entry point (what the middleware calls),
