@@ -99,6 +99,7 @@ class ReclaimClock {
 }
 
 class MemoryBinding implements BoundStore {
+  readonly synchronous = true;
   private readonly single: boolean;
   private readonly reclaimClock = new ReclaimClock();
   /** One spare state per limit, for peeks at keys the store does not hold. */
