@@ -28,7 +28,8 @@ export function isFastifyInstance(value: unknown): boolean {
   return has(value, 'addHook', 'function') && has(value, 'register', 'function');
 }
 
-function isLimiter(value: unknown): boolean {
+/** Whether `value` is (duck-typed) a `RateLimiter`. */
+export function isLimiter(value: unknown): boolean {
   return has(value, 'limit', 'function') && has((value as { policy?: unknown }).policy, 'limit', 'number');
 }
 
