@@ -10,6 +10,8 @@ export default defineConfig([
       fastify: 'src/http/fastify.ts',
       hono: 'src/http/hono.ts',
       node: 'src/http/node.ts',
+      koa: 'src/http/koa.ts',
+      fetch: 'src/http/fetch.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -14,6 +14,8 @@ const expected: Record<string, string[]> = {
   'flowgate/fastify': ['rateLimit'],
   'flowgate/hono': ['rateLimit'],
   'flowgate/node': ['rateLimit'],
+  'flowgate/koa': ['rateLimit'],
+  'flowgate/fetch': ['rateLimit'],
 };
 
 function run(args: string[]): string {

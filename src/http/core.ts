@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type { LimitOptions, RateLimiter } from '../limiter.js';
 import type { Decision } from '../policies/decision.js';
 import { FlowgateArgumentError, IssueList, isOptionsObject, show } from '../policies/errors.js';
@@ -246,6 +247,21 @@ export class HttpLimiter<Req, Res = Req> {
     } else {
       this.counted(verdict, counted);
     }
+  }
+
+  /**
+   * {@link settle} once `response` (a node `ServerResponse`) has been sent,
+   * or once the client went away without it (then with the status the
+   * handler had set, if any). `res` is what `countResponse` receives.
+   */
+  settleWhenSent(verdict: Verdict, response: EventEmitter, res: Res): void {
+    const done = (): void => {
+      response.removeListener('finish', done);
+      response.removeListener('close', done);
+      this.settle(verdict, res);
+    };
+    response.once('finish', done);
+    response.once('close', done);
   }
 
   private counted(verdict: Verdict, counted: unknown): void {

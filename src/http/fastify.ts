@@ -185,7 +185,7 @@ async function register(fastify: FastifyInstance, registered: FastifyRateLimitOp
       deny(verdict, request, reply, done);
       return;
     }
-    if (core.countsResponses) settleAfter(core, verdict, reply);
+    if (core.countsResponses) core.settleWhenSent(verdict, reply.raw, reply);
     if (decision.delayMs > 0) holdRequest(reply.raw, decision.delayMs, () => done());
     else done();
   };
@@ -227,18 +227,6 @@ async function register(fastify: FastifyInstance, registered: FastifyRateLimitOp
     if (answer instanceof Promise) answer.then((decision) => apply(decision, request, reply, done), done);
     else apply(answer, request, reply, done);
   });
-}
-
-/** Asks `countResponse` once the reply is sent, or once the client went away without it. */
-function settleAfter(core: HttpLimiter<FastifyRequest, FastifyReply>, verdict: Verdict, reply: FastifyReply): void {
-  const res = reply.raw;
-  const done = (): void => {
-    res.removeListener('finish', done);
-    res.removeListener('close', done);
-    core.settle(verdict, reply);
-  };
-  res.once('finish', done);
-  res.once('close', done);
 }
 
 /**

@@ -2,10 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { IssueList } from '../policies/errors.js';
 import { HttpLimiter } from './core.js';
-import type { HeaderBag } from './forwarded.js';
 import { holdUntil } from './hold.js';
 import type { HttpOptions, RateLimitInfo } from './options.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { proxyHeaders } from './request-headers.js';
 import { notARequest } from './wiring.js';
 
 export type { Decision } from '../policies/decision.js';
@@ -50,15 +50,6 @@ interface NodeBindings {
 
 function setHeader(c: Context, name: string, value: string): void {
   c.header(name, value);
-}
-
-/** The proxy headers of a fetch `Request`, for runtimes without a node request. */
-function proxyHeaders(headers: Headers): HeaderBag {
-  return {
-    'x-forwarded-for': headers.get('x-forwarded-for') ?? undefined,
-    forwarded: headers.get('forwarded') ?? undefined,
-    'x-real-ip': headers.get('x-real-ip') ?? undefined,
-  };
 }
 
 /**

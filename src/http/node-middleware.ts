@@ -80,7 +80,7 @@ export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends Ser
       deny(verdict, req, res, next);
       return;
     }
-    if (core.countsResponses) settleAfter(core, verdict, res);
+    if (core.countsResponses) core.settleWhenSent(verdict, res, res);
     if (decision.delayMs > 0) holdRequest(res, decision.delayMs, () => next());
     else next();
   };
@@ -109,22 +109,4 @@ export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends Ser
     if (answer instanceof Promise) answer.then((decision) => apply(decision, req, res, next), next);
     else apply(answer, req, res, next);
   }
-}
-
-/**
- * Asks `countResponse` once the response is sent, or once the client went
- * away without it (then with the status the handler had set, if any).
- */
-export function settleAfter<Res extends ServerResponse>(
-  core: HttpLimiter<never, Res>,
-  verdict: Verdict,
-  res: Res,
-): void {
-  const done = (): void => {
-    res.removeListener('finish', done);
-    res.removeListener('close', done);
-    core.settle(verdict, res);
-  };
-  res.once('finish', done);
-  res.once('close', done);
 }

@@ -9,9 +9,12 @@ import express5 from 'express';
 import express4 from 'express4';
 import Fastify from 'fastify';
 import { type Context, Hono } from 'hono';
+import Koa from 'koa';
 import { rateLimit as expressRateLimit } from '../../src/http/express.js';
 import { rateLimit as fastifyRateLimit } from '../../src/http/fastify.js';
+import { type FetchRateLimit, rateLimit as fetchRateLimit } from '../../src/http/fetch.js';
 import { rateLimit as honoRateLimit } from '../../src/http/hono.js';
+import { rateLimit as koaRateLimit } from '../../src/http/koa.js';
 import { rateLimit as nodeRateLimit } from '../../src/http/node.js';
 import type { Decision } from '../../src/index.js';
 
@@ -68,6 +71,11 @@ export interface Harness {
   name: string;
   /** Whether the framework allows building the middleware inside a request handler. */
   perRequest: boolean;
+  /**
+   * Whether a proxy header without trustProxy is warned of. Not for fetch, which needs
+   * trustProxy set (false: the address comes from info.address) and so has nothing to warn of.
+   */
+  warnsOfProxyHeaders?: boolean;
   start(setup: Setup): Promise<Running>;
 }
 
@@ -353,10 +361,131 @@ const nodeHarness: Harness = {
   },
 };
 
+const koaHarness: Harness = {
+  name: 'koa 3',
+  perRequest: true,
+  async start(setup) {
+    const running = fresh(setup);
+    const onLimited = (ctx: Koa.Context, decision: Decision) => {
+      running.limited.push(decision);
+      if (setup.onLimited === 'replace') {
+        ctx.status = 418;
+        ctx.body = 'custom';
+      }
+    };
+    const header: HeaderOf = (ctx, n) => (ctx as Koa.Context).get(n) || undefined;
+    const statusOf: StatusOf = (ctx) => (ctx as Koa.Context).status;
+    const o = () => options(setup, header, onLimited, running, statusOf) as never;
+    const app = new Koa();
+    app.use(async (ctx, next) => {
+      try {
+        await next();
+      } catch (error) {
+        running.errors.push(error);
+        ctx.status = 500;
+        ctx.body = 'error';
+      }
+    });
+    if (setup.mount === 'per-request') {
+      app.use((ctx, next) => koaRateLimit(o())(ctx, next));
+    } else {
+      const mw = koaRateLimit(o());
+      app.use(mw);
+      if (setup.stacked) app.use(koaRateLimit(stackedOptions(setup, header) as never));
+      if (setup.mount === 'twice') app.use(mw);
+    }
+    app.use((ctx) => {
+      running.handled++;
+      running.decisions.push(ctx.state.rateLimit);
+      ctx.status = statusFor(header(ctx, 'x-status'));
+      ctx.body = 'ok';
+    });
+    const server = createServer(app.callback());
+    track(server, running);
+    running.port = await listen(server, running.host);
+    running.close = closer(server);
+    return running;
+  },
+};
+
+/** A node request as a fetch Request, aborted when the client goes away before the response. */
+function toRequest(req: IncomingMessage, res: ServerResponse): Request {
+  const controller = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (typeof value === 'string') headers.set(name, value);
+  }
+  return new Request(`http://localhost${req.url}`, { method: req.method, headers, signal: controller.signal });
+}
+
+async function send(res: ServerResponse, response: Response): Promise<void> {
+  res.statusCode = response.status;
+  for (const [name, value] of response.headers) res.setHeader(name, value);
+  res.end(Buffer.from(await response.arrayBuffer()));
+}
+
+/** flowgate/fetch, served by a real node HTTP server that converts to Request and from Response. */
+const fetchHarness: Harness = {
+  name: 'fetch (node server)',
+  perRequest: true,
+  warnsOfProxyHeaders: false,
+  async start(setup) {
+    const running = fresh(setup);
+    const onLimited = (_request: Request, decision: Decision) => {
+      running.limited.push(decision);
+      return setup.onLimited === 'replace' ? new Response('custom', { status: 418 }) : undefined;
+    };
+    const header: HeaderOf = (request, n) => (request as Request).headers.get(n) ?? undefined;
+    const statusOf: StatusOf = (response) => (response as Response).status;
+    const o = () => {
+      const given = options(setup, header, onLimited, running, statusOf);
+      // The address comes from info.address, as Bun and Deno give it.
+      if (given.trustProxy === undefined) given.trustProxy = false;
+      return given as never;
+    };
+    const withTrust = (given: Record<string, unknown>) =>
+      ({ trustProxy: false, ...given }) as unknown as Parameters<typeof fetchRateLimit>[0];
+    const shared = setup.mount === 'per-request' ? undefined : fetchRateLimit(o());
+    const stacked = setup.stacked ? fetchRateLimit(withTrust(stackedOptions(setup, header))) : undefined;
+    const server = createServer((req, res) => {
+      const first = shared ?? fetchRateLimit(o());
+      const chain: FetchRateLimit[] = [first];
+      if (setup.mount === 'twice') chain.push(first);
+      if (stacked) chain.push(stacked);
+      const request = toRequest(req, res);
+      const info = { address: req.socket.remoteAddress };
+      (async () => {
+        for (const limit of chain) {
+          const refused = await limit(request, info);
+          if (refused) return send(res, refused);
+        }
+        running.handled++;
+        running.decisions.push(first.decisionFor(request));
+        let response = new Response('ok', { status: statusFor(header(request, 'x-status')) });
+        for (const limit of chain) response = limit.respond(request, response);
+        return send(res, response);
+      })().catch((error: unknown) => {
+        running.errors.push(error);
+        res.statusCode = 500;
+        res.end('error');
+      });
+    });
+    track(server, running);
+    running.port = await listen(server, running.host);
+    running.close = closer(server);
+    return running;
+  },
+};
+
 export const harnesses: readonly Harness[] = [
   expressHarness('express 5', express5),
   expressHarness('express 4', express4 as unknown as typeof express5),
   fastifyHarness,
   honoHarness,
   nodeHarness,
+  koaHarness,
+  fetchHarness,
 ];
