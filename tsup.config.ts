@@ -12,6 +12,7 @@ export default defineConfig([
       node: 'src/http/node.ts',
       koa: 'src/http/koa.ts',
       fetch: 'src/http/fetch.ts',
+      nestjs: 'src/http/nestjs/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -16,6 +16,7 @@ const expected: Record<string, string[]> = {
   'flowgate/node': ['rateLimit'],
   'flowgate/koa': ['rateLimit'],
   'flowgate/fetch': ['rateLimit'],
+  'flowgate/nestjs': ['FlowgateModule', 'FlowgateGuard', 'RateLimit', 'SkipRateLimit', 'RateLimitDecision'],
 };
 
 function run(args: string[]): string {

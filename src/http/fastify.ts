@@ -4,7 +4,8 @@ import { HttpLimiter, isPromiseLike, type RouteSettings, type Verdict } from './
 import { holdRequest } from './hold.js';
 import type { AnyRateLimiter, HttpOptions, MaybePromise, RateLimitInfo, RequestKeys } from './options.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
-import { isFastifyInstance, isLimiter, notAFastifyInstance, optionsMistake } from './wiring.js';
+import { routeSettings } from './route-settings.js';
+import { isFastifyInstance, notAFastifyInstance, optionsMistake } from './wiring.js';
 
 export type { Decision } from '../policies/decision.js';
 export type { SetDecision } from '../policies/limit-set.js';
@@ -38,12 +39,18 @@ export interface FastifyRateLimitOptions extends HttpOptions<FastifyRequest, Fas
  */
 export type FastifyRouteRateLimit =
   | false
-  | AnyRateLimiter
+  | RouteLimiter
   | {
-      limiter?: AnyRateLimiter | ((request: FastifyRequest) => MaybePromise<AnyRateLimiter>);
+      limiter?: RouteLimiter | ((request: FastifyRequest) => MaybePromise<RouteLimiter>);
       key?: string | ((request: FastifyRequest) => MaybePromise<RequestKeys>);
       cost?: number | ((request: FastifyRequest) => MaybePromise<number>);
     };
+
+/**
+ * A `RateLimiter`, typed by its shape: Fastify's route config is declared once for every
+ * copy of these types (ESM and CJS), and a class with private fields would differ between them.
+ */
+export type RouteLimiter = Pick<AnyRateLimiter, 'limits' | 'policy'> & { limit(...args: never[]): Promise<unknown> };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -54,58 +61,6 @@ declare module 'fastify' {
     /** This route's own limit (see {@link FastifyRouteRateLimit}). */
     rateLimit?: FastifyRouteRateLimit;
   }
-}
-
-const ROUTE_KEYS = ['limiter', 'key', 'cost'];
-
-/**
- * The route settings of a `config.rateLimit`; throws when it is invalid.
- * Checked when the route is added, so a mistake stops the start-up.
- */
-function routeSettings(value: unknown, where: string): RouteSettings<FastifyRequest> | false {
-  if (value === false) return false;
-  if (isLimiter(value)) return { limiter: value as AnyRateLimiter };
-  const issues = new IssueList();
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    issues.add(
-      'FG_HTTP_OPTION_INVALID',
-      where,
-      value,
-      'false, a RateLimiter, or an object with limiter, key and/or cost',
-    );
-    issues.throwIfAny();
-  }
-  const { limiter, key, cost } = value as Record<string, unknown>;
-  issues.unknownKeys(where, value as Record<string, unknown>, ROUTE_KEYS);
-  if (limiter !== undefined && !isLimiter(limiter) && typeof limiter !== 'function') {
-    issues.add(
-      'FG_LIMITER_INVALID',
-      `${where}.limiter`,
-      limiter,
-      'a RateLimiter, or a function of the request returning one',
-    );
-  }
-  if (key !== undefined && typeof key !== 'function' && !(typeof key === 'string' && key.length > 0)) {
-    issues.add('FG_HTTP_OPTION_INVALID', `${where}.key`, key, 'a non-empty string, or a function of the request');
-  }
-  if (
-    cost !== undefined &&
-    typeof cost !== 'function' &&
-    !(typeof cost === 'number' && Number.isInteger(cost) && cost >= 1)
-  ) {
-    issues.add(
-      'FG_HTTP_OPTION_INVALID',
-      `${where}.cost`,
-      cost,
-      'a positive whole number, or a function of the request',
-    );
-  }
-  issues.throwIfAny();
-  return {
-    limiter: limiter as RouteSettings<FastifyRequest>['limiter'],
-    key: typeof key === 'string' ? () => key : (key as RouteSettings<FastifyRequest>['key']),
-    cost: typeof cost === 'number' ? () => cost : (cost as RouteSettings<FastifyRequest>['cost']),
-  };
 }
 
 // Options Fastify itself understands on register(); not ours to reject.

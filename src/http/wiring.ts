@@ -13,6 +13,8 @@ const USAGE: Record<string, string> = {
     "const limit = rateLimit({ limiter }) with rateLimit from 'flowgate/node', then limit(req, res, next)",
   'flowgate/hono rateLimit': "app.use(rateLimit({ limiter })) with rateLimit from 'flowgate/hono'",
   'flowgate/fastify rateLimit': "await app.register(rateLimit, { limiter }) with rateLimit from 'flowgate/fastify'",
+  'flowgate/nestjs FlowgateModule.forRoot':
+    "FlowgateModule.forRoot({ limiter }) with FlowgateModule from 'flowgate/nestjs', and FlowgateGuard as a guard",
   'flowgate/koa rateLimit': "app.use(rateLimit({ limiter })) with rateLimit from 'flowgate/koa'",
   'flowgate/fetch rateLimit':
     "const limit = rateLimit({ limiter, trustProxy }) with rateLimit from 'flowgate/fetch', then await limit(request, { address })",
