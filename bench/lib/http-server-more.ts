@@ -1,9 +1,10 @@
 // Koa and NestJS servers of bench/lib/http-server.ts: bare, with flowgate, and with
 // their best-known peer (koa-ratelimit's memory driver, @nestjs/throttler).
 import 'reflect-metadata';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { Controller, Get, Module } from '@nestjs/common';
-import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import Koa from 'koa';
@@ -53,10 +54,14 @@ export async function nestServer(config: string, limit: number, windowMs: number
   if (config === 'nestjs+@nestjs/throttler') {
     imports.push(ThrottlerModule.forRoot([{ ttl: windowMs, limit }]));
     providers.push({ provide: APP_GUARD, useClass: ThrottlerGuard });
+    // @nestjs/throttler is CommonJS: under tsx its require('@nestjs/core') loads a second copy of
+    // Nest 12's (ES module) core, whose Reflector is another class; hand it the app's.
+    const cjsCore = createRequire(import.meta.url)('@nestjs/core') as { Reflector: unknown };
+    if (cjsCore.Reflector !== Reflector) providers.push({ provide: cjsCore.Reflector, useExisting: Reflector });
   }
   class AppModule {}
   Module({ imports: imports as never[], controllers: [AppController], providers: providers as never[] })(AppModule);
-  const app = await NestFactory.create(AppModule, new ExpressAdapter(), { logger: false });
+  const app = await NestFactory.create(AppModule, new ExpressAdapter(), { logger: false, abortOnError: false });
   await app.listen(0, '127.0.0.1');
   return (app.getHttpServer().address() as AddressInfo).port;
 }
