@@ -152,6 +152,34 @@ for (const platform of platforms) {
         assert.equal((await get(server, { 'x-user': 'u1' })).status, 200, 'still serving');
       });
     });
+
+    test('shadow limits never deny and send no headers; countResponse refunds what it does not count', async () => {
+      const set = new RateLimiter({
+        limits: {
+          user: fixedWindow({ limit: 2, window: '1m' }),
+          trial: { policy: fixedWindow({ limit: 1, window: '1m' }), mode: 'shadow' },
+        },
+        clock: () => T0,
+      });
+      const countResponse = (res: { statusCode: number }) => res.statusCode >= 400;
+      await withApp({ limiter: set, countResponse }, limiterOf(1), async (server) => {
+        for (let i = 0; i < 3; i++) {
+          const r = await get(server);
+          assert.equal(r.status, 200, 'the user limit is refunded for each success; the shadow one never denies');
+          assert.deepEqual(
+            items(r.headers['ratelimit-policy']).map(([name]) => name),
+            ['user'],
+          );
+        }
+        // The refund follows the response: wait until it shows, never by the clock.
+        for (let i = 0; i < 1000 && (await set.peek('127.0.0.1')).limits.user.remaining !== 1; i++) {
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        assert.equal((await set.peek('127.0.0.1')).limits.user.remaining, 1, 'nothing counted: peek takes 1 of 2');
+        // Refunded like the enforced limit, as it would be if it were enforced: still room.
+        assert.equal((await set.peek('127.0.0.1')).shadowDenied, false);
+      });
+    });
   });
 }
 
