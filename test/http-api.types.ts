@@ -6,9 +6,12 @@
 import express from 'express';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
+import Koa from 'koa';
 import { rateLimit as expressRateLimit, type RateLimitInfo } from '../src/http/express.js';
 import { rateLimit as fastifyRateLimit } from '../src/http/fastify.js';
+import { rateLimit as fetchRateLimit } from '../src/http/fetch.js';
 import { rateLimit as honoRateLimit } from '../src/http/hono.js';
+import { rateLimit as koaRateLimit } from '../src/http/koa.js';
 import { fixedWindow, RateLimiter, tokenBucket } from '../src/index.js';
 
 const set = new RateLimiter({
@@ -41,3 +44,19 @@ fastify.get('/bad', { config: { rateLimit: { cost: '2' } } }, async () => 'ok');
 const hono = new Hono();
 hono.use(honoRateLimit({ limiter: set, countResponse: (c) => c.res.status >= 400 }));
 hono.get('/', (c) => c.text(String(c.get('rateLimit').violated?.length)));
+
+const koa = new Koa();
+koa.use(koaRateLimit({ limiter: set, countResponse: (ctx) => ctx.status >= 400 }));
+koa.use((ctx) => {
+  ctx.body = ctx.state.rateLimit?.remaining;
+});
+
+const limit = fetchRateLimit({ limiter: free, trustProxy: 1 });
+export async function fetchHandler(request: Request): Promise<Response> {
+  const refused: Response | undefined = await limit(request, { address: '203.0.113.7' });
+  if (refused) return refused;
+  const remaining: number | undefined = limit.decisionFor(request)?.remaining;
+  return limit.respond(request, new Response(String(remaining), { headers: limit.headersFor(request) }));
+}
+// @ts-expect-error the address is a string
+limit(new Request('http://localhost/'), { address: 42 });
