@@ -63,6 +63,8 @@ export interface HeaderPlan {
    * that saw them would back off because of a limit that is not enforced.
    */
   readonly items: readonly HeaderItem[];
+  /** The items' names, computed once: the common case (no stacked middleware) allocates none per request. */
+  readonly itemNames: readonly string[];
   /** The whole `RateLimit-Policy` value, e.g. `"default";q=100;w=60`. */
   readonly policyValue: string;
   /** Names as given, or all lowercase (HTTP names are case-insensitive). */
@@ -100,6 +102,7 @@ export function planHeaders(
     draft: mode === 'draft-10' || mode === 'both',
     legacy: mode === 'legacy' || mode === 'both',
     items,
+    itemNames: items.map((item) => item.name),
     policyValue: policyList(items, undefined),
     names: lowerCaseNames ? LOWERCASE_NAMES : NAMES,
   };
@@ -138,7 +141,7 @@ export function rateLimitValue(plan: HeaderPlan, decision: Decision, names?: rea
  * to the lists instead of overwriting them.
  */
 interface Written {
-  names: string[];
+  names: readonly string[];
   policy: string;
   rateLimit: string;
   legacyRemaining: number;
@@ -167,7 +170,7 @@ export function writeHeaders<T>(
   const names = plan.names;
   const bag = tag as { [WRITTEN]?: Written };
   const prior = bag[WRITTEN];
-  let itemNames = plan.items.map((item) => item.name);
+  let itemNames = plan.itemNames;
   if (plan.items.length > 0 && (plan.draft || plan.legacy)) {
     if (prior !== undefined) itemNames = unique(itemNames, prior.names, onCollision);
     const renamed = prior !== undefined && itemNames.some((n, i) => n !== plan.items[i]?.name);
