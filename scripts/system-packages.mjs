@@ -24,6 +24,17 @@ export const SYSTEM_PACKAGES = [
     neededBy: 'the proxy-header attack tests (test/security)',
     alsoIn: ['/usr/sbin'],
   },
+  {
+    command: 'protoc',
+    package: 'protobuf-compiler',
+    neededBy: 'the independent gRPC client test (test/serve/protoc-curl.test.ts)',
+  },
+  { command: 'curl', package: 'curl', neededBy: 'the independent gRPC client test (test/serve/protoc-curl.test.ts)' },
+  {
+    command: 'promtool',
+    package: 'prometheus',
+    neededBy: 'the /metrics lint and scrape tests (test/serve/metrics.test.ts)',
+  },
 ];
 
 /** The absolute path of `command` on `path` (a PATH value), or undefined. */

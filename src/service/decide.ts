@@ -57,8 +57,13 @@ export class Decider {
   ) {}
 
   shouldRateLimit(request: RlsRequest): Promise<RlsResponse> {
-    checkRequest(request);
-    const plans = this.plan(request);
+    let plans: Plan[];
+    try {
+      checkRequest(request);
+      plans = this.plan(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const answers: (Decision | Promise<Decision> | undefined)[] = plans.map((plan) => {
       if (plan.kind !== 'count') return undefined;
       const { limiter } = plan.rule;
