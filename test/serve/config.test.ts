@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +51,7 @@ test('a path that cannot be read is refused with FG_SERVE_CONFIG_UNREADABLE', ()
 
 test('a directory loads every *.yaml and *.yml, one domain each', () => {
   const config = loadConfig(fixtures);
-  assert.deepEqual([...config.domains.keys()].sort(), ['match']);
+  assert.deepEqual([...config.domains.keys()].sort(), ['algorithms', 'match', 'scenarios']);
 });
 
 const domain = loadFile(join(fixtures, 'matching.yaml'));
@@ -105,4 +106,18 @@ test('matching: metric names are the rule full key, or the request values with d
   const rule = matchDescriptor(domain, e('detailed', 'd7'))?.rule;
   assert.equal(rule?.limit?.algorithm, 'token-bucket');
   assert.equal(rule?.limit?.burst, 4);
+});
+
+test("the README's configuration example loads", () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const block = /```yaml\n(domain: edge\n[\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(block, 'README has a ```yaml block starting with domain: edge');
+  const dir = mkdtempSync(join(tmpdir(), 'serve-readme-'));
+  writeFileSync(join(dir, 'edge.yaml'), block);
+  const edge = loadFile(join(dir, 'edge.yaml'));
+  assert.equal(
+    matchDescriptor(edge, e('remote_address', '10.0.0.7', 'path', '/login'))?.rule.limit?.algorithm,
+    'sliding-window',
+  );
+  assert.equal(matchDescriptor(edge, e('path', '/api/users'))?.rule.shadowMode, true);
 });
