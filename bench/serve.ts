@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RlsClient } from '../test/serve/support/grpc-client.js';
@@ -168,6 +168,7 @@ const header = [
   '|---|---|---:|---:|---:|---:|---:|',
 ];
 console.log(header.join('\n'));
+const loadBefore = loadavg()[0]?.toFixed(1);
 const rows = [...(await bench('memory', []))];
 const redis = await startRedis({ own: true });
 try {
@@ -175,5 +176,5 @@ try {
 } finally {
   await redis.stop();
 }
-const text = `# flowgate serve: fixed offered load\n\n${SECONDS} s per row, 2 descriptors per request, load generator and service on this machine (${process.env.BENCH_NOTE ?? 'shared 2-core box'}).\n\n${[...header, ...rows].join('\n')}\n`;
+const text = `# flowgate serve: fixed offered load\n\n${SECONDS} s per row, 2 descriptors per request, load generator and service on this machine (${process.env.BENCH_NOTE ?? 'shared 2-core box'}; load average ${loadBefore} before, ${loadavg()[0]?.toFixed(1)} after).\n\n${[...header, ...rows].join('\n')}\n`;
 writeFileSync(fileURLToPath(new URL('./results/serve.md', import.meta.url)), text);
