@@ -114,7 +114,8 @@ export class Decider {
         };
         const key = JSON.stringify([request.domain, ...descriptor.entries.flatMap((e) => [e.key, e.value])]);
         if (limit.requestsPerUnit === 0) return { kind: 'deny-all', match: undefined, limit, shadow: false };
-        const rule = this.limiters.override(request.domain, limit) as RuleLimiter;
+        const rule = this.limiters.override(request.domain, limit);
+        if (rule === undefined) return { kind: 'none' };
         return { kind: 'count', match: undefined, key, limit, rule, shadow: false, cost: requested };
       }
       const match = matches[i];

@@ -31,6 +31,7 @@ export interface RuleLimiter {
  */
 export class Limiters {
   private readonly byIdentity: Map<string, RuleLimiter>;
+  private overrides = 0;
 
   constructor(
     private readonly context: LimiterContext,
@@ -61,7 +62,10 @@ export class Limiters {
   override(domain: string, limit: RuleLimit): RuleLimiter | undefined {
     const identity = identityOf(domain, '(override)', limit, false);
     let found = this.byIdentity.get(identity);
-    if (found === undefined) {
+    // Overrides come from Envoy's configuration, a handful of distinct limits; the cap keeps a
+    // misbehaving client from growing the map without end (past it, overrides are not enforced).
+    if (found === undefined && this.overrides < MAX_OVERRIDES) {
+      this.overrides++;
       found = this.build(domain, '(override)', limit, false);
       if (found !== undefined) this.byIdentity.set(identity, found);
     }
@@ -85,6 +89,9 @@ export class Limiters {
     return { limiter, policy };
   }
 }
+
+/** Distinct Envoy `limit` overrides (domain, unit, requests per unit) one configuration holds limiters for. */
+const MAX_OVERRIDES = 1000;
 
 function identityOf(domain: string, fullKey: string, limit: RuleLimit, shadow: boolean): string {
   return JSON.stringify([domain, fullKey, limit.algorithm, limit.unit, limit.requestsPerUnit, limit.burst, shadow]);

@@ -117,6 +117,18 @@ test('#1060: a request whose specific descriptor is over leaves the broad descri
   assert.equal(alone.statuses[0]?.limitRemaining, 8);
 });
 
+test("Envoy's per-descriptor limit override: 2 per minute on a descriptor no rule matches", async () => {
+  const codes: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = await client.call('scenarios', [
+      { ...d('anything', 'o'), limit: { requestsPerUnit: 2, unit: 'MINUTE' } },
+    ]);
+    codes.push(r.overallCode);
+    assert.equal(r.statuses[0]?.currentLimit?.requestsPerUnit, 2);
+  }
+  assert.deepEqual(codes, ['OK', 'OK', 'OVER_LIMIT']);
+});
+
 test('a malformed request is INVALID_ARGUMENT: no domain, no descriptors, an empty key', async () => {
   await assert.rejects(client.call('', [d('per_minute', 'a')]), { code: 3, details: /domain: found ""/ });
   await assert.rejects(client.call('scenarios', []), { code: 3, details: /descriptors: found none/ });
