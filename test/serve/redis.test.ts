@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type RedisServer, startRedis } from '../support/redis-server.js';
+import { type RedisServer, redisCli, startRedis } from '../support/redis-server.js';
 import { d, RlsClient } from './support/grpc-client.js';
 import { type Service, startService, tempDir, until } from './support/service.js';
 
@@ -124,5 +124,28 @@ test('Redis killed: allow admits, deny refuses, error is UNAVAILABLE (gRPC) and 
   } finally {
     for (const client of clients) client.close();
     assert.deepEqual(await Promise.all(services.map((s) => s.stop())), [0, 0, 0]);
+  }
+});
+
+test('SIGTERM drains an in-flight gRPC call (held by a paused Redis) before exiting 0', async () => {
+  const own = await startRedis({ own: true });
+  const service = await startService(['--config', config, '--redis', own.url]);
+  const client = new RlsClient(service.grpcPort);
+  try {
+    // Load the scripts first, so the held call is the decision itself.
+    assert.equal((await client.call('scenarios', [d('per_minute', 'drain')])).overallCode, 'OK');
+    redisCli(own.port, 'CLIENT', 'PAUSE', '60000', 'WRITE');
+    const inFlight = client.call('scenarios', [d('per_minute', 'drain')]);
+    await until(() => /blocked_clients:[1-9]/.test(redisCli(own.port, 'INFO', 'clients')), 'the call to reach Redis');
+    const exited = service.stop('SIGTERM');
+    await until(() => service.stdout().includes('SIGTERM: draining'), 'draining');
+    redisCli(own.port, 'CLIENT', 'UNPAUSE');
+    const answer = await inFlight;
+    assert.equal(answer.overallCode, 'OK');
+    assert.equal(await exited, 0);
+  } finally {
+    client.close();
+    await service.stop();
+    await own.stop();
   }
 });
