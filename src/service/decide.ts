@@ -116,6 +116,7 @@ export class Decider {
         if (limit.requestsPerUnit === 0) return { kind: 'deny-all', match: undefined, limit, shadow: false };
         const rule = this.limiters.override(request.domain, limit);
         if (rule === undefined) return { kind: 'none' };
+        if (requested > rule.policy.limit) return { kind: 'deny-all', match: undefined, limit, shadow: false };
         return { kind: 'count', match: undefined, key, limit, rule, shadow: false, cost: requested };
       }
       const match = matches[i];

@@ -127,6 +127,18 @@ test("Envoy's per-descriptor limit override: 2 per minute on a descriptor no rul
     assert.equal(r.statuses[0]?.currentLimit?.requestsPerUnit, 2);
   }
   assert.deepEqual(codes, ['OK', 'OK', 'OVER_LIMIT']);
+  // A hits_addend above the override's limit can never be admitted: over, not an error.
+  const big = await client.call('scenarios', [
+    { ...d('anything', 'p'), limit: { requestsPerUnit: 2, unit: 'MINUTE' }, hitsAddend: { value: 3 } },
+  ]);
+  assert.equal(big.overallCode, 'OVER_LIMIT');
+  const rule = await client.call('scenarios', [{ ...d('per_minute', 'big'), hitsAddend: { value: 4 } }]);
+  assert.equal(rule.overallCode, 'OVER_LIMIT');
+  assert.equal(
+    (await client.call('scenarios', [d('per_minute', 'big')])).statuses[0]?.limitRemaining,
+    2,
+    'and it spent nothing',
+  );
 });
 
 test('a malformed request is INVALID_ARGUMENT: no domain, no descriptors, an empty key', async () => {
