@@ -1,6 +1,6 @@
+import type { IssueList } from './errors.js';
 import type { Gate } from './gate.js';
 import type { Decision } from './policies/decision.js';
-import type { IssueList } from './policies/errors.js';
 import type { SetDecision } from './policies/limit-set.js';
 import type { Refund } from './policies/policy.js';
 

@@ -1,12 +1,12 @@
 import { Deadlines } from './deadlines.js';
 import { DenialCache, DenialCacheGate, isCachedDenial } from './denial-cache.js';
+import { FlowgateArgumentError, FlowgateRangeError, show } from './errors.js';
 import { degradedDecision, type StoreErrorPolicy } from './failure.js';
 import type { Gate } from './gate.js';
 import { type RateLimiterOptions, resolveOptions } from './limiter-options.js';
 import { DecisionMessage, decisionChannel, ONE_OUTCOME, type Outcome } from './observe/events.js';
 import { OutageWatch } from './outage.js';
 import type { Decision } from './policies/decision.js';
-import { FlowgateArgumentError, FlowgateRangeError, show } from './policies/errors.js';
 import { combineDecisions, type LimitSpec, type SetDecision } from './policies/limit-set.js';
 import type { Policy, Refund } from './policies/policy.js';
 import { RequestKeys } from './request-keys.js';

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
+import { FlowgateArgumentError, IssueList, isOptionsObject, show } from '../errors.js';
 import type { LimitOptions, RateLimiter } from '../limiter.js';
 import type { Decision } from '../policies/decision.js';
-import { FlowgateArgumentError, IssueList, isOptionsObject, show } from '../policies/errors.js';
 import type { HeaderBag, ProxyHeader } from './forwarded.js';
 import {
   HEADERS_MODES,

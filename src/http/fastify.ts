@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { IssueList } from '../policies/errors.js';
+import { IssueList } from '../errors.js';
 import { HttpLimiter, isPromiseLike, type RouteSettings, type Verdict } from './core.js';
 import { holdRequest } from './hold.js';
 import type { AnyRateLimiter, HttpOptions, MaybePromise, RateLimitInfo, RequestKeys } from './options.js';

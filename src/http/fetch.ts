@@ -1,4 +1,4 @@
-import { FlowgateArgumentError, IssueList } from '../policies/errors.js';
+import { FlowgateArgumentError, IssueList } from '../errors.js';
 import { HttpLimiter, type Verdict } from './core.js';
 import type { HeaderBag } from './forwarded.js';
 import { holdUntil } from './hold.js';

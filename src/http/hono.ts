@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
-import { IssueList } from '../policies/errors.js';
+import { IssueList } from '../errors.js';
 import { HttpLimiter } from './core.js';
 import { holdUntil } from './hold.js';
 import type { HttpOptions, RateLimitInfo } from './options.js';

@@ -1,5 +1,5 @@
 import type { Context, Middleware, Next } from 'koa';
-import { IssueList } from '../policies/errors.js';
+import { IssueList } from '../errors.js';
 import { HttpLimiter, type Verdict } from './core.js';
 import { holdRequest } from './hold.js';
 import type { HttpOptions, RateLimitInfo } from './options.js';

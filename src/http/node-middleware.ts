@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { IssueList } from '../policies/errors.js';
+import { IssueList } from '../errors.js';
 import { HttpLimiter, isPromiseLike, type RouteSettings, type Verdict } from './core.js';
 import { holdRequest } from './hold.js';
 import type { HttpOptions, RateLimitInfo } from './options.js';

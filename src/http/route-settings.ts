@@ -1,4 +1,4 @@
-import { IssueList } from '../policies/errors.js';
+import { IssueList } from '../errors.js';
 import type { RouteSettings } from './core.js';
 import type { AnyRateLimiter } from './options.js';
 import { isLimiter } from './wiring.js';

@@ -1,4 +1,4 @@
-import { type ErrorCode, errorDocs } from '../policies/errors.js';
+import { type ErrorCode, errorDocs } from '../errors.js';
 import type { HeaderBag, ProxyHeader } from './forwarded.js';
 
 /** Where the middleware reports configuration mistakes it can only see at run time. @default console */

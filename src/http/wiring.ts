@@ -1,4 +1,4 @@
-import { FlowgateArgumentError } from '../policies/errors.js';
+import { FlowgateArgumentError } from '../errors.js';
 
 /**
  * Recognises the usual ways of wiring the middleware wrongly, so that the

@@ -1,4 +1,4 @@
-import { FlowgateConfigError } from '../policies/errors.js';
+import { FlowgateConfigError } from '../errors.js';
 import type { Algorithm } from '../policies/policy.js';
 import type { DomainConfig, Level, Node, Rule, RuleLimit, Unit, Wildcard } from './config.js';
 import { UNIT_MS } from './config.js';

@@ -1,4 +1,4 @@
-import { type ErrorCode, errorDocs } from '../policies/errors.js';
+import { type ErrorCode, errorDocs } from '../errors.js';
 
 /** The codes of `flowgate serve`'s own errors, each with a section in docs/errors.md. */
 export const SERVE_ERROR_CODES = [

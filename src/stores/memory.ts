@@ -1,5 +1,5 @@
+import { IssueList, isOptionsObject } from '../errors.js';
 import type { Decision } from '../policies/decision.js';
-import { IssueList, isOptionsObject } from '../policies/errors.js';
 import { combineDecisions, type LimitSpec } from '../policies/limit-set.js';
 import { LogState } from '../policies/log-state.js';
 import type { Refund, StateVector } from '../policies/policy.js';
