@@ -12,6 +12,9 @@ export default defineConfig([
       node: 'src/http/node.ts',
       otel: 'src/observe/otel.ts',
       prometheus: 'src/observe/prometheus.ts',
+      koa: 'src/http/koa.ts',
+      fetch: 'src/http/fetch.ts',
+      nestjs: 'src/http/nestjs/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
@@ -21,14 +24,15 @@ export default defineConfig([
     splitting: true,
   },
   // The `flowgate` bin: one ESM file with its libraries bundled in, so the
-  // package has no runtime dependencies. commander is CommonJS and calls
+  // package has no runtime dependencies (`flowgate serve` bundles grpc-js,
+  // proto-loader, yaml, prom-client and ioredis; `import 'flowgate'` has none of them). commander is CommonJS and calls
   // `require('events')`, which an ESM bundle only has through createRequire.
   {
     entry: { 'cli/main': 'src/cli/main.ts' },
     format: ['esm'],
     sourcemap: true,
     target: 'node20',
-    noExternal: ['commander', 'csv-parse'],
+    noExternal: ['commander', 'csv-parse', '@grpc/grpc-js', '@grpc/proto-loader', 'yaml', 'prom-client', 'ioredis'],
     banner: {
       js: "import { createRequire as __flowgateRequire } from 'node:module';\nconst require = __flowgateRequire(import.meta.url);",
     },

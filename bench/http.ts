@@ -1,6 +1,8 @@
 // What the HTTP middleware costs, side by side with the peers, in one run:
 // bare Fastify vs Fastify + flowgate (memory, Redis) vs Fastify + @fastify/rate-limit
-// (memory, Redis); bare Express vs Express + flowgate vs Express + express-rate-limit.
+// (memory, Redis); bare Express vs Express + flowgate vs Express + express-rate-limit;
+// bare Koa vs Koa + flowgate vs Koa + koa-ratelimit (memory); bare NestJS (Express
+// platform) vs NestJS + flowgate vs NestJS + @nestjs/throttler.
 // Every configuration serves from its own child process on 127.0.0.1; autocannon
 // loads it from this process with the same connections and duration. Repetitions
 // alternate configurations (round-robin) so drift hits all of them alike. Limits are
@@ -8,6 +10,7 @@
 //
 //   npm run bench:http                                   # full run, writes bench/results/http.md
 //   npm run bench:http -- --reps 1 --duration 2 --no-write   # quick look
+//   npm run bench:http -- --only koa+flowgate,koa+koa-ratelimit   # some configurations (and their bare framework)
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -18,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startRedis } from '../test/support/redis-server.js';
-import { CONFIGS } from './lib/http-configs.js';
+import { baseOf, CONFIGS } from './lib/http-configs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -38,7 +41,7 @@ const duration = Number(args.duration);
 const warmup = Number(args.warmup);
 const connections = Number(args.connections);
 const only = args.only?.split(',');
-const configs = CONFIGS.filter((c) => only === undefined || only.includes(c) || c === 'fastify' || c === 'express');
+const configs = CONFIGS.filter((c) => only === undefined || only.includes(c) || only.some((o) => baseOf(o) === c));
 
 async function startServer(config: string, redisPort: number): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(
@@ -126,7 +129,7 @@ const rows: string[] = [];
 const costOf: Record<string, number> = {};
 const cpuCostOf: Record<string, number> = {};
 for (const config of configs) {
-  const base = config.startsWith('fastify') ? 'fastify' : 'express';
+  const base = baseOf(config);
   const m = median(samples[config] as number[]);
   const b = median(samples[base] as number[]);
   const cpu = median(cpuSamples[config] as number[]);
@@ -175,6 +178,9 @@ other load on the machine disturbs less than req/s.
 
 - Fastify, memory: flowgate's ${verdict('fastify+flowgate', 'fastify+@fastify/rate-limit')}.
 - Fastify, Redis: flowgate's ${verdict('fastify+flowgate-redis', 'fastify+@fastify/rate-limit-redis')}.
+- Express, memory: flowgate's ${verdict('express+flowgate', 'express+express-rate-limit')}.
+- Koa, memory: flowgate's ${verdict('koa+flowgate', 'koa+koa-ratelimit')}.
+- NestJS (Express platform), memory: flowgate's ${verdict('nestjs+flowgate', 'nestjs+@nestjs/throttler')}.
 `;
 console.log(`\n${report}`);
 if (!args['no-write']) {

@@ -1,253 +1,198 @@
-// Redis benchmark: flowgate RedisStore vs rate-limiter-flexible RateLimiterRedis
-// vs rate-limit-redis (express-rate-limit's store), all through ioredis, against
-// one redis-server this script starts. Not a test: run `npm run bench:redis`.
-// Prints markdown and writes bench/results/redis.md.
+// Redis benchmark: flowgate's RedisStore (every policy) vs rate-limiter-flexible's
+// RateLimiterRedis vs rate-limit-redis (express-rate-limit's store), against one
+// redis-server this script starts. Every library runs in its own child process
+// (bench/lib/redis-child.ts) with its own ioredis client, one process per library,
+// client setting and repetition, the libraries interleaved; the headline is
+// ioredis's default options, auto-pipelining is the second setting. Not a test.
+//
+//   npm run bench:redis                 # full run, writes bench/results/redis.md
+//   npm run bench:redis -- --quick      # 1 repetition of 500 ms cells, not written
 
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { RedisStore as RateLimitRedisStore } from 'rate-limit-redis';
-import { RateLimiterRedis } from 'rate-limiter-flexible';
-import {
-  fixedWindow,
-  leakyBucket,
-  type Policy,
-  RateLimiter,
-  slidingLog,
-  slidingWindow,
-  tokenBucket,
-} from '../src/index.js';
-import { RedisStore } from '../src/stores/redis/index.js';
 import { startRedis } from '../test/support/redis-server.js';
+import { median } from './lib/report.js';
 
-const REPS = Number(process.env.BENCH_REPS ?? 3);
-const OPS = Number(process.env.BENCH_OPS ?? 10_000);
-const HIGH = 1_000_000_000;
+const here = dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    reps: { type: 'string' },
+    'measure-ms': { type: 'string' },
+    only: { type: 'string' },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+const quick = args.quick === true;
+const reps = Number(args.reps ?? (quick ? 1 : 3));
+const measureMs = Number(args['measure-ms'] ?? (quick ? 500 : 1500));
+const write = !args['no-write'] && !quick;
 
-type Call = (key: string) => Promise<unknown>;
-interface Subject {
-  label: string;
-  accept: Call;
-  reject?: Call;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-/** `total` calls with `inFlight` workers; returns calls per second. */
-async function throughput(call: Call, keys: readonly string[], inFlight: number, total: number): Promise<number> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < total) {
-      const i = next++;
-      await call(keys[i % keys.length] as string);
-    }
-  };
-  const start = performance.now();
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  return (total / (performance.now() - start)) * 1000;
-}
-
-async function latency(call: Call, count: number): Promise<{ p50: number; p99: number }> {
-  const samples: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const start = performance.now();
-    await call('lat');
-    samples.push(performance.now() - start);
-  }
-  samples.sort((a, b) => a - b);
-  return { p50: samples[Math.floor(count * 0.5)] as number, p99: samples[Math.floor(count * 0.99)] as number };
-}
+const POLICIES = ['token-bucket', 'leaky-bucket', 'fixed-window', 'sliding-window', 'sliding-log'];
+const LABELS: Record<string, string> = {
+  ...Object.fromEntries(POLICIES.map((p) => [`flowgate:${p}`, `flowgate ${p}`])),
+  rlf: 'rate-limiter-flexible RateLimiterRedis',
+  'rate-limit-redis': 'rate-limit-redis (express-rate-limit)',
+  ceiling: '(ceiling) bare EVALSHA `return 1`',
+};
+const BASELINE = 'rlf';
+const ids = args.only ? args.only.split(',') : Object.keys(LABELS);
+const SETTINGS = [
+  { id: '0', title: 'ioredis defaults (no auto-pipelining)' },
+  { id: '1', title: 'ioredis enableAutoPipelining: true' },
+];
 
 const server = await startRedis();
 const admin = new Redis(server.url);
-const pipelined = process.env.BENCH_PIPELINE !== '0';
-const connect = (): Redis => new Redis(server.url, { enableAutoPipelining: pipelined });
+const version = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? '?';
 
-function flowgate(policy: Policy, denialCache = false): Call {
-  const limiter = new RateLimiter({ policy, store: new RedisStore({ client: connect() }), denialCache });
-  return (key) => limiter.limit(key);
+/** samples[setting][id][cell] */
+const samples: Record<string, Record<string, Record<string, number[]>>> = {};
+const loads: number[] = [];
+function record(setting: string, id: string, cell: string, value: number): void {
+  samples[setting] ??= {};
+  const forSetting = samples[setting];
+  forSetting[id] ??= {};
+  const forId = forSetting[id];
+  forId[cell] ??= [];
+  forId[cell].push(value);
 }
-
-function rlf(points: number, inMemoryBlock = false): Call {
-  const limiter = new RateLimiterRedis({
-    storeClient: connect(),
-    points,
-    duration: 3600,
-    ...(inMemoryBlock ? { inMemoryBlockOnConsumed: points, inMemoryBlockDuration: 3600 } : {}),
-  });
-  return (key) => limiter.consume(key).catch((rejection: unknown) => rejection);
-}
-
-function rateLimitRedis(limit: number): Call {
-  const client = connect();
-  const store = new RateLimitRedisStore({
-    sendCommand: (...args: string[]) => client.call(args[0] as string, ...args.slice(1)) as never,
-  });
-  store.init({ windowMs: 3_600_000 } as never);
-  // express-rate-limit compares the count with its limit itself.
-  return async (key) => (await store.increment(key)).totalHits <= limit;
-}
-
-async function bareEvalsha(): Promise<Call> {
-  const client = connect();
-  const sha = (await client.script('LOAD', 'return 1')) as string;
-  return (key) => client.evalsha(sha, 1, key);
-}
-
-const subjects: Subject[] = [
-  {
-    label: 'flowgate RedisStore (token bucket)',
-    accept: flowgate(tokenBucket({ capacity: HIGH, refillPerSecond: 1_000_000 })),
-  },
-  { label: 'rate-limiter-flexible RateLimiterRedis', accept: rlf(HIGH) },
-  { label: 'rate-limit-redis', accept: rateLimitRedis(HIGH) },
-  // Not a rate limiter: one EVALSHA of `return 1` per call, the most any one-command-per-call client gets here.
-  { label: 'ceiling: bare EVALSHA per call', accept: await bareEvalsha() },
-];
-const BASELINE = 'rate-limiter-flexible RateLimiterRedis';
-
-const lines: string[] = [];
-const log = (line = ''): void => {
-  lines.push(line);
-  console.log(line);
-};
-log(`# Redis benchmark`);
-log();
-log(
-  `redis-server ${/redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? ''} on 127.0.0.1, node ${process.version}, ioredis enableAutoPipelining: ${pipelined}, ` +
-    `${REPS} repetitions of ${OPS} calls per cell (medians); one process, all libraries through ioredis.`,
-);
-log();
-
-// Sequential latency.
-log('## Sequential latency (one call at a time, hot key)');
-log();
-log('| library | p50 µs | p99 µs |');
-log('|---|---:|---:|');
-for (const s of subjects) {
-  await latency(s.accept, 500);
-  const runs = [];
-  for (let r = 0; r < REPS; r++) runs.push(await latency(s.accept, 2000));
-  log(
-    `| ${s.label} | ${(median(runs.map((x) => x.p50)) * 1000).toFixed(0)} | ${(median(runs.map((x) => x.p99)) * 1000).toFixed(0)} |`,
-  );
-}
-log();
-
-// Throughput.
-const hot = ['hot'];
-const many = Array.from({ length: 10_000 }, (_, i) => `user:${i}`);
-const results: Record<string, Record<string, number>> = {};
-log('## Throughput (calls/s; accept path)');
-log();
-const cols: [string, readonly string[], number][] = [];
-for (const inFlight of [1, 16, 64, 256]) {
-  cols.push([`hot ×${inFlight}`, hot, inFlight]);
-  cols.push([`10k keys ×${inFlight}`, many, inFlight]);
-}
-log(`| library | ${cols.map(([c]) => c).join(' | ')} |`);
-log(`|---|${cols.map(() => '---:').join('|')}|`);
-for (const s of subjects) {
-  results[s.label] = {};
-  for (const [col, keys, inFlight] of cols) {
-    await throughput(s.accept, keys, inFlight, Math.min(OPS, 2000));
-    const runs = [];
-    for (let r = 0; r < REPS; r++)
-      runs.push(await throughput(s.accept, keys, inFlight, inFlight === 1 ? OPS / 4 : OPS));
-    (results[s.label] as Record<string, number>)[col] = median(runs);
+const started = Date.now();
+for (let rep = 0; rep < reps; rep++) {
+  for (const setting of SETTINGS) {
+    // Rotated each repetition, so no library always runs first or last.
+    const order = [...ids.slice(rep % ids.length), ...ids.slice(0, rep % ids.length)];
+    for (const id of order) {
+      process.stderr.write(`rep ${rep + 1}/${reps}, pipelining ${setting.id}: ${id}\n`);
+      // A fresh database per child: no library finds another's keys.
+      await admin.flushall();
+      loads.push(loadavg()[0] as number);
+      const run = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', join(here, 'lib', 'redis-child.ts'), id, server.url, setting.id, String(measureMs)],
+        { cwd: join(here, '..'), encoding: 'utf8' },
+      );
+      if (run.status !== 0) throw new Error(`${id} failed:\n${run.stderr}`);
+      const cells = JSON.parse(run.stdout.trim().split('\n').at(-1) as string) as Record<string, number>;
+      for (const [cell, value] of Object.entries(cells)) record(setting.id, id, cell, value);
+    }
   }
 }
-const base = results[BASELINE] as Record<string, number>;
-for (const s of subjects) {
-  const row = results[s.label] as Record<string, number>;
-  log(
-    `| ${s.label} | ${cols.map(([c]) => `${((row[c] as number) / 1000).toFixed(1)}k (${((row[c] as number) / (base[c] as number)).toFixed(2)}×)`).join(' | ')} |`,
-  );
-}
-log();
-
-// Reject path.
-log('## Reject path (every call denied; 64 in flight, 10k keys)');
-log();
-const spent = Array.from({ length: 10_000 }, (_, i) => `spent:${i}`);
-const rejecters: [string, Call][] = [
-  ['flowgate RedisStore, no near-cache', flowgate(tokenBucket({ capacity: 1, refillPerSecond: 1 / 3600 }))],
-  ['flowgate RedisStore, denialCache: true', flowgate(tokenBucket({ capacity: 1, refillPerSecond: 1 / 3600 }), true)],
-  ['rate-limiter-flexible RateLimiterRedis', rlf(1)],
-  ['rate-limiter-flexible, inMemoryBlockOnConsumed', rlf(1, true)],
-  ['rate-limit-redis', rateLimitRedis(1)],
-];
-const rejectResults: Record<string, number> = {};
-for (const [label, call] of rejecters) {
-  for (const key of spent) await call(key);
-  for (const key of spent) await call(key);
-  const runs = [];
-  for (let r = 0; r < REPS; r++) runs.push(await throughput(call, spent, 64, OPS * 2));
-  rejectResults[label] = median(runs);
-}
-log('| library | calls/s | × RateLimiterRedis |');
-log('|---|---:|---:|');
-for (const [label] of rejecters) {
-  const value = rejectResults[label] as number;
-  log(`| ${label} | ${(value / 1000).toFixed(1)}k | ${(value / (rejectResults[BASELINE] as number)).toFixed(2)}× |`);
-}
-log();
-
-// Memory per key.
-log('## Redis memory per key (INFO used_memory delta over 100k keys, one call each)');
-log();
-const KEYS = 100_000;
-// Every subject allows 10 per hour, so no key expires during the measurement (a
-// bucket refilling 1/s dropped its keys after a second, and the table sizes of
-// the dropped keys were then divided by the survivors).
-const memorySubjects: [string, Call][] = [
-  ['flowgate token bucket', flowgate(tokenBucket({ capacity: 10, refillPerSecond: 10 / 3600 }))],
-  ['flowgate leaky bucket', flowgate(leakyBucket({ capacity: 10, leakPerSecond: 10 / 3600 }))],
-  ['flowgate fixed window', flowgate(fixedWindow({ limit: 10, window: '1h' }))],
-  ['flowgate sliding window', flowgate(slidingWindow({ limit: 10, window: '1h' }))],
-  ['flowgate sliding log (1 entry)', flowgate(slidingLog({ limit: 10, window: '1h' }))],
-  ['rate-limiter-flexible RateLimiterRedis', rlf(10)],
-  ['rate-limit-redis', rateLimitRedis(10)],
-];
-const usedMemory = async (): Promise<number> => Number(/used_memory:(\d+)/.exec(await admin.info('memory'))?.[1]);
-const memoryResults: Record<string, number> = {};
-log('| store | bytes/key |');
-log('|---|---:|');
-for (const [label, call] of memorySubjects) {
-  await admin.flushall();
-  const before = await usedMemory();
-  const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}`);
-  await throughput(call, keys, 256, KEYS);
-  const size = await admin.dbsize();
-  const bytes = ((await usedMemory()) - before) / size;
-  memoryResults[label] = bytes;
-  log(`| ${label} | ${bytes.toFixed(0)} |`);
-}
-log();
-log('Key names: flowgate `{flowgate:user:N}`, rate-limiter-flexible `rlflx:user:N`, rate-limit-redis `rl:user:N`.');
-log();
-
-// Targets.
-const at64 = (label: string): number => (results[label] as Record<string, number>)['10k keys ×64'] as number;
-const hot64 = (label: string): number => (results[label] as Record<string, number>)['hot ×64'] as number;
-const flow = 'flowgate RedisStore (token bucket)';
-const ratio64 = Math.min(at64(flow) / at64(BASELINE), hot64(flow) / hot64(BASELINE));
-const rejectRatio =
-  (rejectResults['flowgate RedisStore, denialCache: true'] as number) / (rejectResults[BASELINE] as number);
-const tokenBytes = memoryResults['flowgate token bucket'] as number;
-log('## Targets');
-log();
-log(
-  `- ≥ 1.3× RateLimiterRedis at 64 in flight (worse of hot / 10k keys): ${ratio64.toFixed(2)}× — ${ratio64 >= 1.3 ? 'met' : 'NOT met'}`,
-);
-log(
-  `- reject path with near-cache ≥ 10× RateLimiterRedis: ${rejectRatio.toFixed(1)}× — ${rejectRatio >= 10 ? 'met' : 'NOT met'}`,
-);
-log(`- token bucket ≤ 120 bytes/key in Redis: ${tokenBytes.toFixed(0)} — ${tokenBytes <= 120 ? 'met' : 'NOT met'}`);
-
-writeFileSync(new URL('./results/redis.md', import.meta.url), `${lines.join('\n')}\n`);
+await admin.quit();
 await server.stop();
+
+const med = (setting: string, id: string, cell: string): number | undefined => {
+  const values = samples[setting]?.[id]?.[cell];
+  return values && values.length > 0 ? median(values) : undefined;
+};
+
+const COLUMNS: readonly { cell: string; title: string; latency: boolean }[] = [
+  { cell: 'hot-p50', title: 'p50 µs, sequential, hot', latency: true },
+  { cell: '10k-p50', title: 'p50 µs, sequential, 10k keys', latency: true },
+  { cell: 'hot-x1', title: '1 in flight, hot', latency: false },
+  { cell: '10k-x1', title: '1 in flight, 10k keys', latency: false },
+  { cell: 'hot-x64', title: '64 in flight, hot', latency: false },
+  { cell: '10k-x64', title: '64 in flight, 10k keys', latency: false },
+];
+
+function cellText(setting: string, id: string, column: (typeof COLUMNS)[number]): string {
+  const value = med(setting, id, column.cell);
+  if (value === undefined) return 'n/a';
+  const shown = column.latency ? value.toFixed(0) : `${(value / 1000).toFixed(1)}k/s`;
+  const base = med(setting, BASELINE, column.cell);
+  if (id === BASELINE || base === undefined) return shown;
+  // Ratios read "times better than RateLimiterRedis": for latency, its p50 over ours.
+  const ratio = column.latency ? base / value : value / base;
+  return `${shown} (${ratio.toFixed(2)}×)`;
+}
+
+function table(setting: string): string {
+  const lines = [
+    `| library | ${COLUMNS.map((c) => c.title).join(' | ')} |`,
+    `|---|${COLUMNS.map(() => '---:').join('|')}|`,
+  ];
+  for (const id of ids) lines.push(`| ${LABELS[id]} | ${COLUMNS.map((c) => cellText(setting, id, c)).join(' | ')} |`);
+  return lines.join('\n');
+}
+
+/** Each target of the performance issue on the default client options, by the worst flowgate policy. */
+function targets(): string {
+  const checks: { text: string; cell: string; pass: (ratio: number) => boolean; latency: boolean }[] = [
+    { text: 'sequential p50 (hot key) ≤ RateLimiterRedis', cell: 'hot-p50', pass: (r) => r >= 1, latency: true },
+    { text: 'sequential p50 (10k keys) ≤ RateLimiterRedis', cell: '10k-p50', pass: (r) => r >= 1, latency: true },
+    { text: '1 in flight (10k keys) ≥ 1.0× RateLimiterRedis', cell: '10k-x1', pass: (r) => r >= 1, latency: false },
+    { text: '64 in flight, hot key ≥ 2.5× RateLimiterRedis', cell: 'hot-x64', pass: (r) => r >= 2.5, latency: false },
+    { text: '64 in flight, 10k keys ≥ 1.5× RateLimiterRedis', cell: '10k-x64', pass: (r) => r >= 1.5, latency: false },
+  ];
+  const lines: string[] = [];
+  for (const check of checks) {
+    const base = med('0', BASELINE, check.cell);
+    const ratios: string[] = [];
+    const misses: string[] = [];
+    for (const id of ids.filter((i) => i.startsWith('flowgate:'))) {
+      const value = med('0', id, check.cell);
+      if (value === undefined || base === undefined) continue;
+      const ratio = check.latency ? base / value : value / base;
+      ratios.push(`${id.slice(9)} ${ratio.toFixed(2)}×`);
+      if (!check.pass(ratio)) misses.push(id.slice(9));
+    }
+    if (ratios.length === 0) continue;
+    lines.push(
+      `- ${check.text}: ${misses.length === 0 ? '**met**' : `**missed** by ${misses.join(', ')}`} (${ratios.join(', ')})`,
+    );
+  }
+  return lines.join('\n');
+}
+
+const load = median(loads);
+const report = `# Redis: flowgate vs peers
+
+Generated by \`npm run bench:redis${quick ? ' -- --quick' : ''}\` (\`bench/redis.ts\`) on ${new Date().toISOString().slice(0, 10)}:
+redis-server ${version} on 127.0.0.1 (started by the bench, persistence off), Node ${process.version},
+${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores, shared: median 1-minute load average ${load.toFixed(1)} during the run),
+${reps} repetition(s) of ${measureMs} ms per cell, ${Math.round((Date.now() - started) / 1000)} s in all.
+
+Every library runs in its own child process (one per library, client setting and repetition, the libraries
+interleaved and rotated), with its own ioredis client; the database is flushed before each child. Each cell is
+the **median** over the repetitions; the factor is the ratio to rate-limiter-flexible's \`RateLimiterRedis\`
+in the same run and setting, oriented so that above 1× means flowgate is better (for latency: its p50 ÷ ours).
+
+## ${SETTINGS[0]?.title} — what most users run
+
+${table('0')}
+
+## ${SETTINGS[1]?.title}
+
+${table('1')}
+
+## Targets (default client options)
+
+${targets()}
+
+## How it is measured
+
+- Accept path: limits so high nothing is denied (flowgate: limit/capacity 10⁹, 1 h windows; the sliding log,
+  limit 100k, keeps a 100 ms window on the hot key). Every call checks it was admitted.
+- Keys: the hot key \`hot\`, or \`user:0\` … \`user:9999\` round-robin. Before measuring, every key is created
+  once, then 64 in flight and one at a time run for half a cell each (warm-up).
+- **Sequential**: one \`await limiter.limit(key)\` (RLF: \`consume\`, rate-limit-redis: \`increment\`) at a time;
+  p50 of the per-call latencies, and the calls per second of that loop (the "1 in flight" columns).
+- **64 in flight**: 64 async loops calling concurrently for the cell's time; calls per second of wall time.
+- The ceiling row is not a limiter: one \`EVALSHA\` of \`return 1\` per call through the same client, the least
+  any one-script-per-call library pays here.
+- The machine is shared (2 cores, other work running): absolute numbers move between runs, ratios within
+  one run much less.
+`;
+
+process.stdout.write(`${report}\n`);
+if (write) {
+  writeFileSync(join(here, 'results', 'redis.md'), report);
+  writeFileSync(join(here, 'results', 'redis.json'), `${JSON.stringify(samples, null, 1)}\n`);
+  process.stderr.write('wrote bench/results/redis.md\n');
+}
 process.exit(0);

@@ -20,7 +20,7 @@ export const SYSTEM_PACKAGES = [
   {
     command: 'promtool',
     package: 'prometheus',
-    neededBy: 'the Prometheus exposition tests (test/observe/prometheus.test.ts)',
+    neededBy: 'the Prometheus exposition and scrape tests (test/observe/prometheus.test.ts, test/serve/http.test.ts)',
   },
   // nginx lives in /usr/sbin, which not every user's PATH holds; test/security/nginx.ts looks there too.
   {
@@ -29,6 +29,12 @@ export const SYSTEM_PACKAGES = [
     neededBy: 'the proxy-header attack tests (test/security)',
     alsoIn: ['/usr/sbin'],
   },
+  {
+    command: 'protoc',
+    package: 'protobuf-compiler',
+    neededBy: 'the independent gRPC client test (test/serve/protoc-curl.test.ts)',
+  },
+  { command: 'curl', package: 'curl', neededBy: 'the independent gRPC client test (test/serve/protoc-curl.test.ts)' },
 ];
 
 /** The absolute path of `command` on `path` (a PATH value), or undefined. */

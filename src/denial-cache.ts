@@ -1,6 +1,6 @@
+import type { IssueList } from './errors.js';
 import type { Gate } from './gate.js';
 import type { Decision } from './policies/decision.js';
-import type { IssueList } from './policies/errors.js';
 import type { SetDecision } from './policies/limit-set.js';
 import type { Refund } from './policies/policy.js';
 
@@ -146,10 +146,14 @@ export class DenialCache {
 
 /** The denial cache as a decorator of the limiter's path to its store. */
 export class DenialCacheGate implements Gate {
+  readonly synchronous: boolean;
+
   constructor(
     private readonly inner: Gate,
     private readonly cache: DenialCache,
-  ) {}
+  ) {
+    this.synchronous = inner.synchronous === true;
+  }
 
   limit(keys: readonly string[], cost: number, deadline: number): Decision | Promise<Decision> {
     const id = idOf(keys);

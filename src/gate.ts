@@ -7,6 +7,8 @@ import type { Refund } from './policies/policy.js';
  * sharded call; `admitted` is the decision a refund undoes. Stores ignore both.
  */
 export interface Gate {
+  /** True when every call answers synchronously and ignores its deadline (see `BoundStore.synchronous`). */
+  readonly synchronous?: boolean;
   limit(keys: readonly string[], cost: number, deadline: number, shardKey?: string): Decision | Promise<Decision>;
   peek(keys: readonly string[], deadline: number, shardKey?: string): Decision | Promise<Decision>;
   refund(

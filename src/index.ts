@@ -1,4 +1,11 @@
 export type { DenialCacheOptions } from './denial-cache.js';
+export {
+  type ConfigIssue,
+  type ErrorCode,
+  FlowgateArgumentError,
+  FlowgateConfigError,
+  FlowgateRangeError,
+} from './errors.js';
 export { type StoreErrorPolicy, StoreOverloadedError, StoreRequestError, StoreTimeoutError } from './failure.js';
 export {
   type LimiterDecision,
@@ -18,13 +25,6 @@ export {
 } from './observe/events.js';
 export type { Decision } from './policies/decision.js';
 export type { Duration, DurationUnit } from './policies/duration.js';
-export {
-  type ConfigIssue,
-  type ErrorCode,
-  FlowgateArgumentError,
-  FlowgateConfigError,
-  FlowgateRangeError,
-} from './policies/errors.js';
 export { type FixedWindowOptions, fixedWindow } from './policies/fixed-window.js';
 export { type LeakyBucketOptions, leakyBucket } from './policies/leaky-bucket.js';
 export { combineDecisions, type LimitSpec, type SetDecision } from './policies/limit-set.js';

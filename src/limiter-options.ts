@@ -1,6 +1,6 @@
 import { type DenialCacheOptions, denialCacheSize } from './denial-cache.js';
+import { IssueList, isOptionsObject } from './errors.js';
 import type { StoreErrorPolicy } from './failure.js';
-import { IssueList, isOptionsObject } from './policies/errors.js';
 import type { LimitSpec } from './policies/limit-set.js';
 import type { Policy } from './policies/policy.js';
 import { positiveInteger } from './policies/validate.js';

@@ -1,12 +1,12 @@
 import { Deadlines } from './deadlines.js';
 import { DenialCache, DenialCacheGate, isCachedDenial } from './denial-cache.js';
+import { FlowgateArgumentError, FlowgateRangeError, show } from './errors.js';
 import { degradedDecision, type StoreErrorPolicy } from './failure.js';
 import type { Gate } from './gate.js';
 import { type RateLimiterOptions, resolveOptions } from './limiter-options.js';
 import { DecisionMessage, decisionChannel, ONE_OUTCOME, type Outcome } from './observe/events.js';
 import { OutageWatch } from './outage.js';
 import type { Decision } from './policies/decision.js';
-import { FlowgateArgumentError, FlowgateRangeError, show } from './policies/errors.js';
 import { combineDecisions, type LimitSpec, type SetDecision } from './policies/limit-set.js';
 import type { Policy, Refund } from './policies/policy.js';
 import { RequestKeys } from './request-keys.js';
@@ -105,6 +105,12 @@ export class RateLimiter<Name extends string = never> {
   private readonly costLimit: number;
   /** One shared timer for every pending store call; undefined with `timeoutMs: Infinity`. */
   private readonly deadlines: Deadlines | undefined;
+  /**
+   * The deadlines of limit() and peek() when the store may answer later; undefined
+   * for a synchronous store (memory), whose answer needs none: reading the clock
+   * for it was a tenth of an in-memory decision.
+   */
+  private readonly askDeadlines: Deadlines | undefined;
   private readonly outage: OutageWatch;
   private readonly clock: () => number;
   private readonly requestKeys: RequestKeys;
@@ -141,6 +147,7 @@ export class RateLimiter<Name extends string = never> {
     }
     this.costLimit = costLimit;
     this.gate = parts.length === 1 ? (parts[0] as Gate) : new ShardedGate(parts);
+    this.askDeadlines = this.gate.synchronous === true ? undefined : this.deadlines;
   }
 
   /**
@@ -246,9 +253,9 @@ export class RateLimiter<Name extends string = never> {
     shardKey: string | undefined,
   ): Decision | Promise<Decision> {
     const observed = decisionChannel.hasSubscribers;
-    const deadline = this.deadlines === undefined ? Number.POSITIVE_INFINITY : this.deadlines.deadline();
+    const deadline = this.askDeadlines === undefined ? Number.POSITIVE_INFINITY : this.askDeadlines.deadline();
     // A store call is timed from its deadline's clock reading; without a deadline, the clock is read for an observer only.
-    const now = observed && this.deadlines === undefined ? performance.now() : 0;
+    const now = observed && this.askDeadlines === undefined ? performance.now() : 0;
     let answer: Decision | Promise<Decision>;
     try {
       answer =
@@ -259,9 +266,12 @@ export class RateLimiter<Name extends string = never> {
       return this.failed(operation, error, cost, keys, observed);
     }
     if (answer instanceof Promise) {
-      const started = this.deadlines === undefined ? now : deadline - this.timeoutMs;
+      const started = this.askDeadlines === undefined ? now : deadline - this.timeoutMs;
       // The reused one-key array must not outlive the call: a late answer may need the keys.
-      return this.settle(operation, answer, deadline, cost, keys.slice(), started, observed);
+      // A synchronous store never answers with a promise; should one all the same, its timeout starts now.
+      const settleBy =
+        this.askDeadlines === undefined && this.deadlines !== undefined ? this.deadlines.deadline() : deadline;
+      return this.settle(operation, answer, settleBy, cost, keys.slice(), started, observed);
     }
     // Answered in-process: not timed (NaN), so an observer costs no clock reading on the memory store's path.
     return this.answered(operation, answer, cost, keys, Number.NaN, observed);

@@ -1,5 +1,5 @@
+import { FlowgateArgumentError, show } from './errors.js';
 import { boundKey } from './key-bound.js';
-import { FlowgateArgumentError, show } from './policies/errors.js';
 
 /**
  * The store keys of a request, one per limit, from what the caller passed:

@@ -14,7 +14,11 @@ export class ShardedGate implements Gate {
   /** The part each admission came from, so its refund finds it. */
   private readonly partOf = new WeakMap<Decision, number>();
 
-  constructor(private readonly parts: readonly Gate[]) {}
+  readonly synchronous: boolean;
+
+  constructor(private readonly parts: readonly Gate[]) {
+    this.synchronous = parts.every((part) => part.synchronous === true);
+  }
 
   limit(keys: readonly string[], cost: number, deadline: number, shardKey?: string): Decision | Promise<Decision> {
     let part: number;

@@ -16,6 +16,9 @@ const expected: Record<string, string[]> = {
   'flowgate/node': ['rateLimit'],
   'flowgate/otel': ['recordMetrics'],
   'flowgate/prometheus': ['registerMetrics'],
+  'flowgate/koa': ['rateLimit'],
+  'flowgate/fetch': ['rateLimit'],
+  'flowgate/nestjs': ['FlowgateModule', 'FlowgateGuard', 'RateLimit', 'SkipRateLimit', 'RateLimitDecision'],
 };
 
 function run(args: string[]): string {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { IssueList } from '../src/policies/errors.js';
+import { IssueList } from '../src/errors.js';
 import { MAX_TICKS_PER_MS, tickRate, toFraction } from '../src/policies/rate.js';
 
 function gcd(a: number, b: number): number {

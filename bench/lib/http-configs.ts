@@ -8,4 +8,15 @@ export const CONFIGS = [
   'express',
   'express+flowgate',
   'express+express-rate-limit',
+  'koa',
+  'koa+flowgate',
+  'koa+koa-ratelimit',
+  'nestjs',
+  'nestjs+flowgate',
+  'nestjs+@nestjs/throttler',
 ] as const;
+
+/** The bare framework a configuration is measured against: the part before the '+'. */
+export function baseOf(config: string): string {
+  return config.split('+')[0] as string;
+}

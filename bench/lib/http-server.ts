@@ -14,6 +14,7 @@ import { rateLimit as flowgateFastify } from '../../src/http/fastify.js';
 import { fixedWindow, RateLimiter } from '../../src/index.js';
 import { RedisStore } from '../../src/stores/redis/index.js';
 import { CONFIGS } from './http-configs.js';
+import { koaServer, nestServer } from './http-server-more.js';
 
 // Limits so high that every request is admitted: the cost of the middleware, not of a 429.
 const LIMIT = 1_000_000_000;
@@ -66,7 +67,13 @@ async function expressServer(config: string) {
 
 const [config = '', redisPort] = process.argv.slice(2);
 if (!(CONFIGS as readonly string[]).includes(config)) throw new Error(`unknown config ${config}; known: ${CONFIGS}`);
-const port = config.startsWith('fastify') ? await fastifyServer(config, redisPort) : await expressServer(config);
+const port = config.startsWith('fastify')
+  ? await fastifyServer(config, redisPort)
+  : config.startsWith('koa')
+    ? await koaServer(config, LIMIT, WINDOW_MS, () => flowgateLimiter())
+    : config.startsWith('nestjs')
+      ? await nestServer(config, LIMIT, WINDOW_MS, () => flowgateLimiter())
+      : await expressServer(config);
 // The parent asks for CPU time around each load run: CPU µs per request is far
 // less sensitive than req/s to other processes sharing the machine.
 process.on('message', () => {

@@ -19,13 +19,45 @@ export const COLUMNS: readonly Column[] = [
   { id: 'heap', title: 'heap bytes/key', unit: 'bytes' },
 ];
 
-/** Targets: flowgate's ratio to the baseline for throughput (at least), bytes per key for heap (at most). */
-const TARGETS: readonly { column: string; text: string; pass: (median: number, ratio: number) => boolean }[] = [
-  { column: 'hot-accept', text: 'hot key ≥ 3× RateLimiterMemory', pass: (_, r) => r >= 3 },
-  { column: 'keys100k-accept', text: '100k keys ≥ 2.5× RateLimiterMemory', pass: (_, r) => r >= 2.5 },
-  { column: 'hot-reject', text: 'reject path (hot key) ≥ 10× RateLimiterMemory', pass: (_, r) => r >= 10 },
-  { column: 'keys100k-reject', text: 'reject path (100k keys) ≥ 10× RateLimiterMemory', pass: (_, r) => r >= 10 },
-  { column: 'heap', text: 'heap ≤ 150 bytes per key at 1M keys', pass: (m) => m <= 150 },
+/**
+ * The targets of the performance issue: which flowgate rows, against which
+ * row, in which columns, at least which ratio (for heap: at most which bytes).
+ */
+const TARGETS: readonly {
+  text: string;
+  rows: string;
+  against: string;
+  columns: readonly string[];
+  pass: (median: number, ratio: number) => boolean;
+}[] = [
+  {
+    text: "`decide()` ≥ 1.2× limiter's TokenBucket (hot key and 100k keys, accept and reject)",
+    rows: 'flowgate-decide:',
+    against: 'limiter-sync',
+    columns: ['hot-accept', 'keys100k-accept', 'hot-reject', 'keys100k-reject'],
+    pass: (_, r) => r >= 1.2,
+  },
+  {
+    text: '`limit()` ≥ 2.5× RateLimiterMemory (hot key and 100k keys, accept)',
+    rows: 'flowgate:',
+    against: BASELINE,
+    columns: ['hot-accept', 'keys100k-accept'],
+    pass: (_, r) => r >= 2.5,
+  },
+  {
+    text: '`limit()` reject path ≥ 10× RateLimiterMemory (hot key and 100k keys)',
+    rows: 'flowgate:',
+    against: BASELINE,
+    columns: ['hot-reject', 'keys100k-reject'],
+    pass: (_, r) => r >= 10,
+  },
+  {
+    text: 'heap ≤ 150 bytes per key at 1M keys',
+    rows: 'flowgate:',
+    against: BASELINE,
+    columns: ['heap'],
+    pass: (m) => m <= 150,
+  },
 ];
 
 export function median(values: readonly number[]): number {
@@ -66,28 +98,50 @@ export function table(samples: Samples, ids: readonly string[]): string {
   return [header, rule, ...rows].join('\n');
 }
 
-/** One line per target: met or not, with the worst flowgate policy named. */
+/** One line per target: met or not, with every miss named (policy, column, ratio). */
 export function targets(samples: Samples, ids: readonly string[]): string {
-  const flowgateIds = ids.filter((id) => id.startsWith('flowgate:'));
   const lines: string[] = [];
   for (const target of TARGETS) {
-    const base = medianOf(samples, BASELINE, target.column);
+    const rows = ids.filter((id) => id.startsWith(target.rows));
     const misses: string[] = [];
     let measured = 0;
-    for (const id of flowgateIds) {
-      const value = medianOf(samples, id, target.column);
-      if (value === undefined || base === undefined) continue;
-      measured++;
-      const ratio = value / base;
-      if (!target.pass(value, ratio)) {
-        const shown = target.column === 'heap' ? `${value.toFixed(0)} B` : `${ratio.toFixed(2)}×`;
-        misses.push(`${id.slice('flowgate:'.length)} (${shown})`);
+    for (const id of rows) {
+      for (const column of target.columns) {
+        const value = medianOf(samples, id, column);
+        const base = medianOf(samples, target.against, column);
+        if (value === undefined || base === undefined) continue;
+        measured++;
+        const ratio = value / base;
+        if (!target.pass(value, ratio)) {
+          const shown = column === 'heap' ? `${value.toFixed(0)} B` : `${ratio.toFixed(2)}×`;
+          misses.push(`${id.slice(target.rows.length)} ${column} (${shown})`);
+        }
       }
     }
     if (measured === 0) lines.push(`- ${target.text}: not measured in this run`);
-    else if (misses.length === 0)
-      lines.push(`- ${target.text}: **met** by every flowgate policy measured (${measured})`);
-    else lines.push(`- ${target.text}: **missed** by ${misses.join(', ')}`);
+    else if (misses.length === 0) lines.push(`- ${target.text}: **met** in every cell measured (${measured})`);
+    else lines.push(`- ${target.text}: **missed** in ${misses.length} of ${measured} cells: ${misses.join(', ')}`);
   }
   return lines.join('\n');
+}
+
+/**
+ * The slowest repetition against the median, per row and throughput column:
+ * a hot path that deoptimises in some processes only (the fixed window once
+ * ran at 0.77M/s in three processes of four, 2.1M/s in the fourth) shows here
+ * as a ratio well below 1 even when the median hides it.
+ */
+export function spread(samples: Samples, ids: readonly string[]): string {
+  const columns = COLUMNS.filter((c) => c.unit === 'ops');
+  const header = `| library | ${columns.map((c) => c.title).join(' | ')} |`;
+  const rule = `|---|${columns.map(() => '---:').join('|')}|`;
+  const rows = ids.map((id) => {
+    const cells = columns.map((c) => {
+      const values = samples[id]?.[c.id];
+      if (!values || values.length === 0) return 'n/a';
+      return `${(Math.min(...values) / median(values)).toFixed(2)}`;
+    });
+    return `| ${(ADAPTERS[id] as { label: string }).label} | ${cells.join(' | ')} |`;
+  });
+  return [header, rule, ...rows].join('\n');
 }

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
+import { IssueList } from '../errors.js';
 import { parseDuration } from '../policies/duration.js';
-import { IssueList } from '../policies/errors.js';
 import type { Algorithm } from '../policies/policy.js';
 import { MAX_LOG_LIMIT } from '../policies/sliding-log.js';
 import { ALGORITHMS } from '../simulate/types.js';

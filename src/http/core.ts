@@ -1,14 +1,31 @@
+import type { EventEmitter } from 'node:events';
+import { FlowgateArgumentError, IssueList, isOptionsObject, show } from '../errors.js';
 import type { LimitOptions, RateLimiter } from '../limiter.js';
 import type { Decision } from '../policies/decision.js';
-import { FlowgateArgumentError, IssueList, isOptionsObject, show } from '../policies/errors.js';
 import type { HeaderBag, ProxyHeader } from './forwarded.js';
-import { HEADERS_MODES, type HeaderPlan, isSfStringSafe, planHeaders, writeHeaders } from './headers.js';
+import {
+  HEADERS_MODES,
+  type HeaderItem,
+  type HeaderPlan,
+  type HeadersMode,
+  isSfStringSafe,
+  limitDecision,
+  planHeaders,
+  writeHeaders,
+} from './headers.js';
 import { ClientKeys, type IdentitySettings } from './identity.js';
-import { HTTP_OPTION_KEYS, type HttpOptions, type MaybePromise } from './options.js';
+import {
+  type AnyRateLimiter,
+  HTTP_OPTION_KEYS,
+  type HttpOptions,
+  type MaybePromise,
+  type RateLimitInfo,
+  type RequestKeys,
+} from './options.js';
 import { denialStatus, problemDetails } from './problem.js';
 import { compileTrust } from './trust.js';
-import { RuntimeChecks } from './validation.js';
-import { optionsMistake } from './wiring.js';
+import { finding, type Logger, RuntimeChecks } from './validation.js';
+import { isLimiter, optionsMistake } from './wiring.js';
 
 const PROXY_HEADERS: readonly ProxyHeader[] = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
 const COST_ONE: LimitOptions | undefined = undefined;
@@ -18,38 +35,77 @@ export const DEFAULT_MAX_DELAY_MS = 60_000;
 
 function ignore(): void {}
 
+function isRecord(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !isPromiseLike(value);
+}
+
 /** Whether a hook's result is a promise (or any thenable) to wait for. */
 export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
+/** What one limiter needs per request, computed once per middleware and limiter. */
+export interface LimiterPlan {
+  readonly limiter: RateLimiter<string>;
+  /** Whether `limiter.decide` may stand in for `limiter.limit` (see {@link decidesDirectly}). */
+  readonly direct: boolean;
+  /** Whether decisions may carry a hold (`delayMs`): only an enforced leaky bucket's do. */
+  readonly shapes: boolean;
+  /** Whether the limiter has a set of limits, so that a key may be an object with one per limit. */
+  readonly isSet: boolean;
+  readonly headers: HeaderPlan;
+}
+
+/** Per-route settings that replace the middleware's (Fastify's route `config.rateLimit`). */
+export interface RouteSettings<Req> {
+  readonly limiter?: AnyRateLimiter | ((req: Req) => MaybePromise<AnyRateLimiter>);
+  readonly key?: (req: Req) => MaybePromise<RequestKeys>;
+  readonly cost?: (req: Req) => MaybePromise<number>;
+}
+
+/** One decided request: its decision, and what a refund or the headers need. */
+export class Verdict {
+  /** The item names the headers used (see `writeHeaders`); the plan's until then. */
+  itemNames: readonly string[] | undefined = undefined;
+  constructor(
+    readonly decision: RateLimitInfo,
+    readonly plan: LimiterPlan,
+    readonly keys: RequestKeys,
+    readonly cost: number,
+  ) {}
+}
+
 /**
  * The framework-neutral middleware: validates options once, then per request
- * skips, keys, costs and decides. Adapters only translate requests and
- * responses. Kept free of per-request closures: it is on every request's path.
+ * skips, picks the limiter, keys, costs and decides. Adapters only translate
+ * requests and responses. Kept free of per-request closures where it can be:
+ * it is on every request's path.
  */
-export class HttpLimiter<Req> {
-  readonly limiter: RateLimiter;
-  readonly policyName: string;
-  private readonly plan: HeaderPlan;
+export class HttpLimiter<Req, Res = Req> {
+  private readonly fixed: LimiterPlan | undefined;
+  private readonly limiterOf: ((req: Req) => MaybePromise<AnyRateLimiter>) | undefined;
+  /** Plans of the limiters a `limiter(req)` function or a route returned, computed once each. */
+  private readonly plans = new WeakMap<object, LimiterPlan>();
+  private readonly headersMode: HeadersMode;
+  private readonly policyName: string | undefined;
+  private readonly lowerCaseNames: boolean;
   private readonly clientKeys: ClientKeys;
-  private readonly keyOf: ((req: Req) => MaybePromise<string>) | undefined;
+  private readonly keyOf: ((req: Req) => MaybePromise<RequestKeys>) | undefined;
   private readonly costOf: ((req: Req) => MaybePromise<number>) | undefined;
   private readonly skipOf: ((req: Req) => MaybePromise<boolean>) | undefined;
+  private readonly countOf: ((res: Res) => MaybePromise<boolean>) | undefined;
   private readonly checks: RuntimeChecks | undefined;
-  /** Whether `limiter.decide` may stand in for `limiter.limit` (see {@link decidesDirectly}). */
-  private readonly direct: boolean;
-  /** Whether decisions may carry a hold (`delayMs`): only the leaky bucket's do. */
-  private readonly shapes: boolean;
+  private readonly logger: Logger;
   private readonly maxDelayMs: number;
   private readonly scope: string;
+  private reportedCollision = false;
 
   /**
    * @param scope the adapter's name in error messages, e.g. `'flowgate/express rateLimit'`
    * @param extraKeys option names the adapter adds (e.g. `onLimited`); their values are checked by the adapter
    * @param lowerCaseNames pass header names in lowercase, for frameworks that lowercase them anyway (Fastify)
    */
-  constructor(options: HttpOptions<Req>, scope: string, extraKeys: readonly string[], lowerCaseNames = false) {
+  constructor(options: HttpOptions<Req, Res>, scope: string, extraKeys: readonly string[], lowerCaseNames = false) {
     const mistake = optionsMistake(scope, options);
     if (mistake) throw mistake;
     const issues = new IssueList();
@@ -59,20 +115,27 @@ export class HttpLimiter<Req> {
       identity = validate(issues, scope, options);
     }
     issues.throwIfAny();
-    this.limiter = options.limiter;
     this.scope = scope;
-    this.direct = decidesDirectly(options.limiter);
-    this.shapes = options.limiter.policy.algorithm === 'leaky-bucket';
     this.maxDelayMs = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
-    this.policyName = options.policyName ?? 'default';
-    this.plan = planHeaders(options.limiter.policy, options.headers ?? 'draft-10', this.policyName, lowerCaseNames);
+    this.policyName = options.policyName;
+    this.headersMode = options.headers ?? 'draft-10';
+    this.lowerCaseNames = lowerCaseNames;
+    if (typeof options.limiter === 'function') {
+      this.limiterOf = options.limiter;
+      this.fixed = undefined;
+    } else {
+      this.limiterOf = undefined;
+      this.fixed = this.planOf(options.limiter);
+    }
     this.keyOf = options.key;
     this.costOf = options.cost;
     this.skipOf = options.skip;
+    this.countOf = options.countResponse;
+    this.logger = options.logger ?? console;
     const checks =
       options.validate === false
         ? undefined
-        : new RuntimeChecks(options.logger ?? console, options.limiter, options.trustProxy !== undefined, scope);
+        : new RuntimeChecks(this.logger, options.limiter, options.trustProxy !== undefined, scope);
     this.checks = checks;
     this.clientKeys = new ClientKeys(
       identity as IdentitySettings,
@@ -80,101 +143,279 @@ export class HttpLimiter<Req> {
     );
   }
 
+  /** Whether responses are asked whether they count (`countResponse`): adapters then call {@link settle}. */
+  get countsResponses(): boolean {
+    return this.countOf !== undefined;
+  }
+
   /**
    * Decides one request. `undefined` (or a promise of it) means skipped: pass
-   * the request on untouched. The decision comes synchronously when it can
-   * (memory store, synchronous key/cost/skip functions), so the adapter can
-   * pass the request on without a promise and a microtask; otherwise it is a
-   * promise. `tag` is an object that lives as long as the request (the raw
-   * request), used to spot double counting.
+   * the request on untouched. The verdict comes synchronously when it can
+   * (memory store, synchronous hooks), so the adapter can pass the request on
+   * without a promise and a microtask; otherwise it is a promise. `tag` is an
+   * object that lives as long as the request (the raw request), used to spot
+   * double counting and to append the headers of stacked middlewares.
    */
   decide(
     req: Req,
     address: string | undefined,
     headers: HeaderBag,
     tag: object,
-  ): Decision | Promise<Decision | undefined> | undefined {
+    route?: RouteSettings<Req>,
+  ): Verdict | Promise<Verdict | undefined> | undefined {
     if (this.skipOf !== undefined) {
       const skip = this.skipOf(req);
       if (skip === true) return undefined;
       if (skip !== false) {
-        return Promise.resolve(skip).then((s) => (s ? undefined : this.keyed(req, address, headers, tag)));
+        return Promise.resolve(skip).then((s) => (s ? undefined : this.keyed(req, address, headers, tag, route)));
       }
     }
-    return this.keyed(req, address, headers, tag);
-  }
-
-  /** Sets the rate-limit headers (and `Retry-After` on a denial) through the adapter's setter. */
-  writeHeaders<T>(decision: Decision, target: T, set: (target: T, name: string, value: string) => void): void {
-    writeHeaders(this.plan, decision, target, set, this.plan.legacy ? Date.now() : 0);
-  }
-
-  /** The status of a denial: 429 over quota, 503 when the failure policy denied (the store is down). */
-  status(decision: Decision): 429 | 503 {
-    return denialStatus(decision);
-  }
-
-  /** The JSON text of the problem details body of a denial (429 or 503). */
-  problemBody(decision: Decision): string {
-    return JSON.stringify(problemDetails(decision, this.policyName));
+    return this.keyed(req, address, headers, tag, route);
   }
 
   /**
-   * Keys, costs and decides. A hook that throws synchronously throws from
-   * here (the adapter passes it to its framework's error path); one that
-   * rejects rejects the returned promise. Nothing is left pending: a key
-   * promise whose cost hook then throws is settled, not left to reject unhandled.
+   * Sets the rate-limit headers (and `Retry-After` on a denial) through the
+   * adapter's setter, appending to what an earlier middleware wrote on the
+   * same request (`tag`).
    */
-  private keyed(req: Req, address: string | undefined, headers: HeaderBag, tag: object): Decision | Promise<Decision> {
+  writeHeaders<T>(
+    verdict: Verdict,
+    target: T,
+    set: (target: T, name: string, value: string) => void,
+    tag: object,
+  ): void {
+    const plan = verdict.plan.headers;
+    verdict.itemNames = writeHeaders(
+      plan,
+      verdict.decision,
+      target,
+      set,
+      plan.legacy ? Date.now() : 0,
+      tag,
+      this.collided,
+    );
+  }
+
+  /** The status of a denial: 429 over quota, 503 when the failure policy denied (the store is down). */
+  status(verdict: Verdict): 429 | 503 {
+    return denialStatus(verdict.decision);
+  }
+
+  /** The JSON text of the problem details body of a denial (429 or 503), naming the limits that denied. */
+  problemBody(verdict: Verdict): string {
+    const { decision } = verdict;
+    const items = verdict.plan.headers.items;
+    const names = verdict.itemNames ?? items.map((item) => item.name);
+    const violated = decision.violated;
+    const denying: number[] = [];
+    for (let i = 0; i < items.length; i++) {
+      if (violated === undefined || violated.includes((items[i] as HeaderItem).limitName)) denying.push(i);
+    }
+    // A set refused for its hold (maxDelayMs) has no violated limit: name every item.
+    if (denying.length === 0) for (let i = 0; i < items.length; i++) denying.push(i);
+    const only = denying.length === 1 ? items[denying[0] as number] : undefined;
+    const quota = only === undefined ? decision.limit : limitDecision(decision, only.limitName).limit;
+    return JSON.stringify(
+      problemDetails(
+        decision,
+        denying.map((i) => names[i] as string),
+        quota,
+      ),
+    );
+  }
+
+  /**
+   * After an admitted request's response: asks `countResponse` whether it
+   * counts, and if not, gives back what it spent. Never throws: what the
+   * hook or the refund throws is logged.
+   */
+  settle(verdict: Verdict, res: Res): void {
+    const countOf = this.countOf;
+    if (countOf === undefined || !verdict.decision.allowed || verdict.decision.degraded) return;
+    let counted: MaybePromise<boolean>;
+    try {
+      counted = countOf(res);
+    } catch (error) {
+      this.countFailed(error);
+      return;
+    }
+    if (isPromiseLike(counted)) {
+      Promise.resolve(counted).then(
+        (c) => this.counted(verdict, c),
+        (error: unknown) => this.countFailed(error),
+      );
+    } else {
+      this.counted(verdict, counted);
+    }
+  }
+
+  /**
+   * {@link settle} once `response` (a node `ServerResponse`) has been sent,
+   * or once the client went away without it (then with the status the
+   * handler had set, if any). `res` is what `countResponse` receives.
+   */
+  settleWhenSent(verdict: Verdict, response: EventEmitter, res: Res): void {
+    const done = (): void => {
+      response.removeListener('finish', done);
+      response.removeListener('close', done);
+      this.settle(verdict, res);
+    };
+    response.once('finish', done);
+    response.once('close', done);
+  }
+
+  private counted(verdict: Verdict, counted: unknown): void {
+    if (counted === true) return;
+    if (counted !== false) {
+      this.countFailed(new TypeError(`it returned ${show(counted)}; it must return true (count) or false (refund)`));
+      return;
+    }
+    verdict.plan.limiter
+      .refund(verdict.keys, { cost: verdict.cost, decision: verdict.decision })
+      .catch((error: unknown) => this.countFailed(error));
+  }
+
+  private countFailed(error: unknown): void {
+    this.logger.error(
+      finding(
+        'FG_HTTP_COUNT_RESPONSE_FAILED',
+        `${this.scope}: countResponse failed, so the request stays counted: ${(error as Error)?.message ?? String(error)}`,
+      ),
+    );
+  }
+
+  private readonly collided = (name: string, renamed: string): void => {
+    if (this.reportedCollision) return;
+    this.reportedCollision = true;
+    this.logger.warn(
+      finding(
+        'FG_HTTP_POLICY_NAME_COLLISION',
+        `${this.scope}: an earlier rateLimit middleware on this request already sent a policy named ` +
+          `${JSON.stringify(name)}, so this one's is sent as ${JSON.stringify(renamed)}. Give each stacked ` +
+          'middleware its own policyName (or its limits distinct names). Reported once.',
+      ),
+    );
+  };
+
+  /** The plan of `limiter`, computed once. */
+  private planOf(limiter: AnyRateLimiter): LimiterPlan {
+    let plan = this.plans.get(limiter);
+    if (plan === undefined) {
+      const set = limiter as RateLimiter<string>;
+      plan = {
+        limiter: set,
+        direct: decidesDirectly(set),
+        shapes: set.limits.some((spec) => !spec.shadow && spec.policy.algorithm === 'leaky-bucket'),
+        // A limiter built with one `policy` has one limit, named 'default'.
+        isSet: set.limits.length > 1 || set.limits[0]?.name !== 'default',
+        headers: planHeaders(set.limits, this.headersMode, this.policyName, this.lowerCaseNames),
+      };
+      this.plans.set(limiter, plan);
+    }
+    return plan;
+  }
+
+  /** The plan of the limiter that decides this request: the route's, the tier's, or the middleware's. */
+  private pick(req: Req, route: RouteSettings<Req> | undefined): LimiterPlan | Promise<LimiterPlan> {
+    const chosen = route?.limiter ?? this.limiterOf;
+    if (chosen === undefined) return this.fixed as LimiterPlan;
+    if (typeof chosen !== 'function') return this.planOf(chosen);
+    const limiter = chosen(req);
+    if (isPromiseLike(limiter)) return Promise.resolve(limiter).then(this.checkedPlan);
+    return this.checkedPlan(limiter);
+  }
+
+  private readonly checkedPlan = (limiter: unknown): LimiterPlan => {
+    if (!isLimiter(limiter)) {
+      throw new FlowgateArgumentError(
+        'FG_LIMITER_INVALID',
+        `${this.scope}: limiter(req) returned ${show(limiter)}; it must return a RateLimiter, one of those ` +
+          'created once at start-up (e.g. one per tier).',
+      );
+    }
+    return this.planOf(limiter as AnyRateLimiter);
+  };
+
+  /**
+   * Picks the limiter, keys, costs and decides. A hook that throws
+   * synchronously throws from here (the adapter passes it to its framework's
+   * error path); one that rejects rejects the returned promise. Nothing is
+   * left pending: a promise from one hook whose next hook then throws is
+   * settled, not left to reject unhandled.
+   */
+  private keyed(
+    req: Req,
+    address: string | undefined,
+    headers: HeaderBag,
+    tag: object,
+    route: RouteSettings<Req> | undefined,
+  ): Verdict | Promise<Verdict> {
     this.checks?.request(headers);
-    let key: MaybePromise<string>;
-    if (this.keyOf === undefined) {
+    let key: MaybePromise<RequestKeys>;
+    const keyOf = route?.key ?? this.keyOf;
+    if (keyOf === undefined) {
       const found = this.clientKeys.keyOf(address, headers);
       if (found === undefined) this.checks?.noAddress();
       key = found ?? 'unknown';
     } else {
-      key = this.keyOf(req);
+      key = keyOf(req);
     }
     let cost: MaybePromise<number> = 1;
-    if (this.costOf !== undefined) {
-      try {
-        cost = this.costOf(req);
-      } catch (error) {
-        if (isPromiseLike(key)) Promise.resolve(key).then(ignore, ignore);
-        throw error;
-      }
+    let plan: LimiterPlan | Promise<LimiterPlan>;
+    try {
+      const costOf = route?.cost ?? this.costOf;
+      if (costOf !== undefined) cost = costOf(req);
+      plan = this.pick(req, route);
+    } catch (error) {
+      if (isPromiseLike(key)) Promise.resolve(key).then(ignore, ignore);
+      if (isPromiseLike(cost)) Promise.resolve(cost).then(ignore, ignore);
+      throw error;
     }
-    if (typeof key === 'string' && typeof cost === 'number') return this.spend(tag, key, cost);
-    return Promise.all([key, cost]).then(([k, c]) => this.spend(tag, k, c));
+    if (typeof cost === 'number' && !isPromiseLike(key) && !isPromiseLike(plan))
+      return this.spend(tag, plan, key, cost);
+    return Promise.all([key, cost, plan]).then(([k, c, p]) => this.spend(tag, p, k, c));
   }
 
-  private spend(tag: object, key: string, cost: number): Decision | Promise<Decision> {
+  private spend(tag: object, plan: LimiterPlan, keys: RequestKeys, cost: number): Verdict | Promise<Verdict> {
     // Only a user's key function can produce anything else; say which option is wrong.
-    if (typeof key !== 'string' || key.length === 0) return Promise.reject(this.keyError(key));
-    this.checks?.decided(tag, key);
+    if (typeof keys === 'string' ? keys.length === 0 : !plan.isSet || !isRecord(keys)) {
+      return Promise.reject(this.keyError(keys));
+    }
+    this.checks?.decided(tag, plan.limiter, typeof keys === 'string' ? keys : JSON.stringify(keys));
     const options = cost === 1 ? COST_ONE : { cost };
-    const answer = this.direct ? this.limiter.decide(key, options) : this.limiter.limit(key, options);
-    if (!this.shapes) return answer;
-    return answer instanceof Promise ? answer.then(this.capDelay) : this.capDelay(answer);
+    const { limiter } = plan;
+    const answer = plan.direct ? limiter.decide(keys, options) : limiter.limit(keys, options);
+    if (answer instanceof Promise) return answer.then((d) => new Verdict(this.capDelay(plan, d), plan, keys, cost));
+    return new Verdict(this.capDelay(plan, answer), plan, keys, cost);
   }
 
   /**
    * Refuses an admitted request that would be held longer than `maxDelayMs`.
    * It is retried when its hold would fit: when the queue (this request
    * included, as the limiter counted it) has drained to `maxDelayMs`, i.e.
-   * `resetMs - maxDelayMs` from now. An arrow bound once, so the async path
-   * allocates no closure per request.
+   * `resetMs - maxDelayMs` from now. In a set, the limits whose hold is too
+   * long are the violated ones.
    */
-  private readonly capDelay = (decision: Decision): Decision => {
-    if (decision.delayMs <= this.maxDelayMs) return decision;
-    return { ...decision, allowed: false, delayMs: 0, retryAfterMs: Math.max(1, decision.resetMs - this.maxDelayMs) };
-  };
+  private capDelay(plan: LimiterPlan, decision: RateLimitInfo): RateLimitInfo {
+    if (!plan.shapes || decision.delayMs <= this.maxDelayMs) return decision;
+    const refused: RateLimitInfo = {
+      ...decision,
+      allowed: false,
+      delayMs: 0,
+      retryAfterMs: Math.max(1, decision.resetMs - this.maxDelayMs),
+    };
+    const { limits } = decision;
+    if (limits === undefined) return refused;
+    const violated = Object.keys(limits).filter((name) => (limits[name] as Decision).delayMs > this.maxDelayMs);
+    return { ...refused, violated };
+  }
 
   private keyError(key: unknown): FlowgateArgumentError {
     return new FlowgateArgumentError(
       'FG_HTTP_KEY_INVALID',
       `${this.scope}: key(req) returned ${show(key)}; it must return a non-empty string, such as a user or ` +
-        'API-key id. A request without one cannot be counted: return a fallback (e.g. the client address).',
+        'API-key id (or, with a set of limits, an object with one per limit). A request without one cannot be ' +
+        'counted: return a fallback (e.g. the client address).',
     );
   }
 }
@@ -185,7 +426,7 @@ export class HttpLimiter<Req> {
  * same class, so a subclass or wrapper that overrides `limit` alone (metrics,
  * logging, tests) is still called, as before `decide` existed.
  */
-function decidesDirectly(limiter: RateLimiter): boolean {
+function decidesDirectly(limiter: RateLimiter<string>): boolean {
   if (typeof limiter.decide !== 'function') return false;
   return ownerOf(limiter, 'limit') === ownerOf(limiter, 'decide');
 }
@@ -198,19 +439,25 @@ function ownerOf(value: object, name: string): object | undefined {
   return undefined;
 }
 
-function validate<Req>(issues: IssueList, scope: string, options: HttpOptions<Req>): IdentitySettings {
+function validate<Req, Res>(issues: IssueList, scope: string, options: HttpOptions<Req, Res>): IdentitySettings {
   const { limiter, headers, policyName, proxyHeader, ipv6Subnet, maxDelayMs, logger, validate } = options;
-  const isLimiter =
-    typeof limiter === 'object' &&
-    limiter !== null &&
-    typeof (limiter as RateLimiter).limit === 'function' &&
-    typeof (limiter as RateLimiter).policy?.limit === 'number';
-  if (!isLimiter)
-    issues.add('FG_LIMITER_INVALID', `${scope}.limiter`, limiter, 'a RateLimiter, created once at start-up');
-  for (const name of ['key', 'cost', 'skip'] as const) {
+  if (!isLimiter(limiter) && typeof limiter !== 'function') {
+    issues.add(
+      'FG_LIMITER_INVALID',
+      `${scope}.limiter`,
+      limiter,
+      'a RateLimiter created once at start-up, or a function of the request returning one (tiers)',
+    );
+  }
+  for (const name of ['key', 'cost', 'skip', 'countResponse'] as const) {
     const value = options[name];
     if (value !== undefined && typeof value !== 'function') {
-      issues.add('FG_HTTP_OPTION_INVALID', `${scope}.${name}`, value, 'a function of the request');
+      issues.add(
+        'FG_HTTP_OPTION_INVALID',
+        `${scope}.${name}`,
+        value,
+        name === 'countResponse' ? 'a function of the response' : 'a function of the request',
+      );
     }
   }
   if (!HEADERS_MODES.includes(headers as never) && headers !== undefined) {

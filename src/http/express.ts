@@ -1,12 +1,12 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { Decision } from '../policies/decision.js';
 import { nodeStyleMiddleware } from './node-middleware.js';
-import type { HttpOptions } from './options.js';
+import type { HttpOptions, RateLimitInfo } from './options.js';
 
 export type { Decision } from '../policies/decision.js';
+export type { SetDecision } from '../policies/limit-set.js';
 export type { ProxyHeader } from './forwarded.js';
 export type { HeadersMode } from './headers.js';
-export type { HttpOptions } from './options.js';
+export type { AnyRateLimiter, HttpOptions, RateLimitInfo, RequestKeys } from './options.js';
 export {
   QUOTA_EXCEEDED_TYPE,
   type QuotaExceededProblem,
@@ -17,13 +17,23 @@ export type { TrustProxy } from './trust.js';
 export type { Logger } from './validation.js';
 
 /** Options of the Express middleware. */
-export interface ExpressRateLimitOptions extends HttpOptions<Request> {
+export interface ExpressRateLimitOptions extends HttpOptions<Request, Response> {
   /**
    * Called on every denial, after the rate-limit headers and `Retry-After`
    * are set. Send a response (`res.status(429).json(...)`) to replace the
    * default problem+json body; send nothing to keep it.
    */
-  onLimited?: (req: Request, res: Response, decision: Decision) => void | Promise<void>;
+  onLimited?: (req: Request, res: Response, decision: RateLimitInfo) => void | Promise<void>;
+}
+
+declare global {
+  // Express's own extension point for request properties (as express-rate-limit and passport use it).
+  namespace Express {
+    interface Request {
+      /** The decision of the last flowgate `rateLimit` that decided this request. */
+      rateLimit?: RateLimitInfo;
+    }
+  }
 }
 
 /**
@@ -40,7 +50,7 @@ export interface ExpressRateLimitOptions extends HttpOptions<Request> {
  * const app = express();
  * const limiter = new RateLimiter({ policy: slidingWindow({ limit: 100, window: '1m' }) });
  * app.use(rateLimit({ limiter, trustProxy: 1 }));
- * app.get('/', (req, res) => res.send('hello'));
+ * app.get('/', (req, res) => res.send(`${req.rateLimit?.remaining} left`));
  * app.listen(3000);
  */
 export function rateLimit(options: ExpressRateLimitOptions): (req: Request, res: Response, next: NextFunction) => void {

@@ -1,4 +1,5 @@
 import type { Decision } from '../policies/decision.js';
+import type { LimitSpec, SetDecision } from '../policies/limit-set.js';
 import type { Policy } from '../policies/policy.js';
 
 /**
@@ -43,12 +44,27 @@ const LOWERCASE_NAMES: HeaderNames = {
   retryAfter: 'retry-after',
 };
 
-/** Header values that do not depend on the request, computed once per middleware. */
+/** One named item of the `RateLimit-Policy` and `RateLimit` lists: one enforced limit. */
+export interface HeaderItem {
+  /** The item's name as sent, e.g. `perUser` (also its name in `violated-policies`). */
+  readonly name: string;
+  /** The limit's name in the limiter (the key of `SetDecision.limits`). */
+  readonly limitName: string;
+  /** The item's `RateLimit-Policy` parameters, `;q=...;w=...`. */
+  readonly params: string;
+}
+
+/** Header values that do not depend on the request, computed once per middleware and limiter. */
 export interface HeaderPlan {
   readonly draft: boolean;
   readonly legacy: boolean;
-  /** The policy name as a Structured Field String, e.g. `"default"`. */
-  readonly name: string;
+  /**
+   * The enforced limits, one item each. Shadow limits have none: a client
+   * that saw them would back off because of a limit that is not enforced.
+   */
+  readonly items: readonly HeaderItem[];
+  /** The items' names, computed once: the common case (no stacked middleware) allocates none per request. */
+  readonly itemNames: readonly string[];
   /** The whole `RateLimit-Policy` value, e.g. `"default";q=100;w=60`. */
   readonly policyValue: string;
   /** Names as given, or all lowercase (HTTP names are case-insensitive). */
@@ -56,21 +72,38 @@ export interface HeaderPlan {
 }
 
 /**
- * Plans the headers of one middleware. `w` is the policy's window in whole
- * seconds, rounded up so that a client never assumes a faster rate than the
- * real one.
+ * Plans the headers of one middleware for one limiter: an item per enforced
+ * limit. `policyName` names the item of a one-limit limiter, and prefixes
+ * the limit names of a set (`"api.perUser"`); unset, items carry the limit
+ * names (`'default'` for a limiter built with one `policy`). `w` is the
+ * policy's window in whole seconds, rounded up so that a client never
+ * assumes a faster rate than the real one.
  *
  * @example
  * planHeaders(fixedWindow({ limit: 100, window: '1m' }), 'draft-10', 'default').policyValue; // '"default";q=100;w=60'
  */
-export function planHeaders(policy: Policy, mode: HeadersMode, policyName: string, lowerCaseNames = false): HeaderPlan {
-  const name = sfString(policyName);
-  const w = Math.max(1, Math.ceil(policy.windowMs / 1000));
+export function planHeaders(
+  limits: Policy | readonly LimitSpec[],
+  mode: HeadersMode,
+  policyName: string | undefined,
+  lowerCaseNames = false,
+): HeaderPlan {
+  const specs: readonly LimitSpec[] = Array.isArray(limits)
+    ? limits
+    : [{ name: 'default', policy: limits as Policy, shadow: false }];
+  const items: HeaderItem[] = [];
+  for (const spec of specs) {
+    if (spec.shadow) continue;
+    const name = policyName === undefined ? spec.name : specs.length === 1 ? policyName : `${policyName}.${spec.name}`;
+    const w = Math.max(1, Math.ceil(spec.policy.windowMs / 1000));
+    items.push({ name, limitName: spec.name, params: `;q=${spec.policy.limit};w=${w}` });
+  }
   return {
     draft: mode === 'draft-10' || mode === 'both',
     legacy: mode === 'legacy' || mode === 'both',
-    name,
-    policyValue: `${name};q=${policy.limit};w=${w}`,
+    items,
+    itemNames: items.map((item) => item.name),
+    policyValue: policyList(items, undefined),
     names: lowerCaseNames ? LOWERCASE_NAMES : NAMES,
   };
 }
@@ -85,15 +118,45 @@ export function resetSeconds(decision: Decision): number {
   return Math.ceil((decision.allowed ? decision.resetMs : decision.retryAfterMs) / 1000);
 }
 
-/** The `RateLimit` value of one decision, e.g. `"default";r=42;t=17`. */
-export function rateLimitValue(plan: HeaderPlan, decision: Decision): string {
-  return `${plan.name};r=${decision.remaining};t=${resetSeconds(decision)}`;
+/** The decision of one limit: its own in a set's decision, else the decision itself. */
+export function limitDecision(decision: Decision, limitName: string): Decision {
+  return (decision as Partial<SetDecision>).limits?.[limitName] ?? decision;
 }
+
+/** The `RateLimit` value of one decision, e.g. `"default";r=42;t=17, "org";r=900;t=60`. */
+export function rateLimitValue(plan: HeaderPlan, decision: Decision, names?: readonly string[]): string {
+  let value = '';
+  for (let i = 0; i < plan.items.length; i++) {
+    const item = plan.items[i] as HeaderItem;
+    const own = limitDecision(decision, item.limitName);
+    const name = names === undefined ? item.name : (names[i] as string);
+    value += `${i === 0 ? '' : ', '}${sfString(name)};r=${own.remaining};t=${resetSeconds(own)}`;
+  }
+  return value;
+}
+
+/**
+ * What earlier middlewares wrote on this request, kept on the request itself
+ * (`tag`) so that a second `rateLimit` on the same route appends its items
+ * to the lists instead of overwriting them.
+ */
+interface Written {
+  names: readonly string[];
+  policy: string;
+  rateLimit: string;
+  legacyRemaining: number;
+}
+
+const WRITTEN = Symbol('flowgate.headers');
 
 /**
  * Sets the planned headers of `decision` through `set` (the adapter's own
  * header setter, called as `set(target, name, value)` so that no closure is
- * allocated per request). `nowMs` only feeds the legacy `X-RateLimit-Reset`.
+ * allocated per request) and returns the item names used: the plan's, or
+ * renamed ones (`"default-2"`) where an earlier middleware on the same request
+ * already sent an item of that name; `onCollision` then hears of it. `nowMs`
+ * only feeds the legacy `X-RateLimit-Reset`. Legacy headers hold one limit:
+ * the one with the least `remaining` among the stacked middlewares.
  */
 export function writeHeaders<T>(
   plan: HeaderPlan,
@@ -101,18 +164,64 @@ export function writeHeaders<T>(
   target: T,
   set: (target: T, name: string, value: string) => void,
   nowMs: number,
-): void {
+  tag: object = {},
+  onCollision?: (name: string, renamed: string) => void,
+): readonly string[] {
   const names = plan.names;
-  if (plan.draft) {
-    set(target, names.policy, plan.policyValue);
-    set(target, names.rateLimit, rateLimitValue(plan, decision));
-  }
-  if (plan.legacy) {
-    set(target, names.limit, String(decision.limit));
-    set(target, names.remaining, String(decision.remaining));
-    set(target, names.reset, String(Math.ceil(nowMs / 1000) + resetSeconds(decision)));
+  const bag = tag as { [WRITTEN]?: Written };
+  const prior = bag[WRITTEN];
+  let itemNames = plan.itemNames;
+  if (plan.items.length > 0 && (plan.draft || plan.legacy)) {
+    if (prior !== undefined) itemNames = unique(itemNames, prior.names, onCollision);
+    const renamed = prior !== undefined && itemNames.some((n, i) => n !== plan.items[i]?.name);
+    const policy = renamed ? policyList(plan.items, itemNames) : plan.policyValue;
+    const rateLimit = rateLimitValue(plan, decision, renamed ? itemNames : undefined);
+    const written: Written =
+      prior === undefined
+        ? { names: itemNames, policy, rateLimit, legacyRemaining: Number.POSITIVE_INFINITY }
+        : {
+            names: [...prior.names, ...itemNames],
+            policy: `${prior.policy}, ${policy}`,
+            rateLimit: `${prior.rateLimit}, ${rateLimit}`,
+            legacyRemaining: prior.legacyRemaining,
+          };
+    if (plan.draft) {
+      set(target, names.policy, written.policy);
+      set(target, names.rateLimit, written.rateLimit);
+    }
+    if (plan.legacy && decision.remaining < written.legacyRemaining) {
+      written.legacyRemaining = decision.remaining;
+      set(target, names.limit, String(decision.limit));
+      set(target, names.remaining, String(decision.remaining));
+      set(target, names.reset, String(Math.ceil(nowMs / 1000) + resetSeconds(decision)));
+    }
+    bag[WRITTEN] = written;
   }
   if (!decision.allowed) set(target, names.retryAfter, String(resetSeconds(decision)));
+  return itemNames;
+}
+
+/** The `RateLimit-Policy` list of `items`, under `names` if given. */
+function policyList(items: readonly HeaderItem[], names: readonly string[] | undefined): string {
+  return items
+    .map((item, i) => `${sfString(names === undefined ? item.name : (names[i] as string))}${item.params}`)
+    .join(', ');
+}
+
+/** `wanted`, each name that is already `taken` renamed `name-2`, `name-3`, ... */
+function unique(
+  wanted: readonly string[],
+  taken: readonly string[],
+  onCollision: ((name: string, renamed: string) => void) | undefined,
+): string[] {
+  const used = new Set(taken);
+  return wanted.map((name) => {
+    let out = name;
+    for (let n = 2; used.has(out); n++) out = `${name}-${n}`;
+    if (out !== name) onCollision?.(name, out);
+    used.add(out);
+    return out;
+  });
 }
 
 /** Serialises a Structured Field String (RFC 9651 §4.1.6): printable ASCII, `"` and `\` escaped. */

@@ -1,18 +1,18 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Decision } from '../policies/decision.js';
-import { IssueList } from '../policies/errors.js';
+import { IssueList } from '../errors.js';
 import { HttpLimiter } from './core.js';
-import type { HeaderBag } from './forwarded.js';
 import { holdUntil } from './hold.js';
-import type { HttpOptions } from './options.js';
+import type { HttpOptions, RateLimitInfo } from './options.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { proxyHeaders } from './request-headers.js';
 import { notARequest } from './wiring.js';
 
 export type { Decision } from '../policies/decision.js';
+export type { SetDecision } from '../policies/limit-set.js';
 export type { ProxyHeader } from './forwarded.js';
 export type { HeadersMode } from './headers.js';
-export type { HttpOptions } from './options.js';
+export type { AnyRateLimiter, HttpOptions, RateLimitInfo, RequestKeys } from './options.js';
 export {
   QUOTA_EXCEEDED_TYPE,
   type QuotaExceededProblem,
@@ -29,12 +29,19 @@ export interface HonoRateLimitOptions extends HttpOptions<Context> {
    * are set. Return a `Response` to replace the default 429 problem+json
    * body; return nothing to keep it.
    */
-  onLimited?: (c: Context, decision: Decision) => Response | undefined | Promise<Response | undefined>;
+  onLimited?: (c: Context, decision: RateLimitInfo) => Response | undefined | Promise<Response | undefined>;
   /**
    * The client's socket address, like Hono's `getConnInfo(c).remote.address`.
    * @default `c.env.incoming.socket.remoteAddress` (@hono/node-server)
    */
   getAddress?: (c: Context) => string | undefined;
+}
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** The decision of the last flowgate `rateLimit` that decided this request: `c.get('rateLimit')`. */
+    rateLimit: RateLimitInfo;
+  }
 }
 
 interface NodeBindings {
@@ -43,15 +50,6 @@ interface NodeBindings {
 
 function setHeader(c: Context, name: string, value: string): void {
   c.header(name, value);
-}
-
-/** The proxy headers of a fetch `Request`, for runtimes without a node request. */
-function proxyHeaders(headers: Headers): HeaderBag {
-  return {
-    'x-forwarded-for': headers.get('x-forwarded-for') ?? undefined,
-    forwarded: headers.get('forwarded') ?? undefined,
-    'x-real-ip': headers.get('x-real-ip') ?? undefined,
-  };
 }
 
 /**
@@ -67,7 +65,7 @@ function proxyHeaders(headers: Headers): HeaderBag {
  *
  * const app = new Hono();
  * app.use(rateLimit({ limiter: new RateLimiter({ policy: fixedWindow({ limit: 100, window: '1m' }) }) }));
- * app.get('/', (c) => c.text('hello'));
+ * app.get('/', (c) => c.text(`${c.get('rateLimit').remaining} left`));
  * serve({ fetch: app.fetch, port: 3000 });
  */
 export function rateLimit(options: HonoRateLimitOptions): MiddlewareHandler {
@@ -88,18 +86,27 @@ export function rateLimit(options: HonoRateLimitOptions): MiddlewareHandler {
     const address = getAddress === undefined ? incoming?.socket?.remoteAddress : getAddress(c);
     const headers = incoming?.headers ?? proxyHeaders(c.req.raw.headers);
     const pending = core.decide(c, address, headers, c.req.raw);
-    const decision = pending === undefined ? undefined : await pending;
-    if (decision === undefined) return next();
-    core.writeHeaders(decision, c, setHeader);
+    const verdict = pending === undefined ? undefined : await pending;
+    if (verdict === undefined) return next();
+    const decision = verdict.decision;
+    c.set('rateLimit', decision);
+    core.writeHeaders(verdict, c, setHeader, c.req.raw);
     if (!decision.allowed) {
       const replaced = onLimited === undefined ? undefined : await onLimited(c, decision);
       if (replaced instanceof Response) return replaced;
-      return c.body(core.problemBody(decision), core.status(decision), { 'Content-Type': PROBLEM_CONTENT_TYPE });
+      return c.body(core.problemBody(verdict), core.status(verdict), { 'Content-Type': PROBLEM_CONTENT_TYPE });
     }
     // 499 (client closed request) is never seen: the client has gone.
-    if (decision.delayMs > 0 && !(await holdUntil(c.req.raw.signal, decision.delayMs)))
+    if (decision.delayMs > 0 && !(await holdUntil(c.req.raw.signal, decision.delayMs))) {
+      core.settle(verdict, c);
       return new Response(null, { status: 499 });
-    await next();
+    }
+    try {
+      await next();
+    } finally {
+      // c.res is the handler's response (or the error handler's) by now.
+      core.settle(verdict, c);
+    }
   };
 
   // Not async: mounted in another framework by mistake (Express passes its request), it throws at

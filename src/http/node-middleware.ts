@@ -1,20 +1,24 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Decision } from '../policies/decision.js';
-import { IssueList } from '../policies/errors.js';
-import { HttpLimiter, isPromiseLike } from './core.js';
+import { IssueList } from '../errors.js';
+import { HttpLimiter, isPromiseLike, type RouteSettings, type Verdict } from './core.js';
 import { holdRequest } from './hold.js';
-import type { HttpOptions } from './options.js';
+import type { HttpOptions, RateLimitInfo } from './options.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 import { isFastifyInstance, notARequest } from './wiring.js';
 
 /** Options of a `(req, res, next)` middleware (node `http`, Express, Connect). */
-export interface NodeStyleOptions<Req, Res> extends HttpOptions<Req> {
+export interface NodeStyleOptions<Req, Res> extends HttpOptions<Req, Res> {
   /**
    * Called on every denial, after the rate-limit headers and `Retry-After`
    * are set. Send a response to replace the default 429 problem+json body;
    * send nothing to keep it. Useful for logging and metrics too.
    */
-  onLimited?: (req: Req, res: Res, decision: Decision) => void | Promise<void>;
+  onLimited?: (req: Req, res: Res, decision: RateLimitInfo) => void | Promise<void>;
+}
+
+/** The request as the middleware leaves it: the decision on `rateLimit`, for the handler. */
+interface Decided {
+  rateLimit?: RateLimitInfo;
 }
 
 /** `(req, res, next)`: `next()` passes the request on, `next(error)` reports a failure. */
@@ -29,7 +33,7 @@ export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends Ser
   options: NodeStyleOptions<Req, Res>,
   scope: string,
 ): NodeStyleMiddleware<Req, Res> {
-  const core = new HttpLimiter<Req>(options, scope, ['onLimited']);
+  const core = new HttpLimiter<Req, Res>(options, scope, ['onLimited']);
   const onLimited = options.onLimited;
   if (onLimited !== undefined && typeof onLimited !== 'function') {
     const issues = new IssueList();
@@ -37,10 +41,10 @@ export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends Ser
     issues.throwIfAny();
   }
 
-  const sendDenial = (decision: Decision, res: Res): void => {
+  const sendDenial = (verdict: Verdict, res: Res): void => {
     if (res.headersSent || res.writableEnded) return;
-    const body = core.problemBody(decision);
-    res.statusCode = core.status(decision);
+    const body = core.problemBody(verdict);
+    res.statusCode = core.status(verdict);
     res.setHeader('Content-Type', PROBLEM_CONTENT_TYPE);
     res.setHeader('Content-Length', Buffer.byteLength(body));
     res.end(body);
@@ -48,34 +52,44 @@ export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends Ser
 
   // onLimited is the user's code: whatever it throws or rejects goes to next(error), never
   // out of a promise callback (an unhandled rejection ends the process).
-  const deny = (decision: Decision, req: Req, res: Res, next: (error?: unknown) => void): void => {
+  const deny = (verdict: Verdict, req: Req, res: Res, next: (error?: unknown) => void): void => {
     if (onLimited === undefined) {
-      sendDenial(decision, res);
+      sendDenial(verdict, res);
       return;
     }
     let done: unknown;
     try {
-      done = onLimited(req, res, decision);
+      done = onLimited(req, res, verdict.decision);
     } catch (error) {
       next(error);
       return;
     }
-    if (isPromiseLike(done)) done.then(() => sendDenial(decision, res), next);
-    else sendDenial(decision, res);
+    if (isPromiseLike(done)) done.then(() => sendDenial(verdict, res), next);
+    else sendDenial(verdict, res);
   };
 
-  const apply = (decision: Decision | undefined, req: Req, res: Res, next: (error?: unknown) => void): void => {
-    if (decision === undefined) {
+  const apply = (verdict: Verdict | undefined, req: Req, res: Res, next: (error?: unknown) => void): void => {
+    if (verdict === undefined) {
       next();
       return;
     }
-    if (!res.headersSent) core.writeHeaders(decision, res, setHeader);
-    if (!decision.allowed) deny(decision, req, res, next);
-    else if (decision.delayMs > 0) holdRequest(res, decision.delayMs, () => next());
+    const decision = verdict.decision;
+    (req as Decided).rateLimit = decision;
+    if (!res.headersSent) core.writeHeaders(verdict, res, setHeader, req);
+    if (!decision.allowed) {
+      deny(verdict, req, res, next);
+      return;
+    }
+    if (core.countsResponses) core.settleWhenSent(verdict, res, res);
+    if (decision.delayMs > 0) holdRequest(res, decision.delayMs, () => next());
     else next();
   };
 
   return function rateLimitMiddleware(req: Req, res: Res, next: (error?: unknown) => void): void {
+    limitRequest(req, res, next, undefined);
+  };
+
+  function limitRequest(req: Req, res: Res, next: (error?: unknown) => void, route: RouteSettings<Req> | undefined) {
     // Not a node request: mounted in another framework. Fastify's plugin loader takes the error as
     // its done(error); elsewhere (Hono) a synchronous throw reaches the framework's error path.
     if (req.socket === undefined) {
@@ -84,9 +98,9 @@ export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends Ser
       else throw error;
       return;
     }
-    let answer: Decision | Promise<Decision | undefined> | undefined;
+    let answer: Verdict | Promise<Verdict | undefined> | undefined;
     try {
-      answer = core.decide(req, req.socket.remoteAddress, req.headers, req);
+      answer = core.decide(req, req.socket.remoteAddress, req.headers, req, route);
     } catch (error) {
       next(error);
       return;
@@ -94,5 +108,5 @@ export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends Ser
     // A synchronous decision (memory store) calls next() at once: no promise, no microtask.
     if (answer instanceof Promise) answer.then((decision) => apply(decision, req, res, next), next);
     else apply(answer, req, res, next);
-  };
+  }
 }

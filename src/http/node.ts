@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type NodeStyleMiddleware, type NodeStyleOptions, nodeStyleMiddleware } from './node-middleware.js';
+import type { RateLimitInfo } from './options.js';
 
 export type { Decision } from '../policies/decision.js';
+export type { SetDecision } from '../policies/limit-set.js';
 export { addressKey, normalizeIp } from './address.js';
 export type { HeaderBag, ProxyHeader } from './forwarded.js';
 export type { HeadersMode } from './headers.js';
 export { clientAddress, clientKey } from './identity.js';
-export type { HttpOptions } from './options.js';
+export type { AnyRateLimiter, HttpOptions, RateLimitInfo, RequestKeys } from './options.js';
 export {
   QUOTA_EXCEEDED_TYPE,
   type QuotaExceededProblem,
@@ -15,6 +17,13 @@ export {
 } from './problem.js';
 export type { TrustProxy } from './trust.js';
 export type { Logger } from './validation.js';
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    /** The decision of the last flowgate `rateLimit` that decided this request. */
+    rateLimit?: RateLimitInfo;
+  }
+}
 
 /** Options of the node `http` middleware. */
 export type NodeRateLimitOptions = NodeStyleOptions<IncomingMessage, ServerResponse>;

@@ -43,30 +43,42 @@ export function denialStatus(decision: Decision): 429 | 503 {
 }
 
 /**
- * The problem details of a denied request.
+ * The problem details of a denied request. `violated` names the policies
+ * (the `RateLimit-Policy` items) that denied it; `quota` is the limit of the
+ * one that did, when only one did.
  *
  * @example
- * problemDetails(decision, 'default');
+ * problemDetails(decision, ['default']);
  * // { type: 'https://iana.org/assignments/http-problem-types#quota-exceeded', status: 429,
  * //   title: 'Request cannot be satisfied as assigned quota has been exceeded',
  * //   detail: 'Quota of 100 exceeded for policy "default"; retry in 17 s.', 'violated-policies': ['default'] }
  */
-export function problemDetails(decision: Decision, policyName: string): QuotaExceededProblem | ReducedCapacityProblem {
-  const policy = JSON.stringify(policyName);
+export function problemDetails(
+  decision: Decision,
+  violated: readonly string[],
+  quota: number = decision.limit,
+): QuotaExceededProblem | ReducedCapacityProblem {
+  const which =
+    violated.length === 1
+      ? `policy ${JSON.stringify(violated[0])}`
+      : `policies ${violated.map((name) => JSON.stringify(name)).join(', ')}`;
   if (decision.degraded) {
     return {
       type: TEMPORARY_REDUCED_CAPACITY_TYPE,
       title: 'Request cannot be satisfied due to temporary server capacity constraints',
       status: 503,
-      detail: `Capacity for policy ${policy} is temporarily reduced; retry in ${resetSeconds(decision)} s.`,
-      'violated-policies': [policyName],
+      detail: `Capacity for ${which} is temporarily reduced; retry in ${resetSeconds(decision)} s.`,
+      'violated-policies': [...violated],
     };
   }
   return {
     type: QUOTA_EXCEEDED_TYPE,
     title: 'Request cannot be satisfied as assigned quota has been exceeded',
     status: 429,
-    detail: `Quota of ${decision.limit} exceeded for policy ${policy}; retry in ${resetSeconds(decision)} s.`,
-    'violated-policies': [policyName],
+    detail:
+      violated.length === 1
+        ? `Quota of ${quota} exceeded for ${which}; retry in ${resetSeconds(decision)} s.`
+        : `Quotas exceeded for ${which}; retry in ${resetSeconds(decision)} s.`,
+    'violated-policies': [...violated],
   };
 }

@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import type { IssueList } from '../policies/errors.js';
+import type { IssueList } from '../errors.js';
 
 /**
  * Which peers may tell us who the client is.

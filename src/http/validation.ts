@@ -1,4 +1,4 @@
-import { type ErrorCode, errorDocs } from '../policies/errors.js';
+import { type ErrorCode, errorDocs } from '../errors.js';
 import type { HeaderBag, ProxyHeader } from './forwarded.js';
 
 /** Where the middleware reports configuration mistakes it can only see at run time. @default console */
@@ -76,15 +76,15 @@ export class RuntimeChecks {
   }
 
   /** Records that `limiter` decided `key` for the request `tag`, and reports a second decision. */
-  decided(tag: object, key: string): void {
+  decided(tag: object, limiter: object, key: string): void {
     const bag = tag as { [DECIDED]?: unknown[] };
     const seen = bag[DECIDED];
     if (seen === undefined) {
-      bag[DECIDED] = [this.limiter, key];
+      bag[DECIDED] = [limiter, key];
       return;
     }
     for (let i = 0; i < seen.length; i += 2) {
-      if (seen[i] === this.limiter && seen[i + 1] === key && !this.reportedDoubleCount) {
+      if (seen[i] === limiter && seen[i + 1] === key && !this.reportedDoubleCount) {
         this.reportedDoubleCount = true;
         this.logger.error(
           finding(
@@ -96,7 +96,7 @@ export class RuntimeChecks {
         );
       }
     }
-    seen.push(this.limiter, key);
+    seen.push(limiter, key);
   }
 
   /** Reports, once, a request whose socket address is unknown; such requests share the key 'unknown'. */

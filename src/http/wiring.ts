@@ -1,4 +1,4 @@
-import { FlowgateArgumentError } from '../policies/errors.js';
+import { FlowgateArgumentError } from '../errors.js';
 
 /**
  * Recognises the usual ways of wiring the middleware wrongly, so that the
@@ -13,6 +13,11 @@ const USAGE: Record<string, string> = {
     "const limit = rateLimit({ limiter }) with rateLimit from 'flowgate/node', then limit(req, res, next)",
   'flowgate/hono rateLimit': "app.use(rateLimit({ limiter })) with rateLimit from 'flowgate/hono'",
   'flowgate/fastify rateLimit': "await app.register(rateLimit, { limiter }) with rateLimit from 'flowgate/fastify'",
+  'flowgate/nestjs FlowgateModule.forRoot':
+    "FlowgateModule.forRoot({ limiter }) with FlowgateModule from 'flowgate/nestjs', and FlowgateGuard as a guard",
+  'flowgate/koa rateLimit': "app.use(rateLimit({ limiter })) with rateLimit from 'flowgate/koa'",
+  'flowgate/fetch rateLimit':
+    "const limit = rateLimit({ limiter, trustProxy }) with rateLimit from 'flowgate/fetch', then await limit(request, { address })",
 };
 
 function usage(scope: string): string {
@@ -28,7 +33,8 @@ export function isFastifyInstance(value: unknown): boolean {
   return has(value, 'addHook', 'function') && has(value, 'register', 'function');
 }
 
-function isLimiter(value: unknown): boolean {
+/** Whether `value` is (duck-typed) a `RateLimiter`. */
+export function isLimiter(value: unknown): boolean {
   return has(value, 'limit', 'function') && has((value as { policy?: unknown }).policy, 'limit', 'number');
 }
 
@@ -78,7 +84,7 @@ export function notARequest(scope: string, received: unknown): FlowgateArgumentE
   return miswired(
     `the middleware from ${scope} was called with something that is not its framework's request: it is mounted in ` +
       `the wrong framework. Use the flowgate module of the framework that runs it: 'flowgate/express', ` +
-      `'flowgate/node', 'flowgate/hono' or 'flowgate/fastify'.`,
+      `'flowgate/node', 'flowgate/hono', 'flowgate/fastify', 'flowgate/koa', 'flowgate/fetch' or 'flowgate/nestjs'.`,
   );
 }
 

@@ -1,4 +1,4 @@
-import { type IssueList, isOptionsObject } from '../policies/errors.js';
+import { type IssueList, isOptionsObject } from '../errors.js';
 
 /** What `recordMetrics` (`flowgate/otel`) and `registerMetrics` (`flowgate/prometheus`) return. */
 export interface MetricsSubscription {

@@ -13,7 +13,7 @@ import type {
   Observable,
   ValueType,
 } from '@opentelemetry/api';
-import { IssueList } from '../policies/errors.js';
+import { IssueList } from '../errors.js';
 import { type MetricsOptions, type MetricsSubscription, resolveMetricsOptions } from './metrics-options.js';
 import { ERROR_KINDS, type LimiterTally, OUTCOMES, Tally } from './tally.js';
 

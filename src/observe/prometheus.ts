@@ -6,7 +6,7 @@
  * collects (`name`, `help`, `type`, `get()`), reading flowgate's own counts.
  */
 import type { Metric, Registry, RegistryContentType } from 'prom-client';
-import { IssueList } from '../policies/errors.js';
+import { IssueList } from '../errors.js';
 import { type MetricsOptions, type MetricsSubscription, resolveMetricsOptions } from './metrics-options.js';
 import { ERROR_KINDS, OUTCOMES, Tally } from './tally.js';
 

@@ -1,4 +1,4 @@
-import type { IssueList } from './errors.js';
+import type { IssueList } from '../errors.js';
 
 /** A duration: milliseconds as a number, or a string such as `'500ms'`, `'10s'`, `'1m'`, `'1h'`, `'1d'`. */
 export type Duration = number | `${number}${DurationUnit}` | `${number} ${DurationUnit}`;

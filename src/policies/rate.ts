@@ -1,4 +1,4 @@
-import type { IssueList } from './errors.js';
+import type { IssueList } from '../errors.js';
 
 /**
  * Exact time for rates whose interval is not a whole number of milliseconds.

@@ -1,5 +1,5 @@
+import { IssueList, isOptionsObject } from '../errors.js';
 import { bucketPolicy } from './bucket.js';
-import { IssueList, isOptionsObject } from './errors.js';
 import type { Policy } from './policy.js';
 import { type TickRate, tickRate } from './rate.js';
 import { positiveInteger, safeProduct } from './validate.js';

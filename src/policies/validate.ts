@@ -1,4 +1,4 @@
-import type { IssueList } from './errors.js';
+import type { IssueList } from '../errors.js';
 
 /** Largest limit or capacity: far beyond any real quota, and keeps scaled sums within 2^53. */
 export const MAX_LIMIT = 1_000_000_000;

@@ -1,5 +1,5 @@
+import { IssueList, isOptionsObject } from '../errors.js';
 import { type Duration, parseDuration } from './duration.js';
-import { IssueList, isOptionsObject } from './errors.js';
 import { MAX_LIMIT, positiveInteger, safeProduct } from './validate.js';
 
 /** Options shared by the three window policies. */

@@ -1,4 +1,4 @@
-import { type ErrorCode, errorDocs } from '../policies/errors.js';
+import { type ErrorCode, errorDocs } from '../errors.js';
 
 /** The codes of the simulator's own errors (`flowgate simulate`), each with a section in docs/errors.md. */
 export const SIMULATE_ERROR_CODES = [

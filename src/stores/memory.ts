@@ -1,5 +1,5 @@
+import { IssueList, isOptionsObject } from '../errors.js';
 import type { Decision } from '../policies/decision.js';
-import { IssueList, isOptionsObject } from '../policies/errors.js';
 import { combineDecisions, type LimitSpec } from '../policies/limit-set.js';
 import { LogState } from '../policies/log-state.js';
 import type { Refund, StateVector } from '../policies/policy.js';
@@ -99,6 +99,7 @@ class ReclaimClock {
 }
 
 class MemoryBinding implements BoundStore {
+  readonly synchronous = true;
   private readonly single: boolean;
   private readonly reclaimClock = new ReclaimClock();
   /** One spare state per limit, for peeks at keys the store does not hold. */

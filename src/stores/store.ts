@@ -33,6 +33,12 @@ export interface StoreBinding {
  */
 export interface BoundStore {
   /**
+   * True when every call answers synchronously (never a promise) and so
+   * ignores its deadline: the limiter then reads no clock for one. Absent
+   * means the calls may be asynchronous.
+   */
+  readonly synchronous?: boolean;
+  /**
    * Decides a request of `cost` units (validated by the limiter) against every
    * limit and, if every enforced limit admits it, records it in each (a
    * shadow limit records it only if it admits it too). With one limit, the

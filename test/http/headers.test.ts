@@ -104,7 +104,7 @@ test('w is the window in whole seconds, rounded up; names are escaped Structured
 });
 
 test('the 429 body is RFC 9457 problem details with the quota-exceeded type and violated-policies', () => {
-  const body = problemDetails(denied, 'default');
+  const body = problemDetails(denied, ['default']);
   assert.equal(body.type, QUOTA_EXCEEDED_TYPE);
   assert.equal(QUOTA_EXCEEDED_TYPE, 'https://iana.org/assignments/http-problem-types#quota-exceeded');
   assert.equal(body.status, 429);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { IssueList } from '../../src/errors.js';
 import { addressKey, normalizeIp } from '../../src/http/address.js';
 import {
   END,
@@ -11,7 +12,6 @@ import {
 } from '../../src/http/forwarded.js';
 import { ClientKeys, clientAddress, clientKey } from '../../src/http/identity.js';
 import { compileTrust } from '../../src/http/trust.js';
-import { IssueList } from '../../src/policies/errors.js';
 
 function trust(value: unknown) {
   const issues = new IssueList();

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { describe, type TestContext, test } from 'node:test';
-import { DEFAULT_MAX_DELAY_MS, HttpLimiter } from '../../src/http/core.js';
+import { DEFAULT_MAX_DELAY_MS, HttpLimiter, type Verdict } from '../../src/http/core.js';
 import { MAX_TIMER_MS } from '../../src/http/hold.js';
 import { type Decision, fixedWindow, type LimitOptions, leakyBucket, RateLimiter } from '../../src/index.js';
 import { harnesses, type Running } from './harnesses.js';
@@ -134,7 +134,7 @@ test('the refusal names the instant the hold first fits: retryAfterMs = resetMs 
   let now = T0;
   const limiter = new RateLimiter({ policy: leakyBucket({ capacity: 5, leakPerSecond: 3 }), clock: () => now });
   const core = new HttpLimiter({ limiter, maxDelayMs: 700 }, 'test', []);
-  const decide = () => core.decide({}, '203.0.113.7', {}, {}) as Decision;
+  const decide = () => (core.decide({}, '203.0.113.7', {}, {}) as Verdict).decision;
   const delays = [decide(), decide(), decide()].map((d) => [d.allowed, d.delayMs]);
   assert.deepEqual(delays, [
     [true, 0],
@@ -159,8 +159,8 @@ test('the refusal names the instant the hold first fits: retryAfterMs = resetMs 
 test('maxDelayMs: 0 never holds; only whole numbers >= 0 or Infinity are accepted', () => {
   const limiter = new RateLimiter({ policy: leakyBucket({ capacity: 3, leakPerSecond: 1 }), clock: () => T0 });
   const core = new HttpLimiter({ limiter, maxDelayMs: 0 }, 'test', []);
-  assert.equal((core.decide({}, '203.0.113.7', {}, {}) as Decision).allowed, true);
-  assert.equal((core.decide({}, '203.0.113.7', {}, {}) as Decision).allowed, false);
+  assert.equal((core.decide({}, '203.0.113.7', {}, {}) as Verdict).decision.allowed, true);
+  assert.equal((core.decide({}, '203.0.113.7', {}, {}) as Verdict).decision.allowed, false);
   const window = new RateLimiter({ policy: fixedWindow({ limit: 1, window: '1m' }) });
   for (const ok of [0, 1, 2 ** 40, Number.POSITIVE_INFINITY]) {
     assert.doesNotThrow(() => new HttpLimiter({ limiter: window, maxDelayMs: ok }, 'test', []), String(ok));

@@ -110,7 +110,14 @@ for (const setup of SETUPS) {
       const where = d.file ? `${relative(project.dir, d.file.fileName)}: ` : '';
       return where + ts.flattenDiagnosticMessageText(d.messageText, '\n');
     });
-    assert.deepEqual(diagnostics, []);
+    // The NestJS devDependency (Nest 12) ships ES modules only, so a CommonJS consumer cannot
+    // load its types; CommonJS Nest apps run Nest 10 or 11, which are CommonJS.
+    const nestEsmOnly =
+      /^node_modules\/flowgate\/dist\/nestjs\.d\.cts: The current file is a CommonJS module .*@nestjs\//;
+    assert.deepEqual(
+      diagnostics.filter((d) => !nestEsmOnly.test(d)),
+      [],
+    );
     for (const [name, extension] of Object.entries(setup.files)) {
       const source = program.getSourceFile(join(project.dir, name));
       assert.ok(source);

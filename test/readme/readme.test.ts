@@ -50,6 +50,9 @@ before(async () => {
       moduleDetection: 'force', // each block is its own module, imports or not
       target: 'es2022',
       types: ['node'],
+      // NestJS's decorators are TypeScript's legacy ones, as every Nest app compiles them.
+      experimentalDecorators: true,
+      emitDecoratorMetadata: true,
       skipLibCheck: true, // test/package/consumer-types.test.ts checks flowgate's declarations
       outDir: join(project.dir, 'out'),
       rootDir: project.dir,

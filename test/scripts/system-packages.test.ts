@@ -119,7 +119,10 @@ test('as root on a machine without them, npm test installs every package in one 
 });
 
 test('as root, installs only what is missing', { skip: !isRoot && 'needs root, as on CI' }, () => {
-  const m = machine({ aptGet: true, installed: ['redis-server', 'redis-cli', 'nginx', 'promtool'] });
+  const m = machine({
+    aptGet: true,
+    installed: ['redis-server', 'redis-cli', 'nginx', 'protoc', 'curl', 'promtool', 'prometheus'],
+  });
   const run = m.run();
   assert.deepEqual(m.aptCalls().at(-1), ['install', '-y', '-qq', 'chromium']);
   assertTestsRan(run);

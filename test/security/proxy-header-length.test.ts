@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
 import { type TestContext, test } from 'node:test';
+import { IssueList } from '../../src/errors.js';
 import { MAX_ELEMENT_CHARS, type ProxyHeader, ProxyHeaderReader } from '../../src/http/forwarded.js';
 import { ClientKeys, MAX_PROXY_HOPS, walkProxies } from '../../src/http/identity.js';
 import { compileTrust } from '../../src/http/trust.js';
-import { IssueList } from '../../src/policies/errors.js';
 import { proxyAttackSuite, type Trick } from './attack-suite.js';
 
 const forged = (i: number) => `10.0.0.${i + 1}`;

@@ -3,7 +3,8 @@ import { type Decision, decision } from '../../policies/decision.js';
 import { combineDecisions, type LimitSpec } from '../../policies/limit-set.js';
 import type { ScriptRunner } from './client.js';
 import { keySlot } from './key-slot.js';
-import { SCRIPT } from './scripts.js';
+import { algorithmTag } from './keys.js';
+import { type Script, scriptFor } from './scripts.js';
 import type { ServerClock } from './server-clock.js';
 
 /** Most requests in one script call: bounds how long one call holds the (single-threaded) server. */
@@ -79,6 +80,8 @@ export class Link {
 export class Batcher {
   private pending: Request[] = [];
   private scheduled = false;
+  /** The script with only the policies of these limits (see scriptFor). */
+  private readonly script: Script;
 
   constructor(
     private readonly link: Link,
@@ -87,7 +90,9 @@ export class Batcher {
     private readonly specs: readonly LimitSpec[],
     /** Combine the limits' decisions into the set's (false: settle with each limit's own). */
     private readonly combine = true,
-  ) {}
+  ) {
+    this.script = scriptFor(specs.map((spec) => algorithmTag(spec.policy)));
+  }
 
   /** Queues a request; settles with its {@link Answer}. */
   add(
@@ -157,7 +162,7 @@ export class Batcher {
     }
     let reply: Promise<unknown>;
     try {
-      reply = link.runner.run(SCRIPT, keys, args);
+      reply = link.runner.run(this.script, keys, args);
     } catch (error) {
       // A client that throws instead of rejecting (e.g. once closed) must not throw out of a microtask.
       reply = Promise.reject(error);

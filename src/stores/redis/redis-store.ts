@@ -1,4 +1,4 @@
-import { IssueList, isOptionsObject } from '../../policies/errors.js';
+import { IssueList, isOptionsObject } from '../../errors.js';
 import type { LimitSpec } from '../../policies/limit-set.js';
 import type { BoundStore, Store, StoreBinding } from '../store.js';
 import { Batcher, Link } from './batch.js';

@@ -4,10 +4,10 @@
  * all or nothing across its limits, and finally writes every changed counter
  * once. A request whose key cannot be read (a wrong type, a value flowgate
  * did not write) gets an error of its own; it decides, fails and commits
- * nothing for the others.
+ * nothing for the others. It expects a local ALGORITHMS (code -> policy
+ * table) for the algorithms the script carries: see scripts.ts.
  */
 export const MAIN_LUA = `
-local ALGORITHMS = {fw = fixedWindow, sw = slidingWindow, sl = slidingLog, tb = bucket, lb = bucket}
 
 local L = tonumber(ARGV[5])
 local limits = {}

@@ -52,7 +52,15 @@ if deadline ~= '' and serverNowMs > tonumber(deadline) then
 end
 local inExpiry = ARGV[2] == 'e' and (redis.REDIS_VERSION_NUM or 0) >= 0x070000
 
+-- An integer's decimal digits. '%d' (a C long) costs about half of '%.0f' in
+-- Redis (~2k instructions against ~5k): whole numbers go that way, in two
+-- halves above 2^31 so that a 32-bit long stays exact; the rest keep '%.0f'.
 local function fmt(x)
+  if x % 1 == 0 and x >= 0 and x < 9007199254740992 then
+    if x < 2147483648 then return string.format('%d', x) end
+    local high = math.floor(x / 1000000000)
+    return string.format('%d%09d', high, x - high * 1000000000)
+  end
   return string.format('%.0f', x)
 end
 

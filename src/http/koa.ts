@@ -1,0 +1,110 @@
+import type { Context, Middleware, Next } from 'koa';
+import { IssueList } from '../errors.js';
+import { HttpLimiter, type Verdict } from './core.js';
+import { holdRequest } from './hold.js';
+import type { HttpOptions, RateLimitInfo } from './options.js';
+import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { notARequest } from './wiring.js';
+
+export type { Decision } from '../policies/decision.js';
+export type { SetDecision } from '../policies/limit-set.js';
+export type { ProxyHeader } from './forwarded.js';
+export type { HeadersMode } from './headers.js';
+export type { AnyRateLimiter, HttpOptions, RateLimitInfo, RequestKeys } from './options.js';
+export {
+  QUOTA_EXCEEDED_TYPE,
+  type QuotaExceededProblem,
+  type ReducedCapacityProblem,
+  TEMPORARY_REDUCED_CAPACITY_TYPE,
+} from './problem.js';
+export type { TrustProxy } from './trust.js';
+export type { Logger } from './validation.js';
+
+/** Options of the Koa middleware. `countResponse` receives the context (`ctx.status`). */
+export interface KoaRateLimitOptions extends HttpOptions<Context, Context> {
+  /**
+   * Called on every denial, after the rate-limit headers and `Retry-After`
+   * are set. Set `ctx.body` (and `ctx.status`) to replace the default 429
+   * problem+json body; set nothing to keep it.
+   */
+  onLimited?: (ctx: Context, decision: RateLimitInfo) => void | Promise<void>;
+}
+
+declare module 'koa' {
+  interface DefaultState {
+    /** The decision of the last flowgate `rateLimit` that decided this request. */
+    rateLimit?: RateLimitInfo;
+  }
+}
+
+function setHeader(ctx: Context, name: string, value: string): void {
+  ctx.set(name, value);
+}
+
+/** Holds the request `delayMs`; false if the client went away first (then nothing is served). */
+function hold(ctx: Context, delayMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const gone = (): void => resolve(false);
+    ctx.res.once('close', gone);
+    holdRequest(ctx.res, delayMs, () => {
+      ctx.res.removeListener('close', gone);
+      resolve(true);
+    });
+  });
+}
+
+/**
+ * Rate limiting for Koa 2 and 3, as `(ctx, next)` middleware. The client is
+ * the socket peer (`ctx.req.socket.remoteAddress`) unless flowgate's own
+ * `trustProxy` says otherwise (Koa's `app.proxy` and `ctx.ip` are not
+ * consulted, so one option governs who may name the client). The handler
+ * finds the decision on `ctx.state.rateLimit`.
+ *
+ * @example
+ * import Koa from 'koa';
+ * import { RateLimiter, fixedWindow } from 'flowgate';
+ * import { rateLimit } from 'flowgate/koa';
+ *
+ * const app = new Koa();
+ * app.use(rateLimit({ limiter: new RateLimiter({ policy: fixedWindow({ limit: 100, window: '1m' }) }) }));
+ * app.use((ctx) => {
+ *   ctx.body = `${ctx.state.rateLimit?.remaining} left`;
+ * });
+ * app.listen(3000);
+ */
+export function rateLimit(options: KoaRateLimitOptions): Middleware {
+  const scope = 'flowgate/koa rateLimit';
+  const core = new HttpLimiter<Context, Context>(options, scope, ['onLimited']);
+  const { onLimited } = options;
+  if (onLimited !== undefined && typeof onLimited !== 'function') {
+    const issues = new IssueList();
+    issues.add('FG_HTTP_OPTION_INVALID', `${scope}.onLimited`, onLimited, 'a function (ctx, decision)');
+    issues.throwIfAny();
+  }
+
+  const deny = async (ctx: Context, verdict: Verdict): Promise<void> => {
+    if (onLimited !== undefined) {
+      await onLimited(ctx, verdict.decision);
+      if (ctx.body !== undefined && ctx.body !== null) return;
+    }
+    ctx.status = core.status(verdict);
+    // Set as a header, not ctx.type, which would add a charset parameter.
+    ctx.set('Content-Type', PROBLEM_CONTENT_TYPE);
+    ctx.body = core.problemBody(verdict);
+  };
+
+  return async function rateLimitMiddleware(ctx: Context, next: Next): Promise<void> {
+    // Mounted in another framework by mistake (Express passes its request): say so.
+    if (ctx?.req?.socket === undefined) throw notARequest(scope, ctx);
+    const pending = core.decide(ctx, ctx.req.socket.remoteAddress, ctx.req.headers, ctx.req);
+    const verdict = pending instanceof Promise ? await pending : pending;
+    if (verdict === undefined) return next();
+    const decision = verdict.decision;
+    ctx.state.rateLimit = decision;
+    core.writeHeaders(verdict, ctx, setHeader, ctx.req);
+    if (!decision.allowed) return deny(ctx, verdict);
+    if (core.countsResponses) core.settleWhenSent(verdict, ctx.res, ctx);
+    if (decision.delayMs > 0 && !(await hold(ctx, decision.delayMs))) return;
+    await next();
+  };
+}
