@@ -2,19 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { nodeStyleMiddleware } from './node-middleware.js';
 import type { HttpOptions, RateLimitInfo } from './options.js';
 
-export type { Decision } from '../policies/decision.js';
-export type { SetDecision } from '../policies/limit-set.js';
-export type { ProxyHeader } from './forwarded.js';
-export type { HeadersMode } from './headers.js';
-export type { AnyRateLimiter, HttpOptions, RateLimitInfo, RequestKeys } from './options.js';
-export {
-  QUOTA_EXCEEDED_TYPE,
-  type QuotaExceededProblem,
-  type ReducedCapacityProblem,
-  TEMPORARY_REDUCED_CAPACITY_TYPE,
-} from './problem.js';
-export type { TrustProxy } from './trust.js';
-export type { Logger } from './validation.js';
+export * from './adapter-exports.js';
 
 /** Options of the Express middleware. */
 export interface ExpressRateLimitOptions extends HttpOptions<Request, Response> {

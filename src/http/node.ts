@@ -2,21 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type NodeStyleMiddleware, type NodeStyleOptions, nodeStyleMiddleware } from './node-middleware.js';
 import type { RateLimitInfo } from './options.js';
 
-export type { Decision } from '../policies/decision.js';
-export type { SetDecision } from '../policies/limit-set.js';
+export * from './adapter-exports.js';
 export { addressKey, normalizeIp } from './address.js';
-export type { HeaderBag, ProxyHeader } from './forwarded.js';
-export type { HeadersMode } from './headers.js';
+export type { HeaderBag } from './forwarded.js';
 export { clientAddress, clientKey } from './identity.js';
-export type { AnyRateLimiter, HttpOptions, RateLimitInfo, RequestKeys } from './options.js';
-export {
-  QUOTA_EXCEEDED_TYPE,
-  type QuotaExceededProblem,
-  type ReducedCapacityProblem,
-  TEMPORARY_REDUCED_CAPACITY_TYPE,
-} from './problem.js';
-export type { TrustProxy } from './trust.js';
-export type { Logger } from './validation.js';
 
 declare module 'node:http' {
   interface IncomingMessage {
