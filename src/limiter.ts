@@ -111,6 +111,8 @@ export class RateLimiter<Name extends string = never> {
    * for it was a tenth of an in-memory decision.
    */
   private readonly askDeadlines: Deadlines | undefined;
+  /** An asynchronous store without deadlines (`timeoutMs: Infinity`): its calls are timed by a clock read of their own. */
+  private readonly timeWithoutDeadline: boolean;
   private readonly outage: OutageWatch;
   private readonly clock: () => number;
   private readonly requestKeys: RequestKeys;
@@ -148,6 +150,7 @@ export class RateLimiter<Name extends string = never> {
     this.costLimit = costLimit;
     this.gate = parts.length === 1 ? (parts[0] as Gate) : new ShardedGate(parts);
     this.askDeadlines = this.gate.synchronous === true ? undefined : this.deadlines;
+    this.timeWithoutDeadline = this.gate.synchronous !== true && this.deadlines === undefined;
   }
 
   /**
@@ -254,8 +257,9 @@ export class RateLimiter<Name extends string = never> {
   ): Decision | Promise<Decision> {
     const observed = decisionChannel.hasSubscribers;
     const deadline = this.askDeadlines === undefined ? Number.POSITIVE_INFINITY : this.askDeadlines.deadline();
-    // A store call is timed from its deadline's clock reading; without a deadline, the clock is read for an observer only.
-    const now = observed && this.askDeadlines === undefined ? performance.now() : 0;
+    // A store call is timed from its deadline's clock reading; without a deadline, the clock is read for an
+    // observer only, and never for a synchronous store, whose answers are not timed.
+    const now = observed && this.timeWithoutDeadline ? performance.now() : 0;
     let answer: Decision | Promise<Decision>;
     try {
       answer =
@@ -266,7 +270,13 @@ export class RateLimiter<Name extends string = never> {
       return this.failed(operation, error, cost, keys, observed);
     }
     if (answer instanceof Promise) {
-      const started = this.askDeadlines === undefined ? now : deadline - this.timeoutMs;
+      // (A synchronous store that answers with a promise all the same is timed from here.)
+      const started =
+        this.askDeadlines !== undefined
+          ? deadline - this.timeoutMs
+          : this.timeWithoutDeadline
+            ? now
+            : performance.now();
       // The reused one-key array must not outlive the call: a late answer may need the keys.
       // A synchronous store never answers with a promise; should one all the same, its timeout starts now.
       const settleBy =

@@ -240,3 +240,14 @@ for (const answer of ['sync', 'promise'] as const) {
     assert.ok(reads.includes('allowed') && reads.includes('limits'), reads.join());
   });
 }
+
+test('observed, a MemoryStore decision reads no clock: its answers are not timed', async (t) => {
+  const limiter = new RateLimiter({ policy: fixedWindow({ limit: 10, window: '1m' }), clock: () => 0 });
+  const now = t.mock.method(performance, 'now');
+  const events = await collect(async () => {
+    await limiter.limit('k');
+    await limiter.peek('k');
+  });
+  assert.equal(events.length, 2);
+  assert.equal(now.mock.callCount(), 0);
+});
