@@ -41,6 +41,7 @@ function limiterOf(prefix: string): RateLimiter {
     store: new RedisStore({ client }),
     prefix,
     onStoreError: 'throw',
+    timeoutMs: Number.POSITIVE_INFINITY,
   });
 }
 

@@ -77,7 +77,14 @@ for (const kind of CLIENT_KINDS) {
             const prefix = `batch${run++}`;
             let now = 1_900_000_000_000;
             const clock = (): number => now;
-            const redis = new RateLimiter({ policy, store, prefix, clock, onStoreError: 'throw' });
+            const redis = new RateLimiter({
+              policy,
+              store,
+              prefix,
+              clock,
+              onStoreError: 'throw',
+              timeoutMs: Number.POSITIVE_INFINITY,
+            });
             const memory = new RateLimiter({ policy, store: new MemoryStore(), prefix, clock });
             for (const burst of bursts) {
               const start = now;
@@ -102,6 +109,7 @@ for (const kind of CLIENT_KINDS) {
         store: new RedisStore({ client }),
         prefix: `one-call-${kind}`,
         onStoreError: 'throw',
+        timeoutMs: Number.POSITIVE_INFINITY,
       });
       await limiter.peek('warm');
       await db.admin.config('RESETSTAT');
@@ -121,6 +129,7 @@ describe('RedisStore batches and failures', () => {
         store: new RedisStore({ client }),
         prefix: `mixed${run++}`,
         onStoreError: 'throw',
+        timeoutMs: Number.POSITIVE_INFINITY,
       });
       // Cost-1 limits only: sent without per-request arguments.
       const plain = await Promise.all([limiter.limit('k'), limiter.limit('k'), limiter.limit('j')]);
@@ -175,6 +184,7 @@ describe('RedisStore batches and failures', () => {
       policy: tokenBucket({ capacity: 5, refillPerSecond: 1 }),
       store,
       onStoreError: 'throw',
+      timeoutMs: Number.POSITIVE_INFINITY,
     });
     await assert.rejects(strict.limit('a'), /client is closed/);
   });
@@ -198,6 +208,7 @@ describe('RedisStore on a cluster: a burst over many keys (one script call per k
           store: new RedisStore({ client: connection.client }),
           prefix: `burst-${kind}`,
           onStoreError: 'throw',
+          timeoutMs: Number.POSITIVE_INFINITY,
         });
         const keys = Array.from({ length: 40 }, (_, i) => `user:${i}`);
         const decisions = await Promise.all([...keys, ...keys, ...keys, ...keys].map((key) => limiter.limit(key)));

@@ -65,6 +65,7 @@ for (const kind of CLIENT_KINDS) {
         prefix,
         clock,
         onStoreError: 'throw',
+        timeoutMs: Number.POSITIVE_INFINITY,
       });
       const memory = new RateLimiter({ limits: limits(), store: new MemoryStore(), prefix, clock });
       const script: [string, number][] = [
@@ -100,6 +101,7 @@ for (const kind of CLIENT_KINDS) {
         prefix,
         clock: () => now,
         onStoreError: 'throw',
+        timeoutMs: Number.POSITIVE_INFINITY,
       });
       const keys = { user: 'u7', org: 'acme', log: 'acme-log', global: 'all' };
       const before = await redis.peek(keys);
@@ -127,6 +129,7 @@ for (const kind of CLIENT_KINDS) {
         prefix,
         clock: () => now,
         onStoreError: 'throw',
+        timeoutMs: Number.POSITIVE_INFINITY,
       });
       const users = Array.from({ length: 30 }, (_, i) => `user${i}`);
       const decisions = await Promise.all(

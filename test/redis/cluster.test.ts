@@ -48,7 +48,15 @@ for (const kind of CLIENT_KINDS) {
           const prefix = `vec${prefixes++}`;
           await replayCase(
             c,
-            (policy, clock) => new RateLimiter({ policy, store, clock, prefix, onStoreError: 'throw' }),
+            (policy, clock) =>
+              new RateLimiter({
+                policy,
+                store,
+                clock,
+                prefix,
+                onStoreError: 'throw',
+                timeoutMs: Number.POSITIVE_INFINITY,
+              }),
           );
           replayed++;
         }
@@ -68,7 +76,13 @@ for (const kind of CLIENT_KINDS) {
       const masters = new Set<number>();
       for (const policy of policies) {
         const prefix = `time${prefixes++}`;
-        const limiter = new RateLimiter({ policy, store, prefix, onStoreError: 'throw' });
+        const limiter = new RateLimiter({
+          policy,
+          store,
+          prefix,
+          onStoreError: 'throw',
+          timeoutMs: Number.POSITIVE_INFINITY,
+        });
         for (const key of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) {
           assert.equal((await limiter.limit(key, { cost: 2 })).allowed, true);
           assert.equal((await limiter.limit(key)).allowed, false, `${policy.algorithm} ${key}`);
@@ -93,6 +107,7 @@ for (const kind of CLIENT_KINDS) {
         shards,
         clock: () => now,
         onStoreError: 'throw',
+        timeoutMs: Number.POSITIVE_INFINITY,
       });
       // Round-robin: 700 calls are 100 per shard, more than any part admits.
       const decisions = await Promise.all(Array.from({ length: 700 }, () => limiter.limit('hot')));

@@ -133,7 +133,14 @@ for (const kind of CLIENT_KINDS) {
               const prefix = `diff${run++}`;
               const memory = new RateLimiter({ policy, clock, prefix, store: new MemoryStore() });
               const math = model(policy);
-              const remote = new RateLimiter({ policy, clock, prefix, store: redis, onStoreError: 'throw' });
+              const remote = new RateLimiter({
+                policy,
+                clock,
+                prefix,
+                store: redis,
+                onStoreError: 'throw',
+                timeoutMs: Number.POSITIVE_INFINITY,
+              });
               for (const [i, step] of steps.entries()) {
                 now += step.advanceMs;
                 const expected = withMemory ? await decide(memory, step) : math.decide(step, now);

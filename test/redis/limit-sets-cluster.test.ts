@@ -64,7 +64,16 @@ for (const kind of CLIENT_KINDS) {
           const hashTag = tagged ? prefix : undefined;
           await replaySetCase(
             c,
-            (limits, clock) => new RateLimiter({ limits, store, clock, hashTag, prefix, onStoreError: 'throw' }),
+            (limits, clock) =>
+              new RateLimiter({
+                limits,
+                store,
+                clock,
+                hashTag,
+                prefix,
+                onStoreError: 'throw',
+                timeoutMs: Number.POSITIVE_INFINITY,
+              }),
           );
           if (tagged) {
             // Every key of the set is on the master that serves the tag's slot.
@@ -114,6 +123,7 @@ for (const kind of CLIENT_KINDS) {
                   hashTag: tagged ? prefix : undefined,
                   store,
                   onStoreError: 'throw',
+                  timeoutMs: Number.POSITIVE_INFINITY,
                 }),
               );
               const expectedHistory: { keys: KeyChoice; decision: SetDecision }[] = [];
@@ -152,6 +162,7 @@ test('a set across slots that is denied leaves nothing spent in a bucket counted
       clock: () => 1_900_000_000_000,
       prefix,
       onStoreError: 'throw',
+      timeoutMs: Number.POSITIVE_INFINITY,
     });
     assert.equal((await limiter.limit({ user: 'u1', org: 'acme' }, { cost: 2 })).allowed, true);
     assert.deepEqual((await limiter.limit({ user: 'u2', org: 'acme' }, { cost: 2 })).violated, ['org']);

@@ -48,7 +48,15 @@ for (const kind of CLIENT_KINDS) {
         const prefix = `setvec${prefixes++}`;
         await replaySetCase(
           c,
-          (limits, clock) => new RateLimiter({ limits, store, clock, prefix, onStoreError: 'throw' }),
+          (limits, clock) =>
+            new RateLimiter({
+              limits,
+              store,
+              clock,
+              prefix,
+              onStoreError: 'throw',
+              timeoutMs: Number.POSITIVE_INFINITY,
+            }),
         );
       }
     });
@@ -59,7 +67,15 @@ for (const kind of CLIENT_KINDS) {
         const prefix = `setvecx${prefixes++}`;
         await replaySetCase(
           c,
-          (limits, clock) => new RateLimiter({ limits, store, clock, prefix, onStoreError: 'throw' }),
+          (limits, clock) =>
+            new RateLimiter({
+              limits,
+              store,
+              clock,
+              prefix,
+              onStoreError: 'throw',
+              timeoutMs: Number.POSITIVE_INFINITY,
+            }),
           FUTURE_EPOCH_MS,
         );
       }
@@ -94,7 +110,14 @@ for (const kind of CLIENT_KINDS) {
               : mathTarget(defs, new SetMath(defs), clock);
             const actual = limiterTarget(
               defs,
-              new RateLimiter({ limits, clock, prefix, store, onStoreError: 'throw' }),
+              new RateLimiter({
+                limits,
+                clock,
+                prefix,
+                store,
+                onStoreError: 'throw',
+                timeoutMs: Number.POSITIVE_INFINITY,
+              }),
             );
             const expectedHistory: { keys: KeyChoice; decision: SetDecision }[] = [];
             const actualHistory: { keys: KeyChoice; decision: SetDecision }[] = [];

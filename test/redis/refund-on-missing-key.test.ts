@@ -47,6 +47,7 @@ for (const [name, policyOf] of Object.entries(POLICIES)) {
         policy: policyOf(),
         store: new RedisStore({ client: db.client('ioredis').client }),
         onStoreError: 'throw',
+        timeoutMs: Number.POSITIVE_INFINITY,
         logger: false,
       });
       // One turn of the event loop: one script call decides both.

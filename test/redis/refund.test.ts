@@ -64,6 +64,7 @@ for (const kind of CLIENT_KINDS) {
         prefix: context.prefix(),
         clock: () => 1_800_000_000_000,
         onStoreError: 'throw',
+        timeoutMs: Number.POSITIVE_INFINITY,
       });
       const first = await limiter.limit('k');
       const second = await limiter.limit('k');

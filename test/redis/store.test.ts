@@ -51,7 +51,11 @@ for (const kind of CLIENT_KINDS) {
       for (const { cases } of loadVectors()) {
         for (const c of cases) {
           await db.admin.flushdb();
-          await replayCase(c, (policy, clock) => new RateLimiter({ policy, store, clock, onStoreError: 'throw' }));
+          await replayCase(
+            c,
+            (policy, clock) =>
+              new RateLimiter({ policy, store, clock, onStoreError: 'throw', timeoutMs: Number.POSITIVE_INFINITY }),
+          );
           replayed++;
         }
       }
@@ -65,6 +69,7 @@ for (const kind of CLIENT_KINDS) {
         policy: fixedWindow({ limit: 2, window: '1h' }),
         store,
         onStoreError: 'throw',
+        timeoutMs: Number.POSITIVE_INFINITY,
       });
       const keys = ['a', 'a}', 'a%7D', '{a}', '}{', 'a:b', 'a%', 'ключ 🔑', 'x'.repeat(500), `{${'é'.repeat(499)}`];
       for (const key of keys) {
@@ -84,7 +89,13 @@ for (const kind of CLIENT_KINDS) {
       await db.admin.flushdb();
       const store = new RedisStore({ client: db.client(kind).client });
       for (const [name, make] of Object.entries(POLICIES)) {
-        const limiter = new RateLimiter({ policy: make(), store, prefix: name, onStoreError: 'throw' });
+        const limiter = new RateLimiter({
+          policy: make(),
+          store,
+          prefix: name,
+          onStoreError: 'throw',
+          timeoutMs: Number.POSITIVE_INFINITY,
+        });
         assert.equal((await limiter.limit('k')).remaining, 2, name);
         await db.admin.script('FLUSH');
         assert.equal((await limiter.limit('k')).remaining, 1, name);
@@ -97,7 +108,13 @@ for (const kind of CLIENT_KINDS) {
     test('reset forgets the key', async () => {
       const store = new RedisStore({ client: db.client(kind).client });
       for (const [name, make] of Object.entries(POLICIES)) {
-        const limiter = new RateLimiter({ policy: make(), store, prefix: `reset-${name}`, onStoreError: 'throw' });
+        const limiter = new RateLimiter({
+          policy: make(),
+          store,
+          prefix: `reset-${name}`,
+          onStoreError: 'throw',
+          timeoutMs: Number.POSITIVE_INFINITY,
+        });
         await limiter.limit('k', { cost: 3 });
         assert.equal((await limiter.limit('k')).allowed, false, name);
         await limiter.reset('k');
@@ -110,7 +127,13 @@ for (const kind of CLIENT_KINDS) {
       const store = new RedisStore({ client: db.client(kind).client });
       for (const [name, make] of Object.entries(POLICIES)) {
         const policy = make();
-        const limiter = new RateLimiter({ policy, store, prefix: name, onStoreError: 'throw' });
+        const limiter = new RateLimiter({
+          policy,
+          store,
+          prefix: name,
+          onStoreError: 'throw',
+          timeoutMs: Number.POSITIVE_INFINITY,
+        });
         const before = await serverMs();
         const d = await limiter.limit('k');
         const after = await serverMs();
@@ -137,6 +160,7 @@ for (const kind of CLIENT_KINDS) {
           prefix: `m-${name}`,
           clock: () => now,
           onStoreError: 'throw',
+          timeoutMs: Number.POSITIVE_INFINITY,
         });
         const before = await serverMs();
         const d = await limiter.limit('k');
@@ -153,14 +177,14 @@ for (const kind of CLIENT_KINDS) {
       const store = new RedisStore({ client: db.client(kind).client });
       // One token per 20 s: 30 s of skew would refill one and a half.
       const policy = tokenBucket({ capacity: 5, refillPerSecond: 1 / 20 });
-      const limiter = new RateLimiter({ policy, store, onStoreError: 'throw' });
+      const limiter = new RateLimiter({ policy, store, onStoreError: 'throw', timeoutMs: Number.POSITIVE_INFINITY });
       const first = await limiter.limit('k', { cost: 5 });
       assert.equal(first.allowed, true);
       const realNow = Date.now;
       for (const skewMs of [30_000, -30_000]) {
         const skewed = mock.method(Date, 'now', () => realNow() + skewMs);
         try {
-          const other = new RateLimiter({ policy, store, onStoreError: 'throw' });
+          const other = new RateLimiter({ policy, store, onStoreError: 'throw', timeoutMs: Number.POSITIVE_INFINITY });
           const d = await other.limit('k');
           assert.equal(d.allowed, false, `skew ${skewMs}`);
           // Empty at first.atMs, one token back 20 s later, on the server's clock.
@@ -194,6 +218,7 @@ describe('RedisStore scripts and options', () => {
       policy: fixedWindow({ limit: 1, window: '1s' }),
       store: new RedisStore({ client: failing }),
       onStoreError: 'throw',
+      timeoutMs: Number.POSITIVE_INFINITY,
     });
     await assert.rejects(limiter.limit('k'), /max number of clients/);
     assert.equal(evals, 0);
@@ -202,6 +227,7 @@ describe('RedisStore scripts and options', () => {
       policy: fixedWindow({ limit: 1, window: '1s' }),
       store: new RedisStore({ client: noscript }),
       onStoreError: 'throw',
+      timeoutMs: Number.POSITIVE_INFINITY,
     });
     assert.equal((await fallback.limit('k')).allowed, true);
     assert.equal(evals, 1);
@@ -214,6 +240,7 @@ describe('RedisStore scripts and options', () => {
       policy: slidingWindow({ limit: 2, window: '1h' }),
       store: new RedisStore({ client: raw }),
       onStoreError: 'throw',
+      timeoutMs: Number.POSITIVE_INFINITY,
     });
     await db.admin.script('FLUSH');
     assert.equal((await limiter.limit('k')).remaining, 1);

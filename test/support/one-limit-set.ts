@@ -14,6 +14,7 @@ export async function oneLimitSetAnswersAsASet(store: Store, prefix: string): Pr
     prefix,
     clock: () => 1_800_000_000_000,
     onStoreError: 'throw',
+    timeoutMs: Number.POSITIVE_INFINITY,
   });
   const admitted = await limiter.limit('k');
   assert.deepEqual(admitted.violated, []);
@@ -31,6 +32,7 @@ export async function oneShadowLimitNeverDenies(store: Store, prefix: string): P
     prefix,
     clock: () => 1_800_000_000_000,
     onStoreError: 'throw',
+    timeoutMs: Number.POSITIVE_INFINITY,
   });
   const first = await limiter.limit('k');
   const second = await limiter.limit('k');

@@ -108,7 +108,14 @@ export interface RefundContext {
 function worlds(context: RefundContext, policy: Policy, clock: () => number, count: number): World[] {
   const store = context.store();
   return Array.from({ length: count }, () => {
-    const limiter = new RateLimiter({ policy, store, clock, prefix: context.prefix(), onStoreError: 'throw' });
+    const limiter = new RateLimiter({
+      policy,
+      store,
+      clock,
+      prefix: context.prefix(),
+      onStoreError: 'throw',
+      timeoutMs: Number.POSITIVE_INFINITY,
+    });
     return {
       limit: (cost) => limiter.limit('k', { cost: Math.min(cost, policy.limit) }),
       peek: () => limiter.peek('k'),
@@ -525,9 +532,18 @@ export function setRefundProperty(context: RefundContext) {
       clock,
       prefix: context.prefix(),
       onStoreError: 'throw',
+      timeoutMs: Number.POSITIVE_INFINITY,
     });
     const singles = defs.map(
-      (def) => new RateLimiter({ policy: def.policy, store, clock, prefix: context.prefix(), onStoreError: 'throw' }),
+      (def) =>
+        new RateLimiter({
+          policy: def.policy,
+          store,
+          clock,
+          prefix: context.prefix(),
+          onStoreError: 'throw',
+          timeoutMs: Number.POSITIVE_INFINITY,
+        }),
     );
     const smallest = Math.min(...defs.map((def) => def.policy.limit));
     const record = (keys: readonly string[]) => Object.fromEntries(defs.map((def, i) => [def.name, keys[i] as string]));

@@ -78,6 +78,7 @@ export async function hammerOverlappingSets(options: {
     prefix: options.prefix,
     hashTag: options.hashTag,
     onStoreError: 'throw',
+    timeoutMs: Number.POSITIVE_INFINITY,
   });
   for (const user of USERS) {
     const d = await reader.peek({ user, org: orgOf(user), global: 'all' });
