@@ -134,21 +134,17 @@ test('a real Prometheus server scrapes /metrics and its query API returns the ov
   try {
     const query = encodeURIComponent('flowgate_serve_over_limit_total{key="scenarios.per_minute"}');
     let value = '';
-    await until(
-      async () => {
-        try {
-          const res = (await (await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${query}`)).json()) as {
-            data?: { result?: { value?: [number, string] }[] };
-          };
-          value = res.data?.result?.[0]?.value?.[1] ?? '';
-        } catch {
-          return false;
-        }
-        return value !== '';
-      },
-      'Prometheus to scrape the service',
-      60_000,
-    );
+    await until(async () => {
+      try {
+        const res = (await (await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${query}`)).json()) as {
+          data?: { result?: { value?: [number, string] }[] };
+        };
+        value = res.data?.result?.[0]?.value?.[1] ?? '';
+      } catch {
+        return false;
+      }
+      return value !== '';
+    });
     assert.equal(value, '5');
   } finally {
     const exited = once(prometheus, 'exit');

@@ -82,10 +82,8 @@ test('on Redis a raised limit continues the count across a reload', async () => 
   try {
     assert.equal((await client.call('live', [d('user', 'r')])).overallCode, 'OK');
     writeFileSync(file, yaml(3));
-    await until(
-      async () => (await client.call('live', [d('user', 'probe')])).statuses[0]?.currentLimit?.requestsPerUnit === 3,
-      'the reload',
-    );
+    await service.printed('stdout', (o) => o.includes('configuration reloaded'));
+    assert.equal((await client.call('live', [d('user', 'probe')])).statuses[0]?.currentLimit?.requestsPerUnit, 3);
     const codes: string[] = [];
     for (let i = 0; i < 3; i++) codes.push((await client.call('live', [d('user', 'r')])).overallCode);
     assert.deepEqual(codes, ['OK', 'OK', 'OVER_LIMIT']);
@@ -136,9 +134,9 @@ test('SIGTERM drains an in-flight gRPC call (held by a paused Redis) before exit
     assert.equal((await client.call('scenarios', [d('per_minute', 'drain')])).overallCode, 'OK');
     redisCli(own.port, 'CLIENT', 'PAUSE', '60000', 'WRITE');
     const inFlight = client.call('scenarios', [d('per_minute', 'drain')]);
-    await until(() => /blocked_clients:[1-9]/.test(redisCli(own.port, 'INFO', 'clients')), 'the call to reach Redis');
+    await until(() => /blocked_clients:[1-9]/.test(redisCli(own.port, 'INFO', 'clients')));
     const exited = service.stop('SIGTERM');
-    await until(() => service.stdout().includes('SIGTERM: draining'), 'draining');
+    await service.printed('stdout', (o) => o.includes('SIGTERM: draining'));
     redisCli(own.port, 'CLIENT', 'UNPAUSE');
     const answer = await inFlight;
     assert.equal(answer.overallCode, 'OK');

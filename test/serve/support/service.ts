@@ -22,6 +22,8 @@ export interface Service {
   /** Everything the process wrote, so far. */
   stdout(): string;
   stderr(): string;
+  /** Resolves once what the process wrote to `stream` passes `test` (checked on every write: no polling). */
+  printed(stream: 'stdout' | 'stderr', test: (written: string) => boolean): Promise<void>;
   /** Sets the test clock. */
   setClock(ms: number): void;
   /** Sends `signal` and resolves with the exit code. */
@@ -70,6 +72,19 @@ export async function startService(
     url: `http://127.0.0.1:${ports.http}`,
     stdout: () => out,
     stderr: () => err,
+    printed: (stream, test) =>
+      new Promise<void>((resolve, reject) => {
+        const written = (): string => (stream === 'stdout' ? out : err);
+        const check = (): void => {
+          if (!test(written())) return;
+          child[stream].off('data', check);
+          resolve();
+        };
+        // Listeners run in order: the accumulating one above sees each chunk first.
+        child[stream].on('data', check);
+        exited.then((code) => reject(new Error(`flowgate serve exited with ${code}; it wrote:\n${written()}`)));
+        check();
+      }),
     setClock: (ms) => writeFileSync(clockFile, String(ms)),
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null) child.kill(signal);
@@ -92,12 +107,12 @@ export function runToExit(args: readonly string[]): Promise<{ code: number | nul
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr, stdout })));
 }
 
-/** Polls `probe` until it returns true, failing after `ms` (for readiness and state, never for timing). */
-export async function until(probe: () => Promise<boolean> | boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await probe()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+/**
+ * Polls `probe` (the state of another process: a Redis server, a Prometheus
+ * scrape) until it returns true. No deadline of its own: a condition that
+ * never comes fails by the test runner's timeout, not by a guess at how
+ * slow a busy machine may be. The pause between probes only spaces them out.
+ */
+export async function until(probe: () => Promise<boolean> | boolean): Promise<void> {
+  while (!(await probe())) await new Promise((resolve) => setTimeout(resolve, 25));
 }
