@@ -4,11 +4,13 @@ import { FlowgateArgumentError, FlowgateRangeError, show } from './errors.js';
 import { degradedDecision, type StoreErrorPolicy } from './failure.js';
 import type { Gate } from './gate.js';
 import { type RateLimiterOptions, resolveOptions } from './limiter-options.js';
-import { DecisionMessage, decisionChannel, ONE_OUTCOME, type Outcome } from './observe/events.js';
+import { DecisionMessage, decisionChannel } from './observe/events.js';
+import { outcomesOf } from './observe/outcomes.js';
 import { OutageWatch } from './outage.js';
 import type { Decision } from './policies/decision.js';
 import { combineDecisions, type LimitSpec, type SetDecision } from './policies/limit-set.js';
-import type { Policy, Refund } from './policies/policy.js';
+import type { Policy } from './policies/policy.js';
+import { RefundLedger } from './refund-ledger.js';
 import { RequestKeys } from './request-keys.js';
 import { ShardedGate } from './sharding.js';
 import { MemoryStore } from './stores/memory.js';
@@ -43,19 +45,6 @@ export type LimiterKeys<Name extends string> = [Name] extends [never]
 
 /** What a limiter decides: a `Decision`, or with `limits` a `SetDecision` naming each limit. */
 export type LimiterDecision<Name extends string> = [Name] extends [never] ? Decision : SetDecision<Name>;
-
-/** A decision that spent nothing (a limit missing from a set decision passed to refund). */
-const NOTHING_SPENT: Decision = {
-  allowed: false,
-  limit: 0,
-  remaining: 0,
-  resetMs: 0,
-  retryAfterMs: 0,
-  delayMs: 0,
-  degraded: false,
-  atMs: 0,
-  spent: 0,
-};
 
 /**
  * Decides, per key, whether a request may proceed: against one `policy`, or
@@ -98,8 +87,7 @@ export class RateLimiter<Name extends string = never> {
    * (shadow, a set of one), so that a refund finds the shard that admitted.
    */
   private readonly storeDecisionOf: WeakMap<Decision, Decision> | undefined;
-  /** Units given back so far per admitted decision (refunds only: never on the decision path). */
-  private readonly refunded = new WeakMap<Decision, number>();
+  private readonly refunds: RefundLedger;
   private readonly names: readonly string[];
   /** The largest cost any part of any limit can admit. */
   private readonly costLimit: number;
@@ -120,6 +108,7 @@ export class RateLimiter<Name extends string = never> {
   constructor(options: RateLimiterOptions<Name>) {
     const o = resolveOptions(options);
     this.limits = o.limits;
+    this.refunds = new RefundLedger(o.limits);
     this.policy = (o.limits[0] as LimitSpec).policy;
     this.prefix = o.prefix;
     this.name = o.name;
@@ -212,18 +201,16 @@ export class RateLimiter<Name extends string = never> {
     if (problem !== undefined) throw problem;
     const storeKeys = this.requestKeys.of(keys);
     if (storeKeys instanceof Error) throw storeKeys;
-    const refunds = this.refundsOf(decision, cost);
+    const refunds = this.refunds.take(decision, cost);
     if (refunds === undefined) return;
     const deadline = this.deadlines === undefined ? Number.POSITIVE_INFINITY : this.deadlines.deadline();
     const admitted = decision === undefined ? undefined : (this.storeDecisionOf?.get(decision) ?? decision);
-    // Noted before the store call, so that two concurrent refunds of one decision cannot both give it all back.
-    if (decision !== undefined) this.noteRefunded(decision, refunds, 1);
     try {
       const done = this.gate.refund(storeKeys.slice(), refunds, deadline, shardKey, admitted);
       if (done !== undefined) await (this.deadlines === undefined ? done : this.deadlines.race(done, deadline));
     } catch (error) {
       // Not given back (or not known to be): a later refund of the decision may try again.
-      if (decision !== undefined) this.noteRefunded(decision, refunds, -1);
+      this.refunds.putBack(decision, refunds);
       this.outage.failed('refund', error);
       if (this.onStoreError === 'throw') throw error;
     }
@@ -361,15 +348,7 @@ export class RateLimiter<Name extends string = never> {
     keys: readonly string[],
     storeMs: number | undefined,
   ): void {
-    const own = (decided as Partial<SetDecision>).limits;
-    let outcomes: readonly Outcome[];
-    if (own === undefined) {
-      outcomes = oneOutcome(decided, (this.limits[0] as LimitSpec).shadow);
-    } else {
-      const each: Outcome[] = [];
-      for (const spec of this.limits) each.push(outcomeOf(own[spec.name] as Decision, spec.shadow));
-      outcomes = each;
-    }
+    const outcomes = outcomesOf(this.limits, decided);
     // One limit: its key as a string, since `keys` may be the array reused by the next call (events may outlive it).
     // A set's keys are a fresh array per call.
     const eventKeys = keys.length === 1 ? (keys[0] as string) : keys;
@@ -388,55 +367,13 @@ export class RateLimiter<Name extends string = never> {
   private undoLate(answer: Promise<Decision>, keys: readonly string[], cost: number): void {
     answer.then(
       (decided) => {
-        const refunds = this.refundsOf(decided, cost);
+        const refunds = this.refunds.take(decided, cost);
         if (refunds === undefined) return;
         const done = this.gate.refund(keys, refunds, Number.POSITIVE_INFINITY, undefined, decided);
         done?.catch((error: unknown) => this.outage.failed('refund', error));
       },
       () => {},
     );
-  }
-
-  /**
-   * What each limit gives back: up to `cost` units of what the admission
-   * spent there (`spent`: 0 for a denial, a degraded decision or a shadow
-   * limit that would have denied), less what earlier refunds of the same
-   * decision gave back. Without a decision, `cost` from the key's latest
-   * admission. Undefined when nothing is left to give back.
-   */
-  private refundsOf(decision: Decision | undefined, cost: number): (Refund | undefined)[] | undefined {
-    if (decision === undefined) return this.limits.map(() => ({ atMs: Number.NaN, resetMs: Number.NaN, cost }));
-    // A denied or degraded request spent nothing, whatever its fields say.
-    if (!decision.allowed || decision.degraded) return undefined;
-    let any = false;
-    const refunds = this.ownDecisions(decision).map((d) => {
-      if (!d.allowed || d.degraded) return undefined;
-      const units = Math.min(cost, d.spent - (this.refunded.get(d) ?? 0));
-      if (!(units > 0)) return undefined;
-      any = true;
-      return { atMs: d.atMs, resetMs: d.resetMs, cost: units };
-    });
-    return any ? refunds : undefined;
-  }
-
-  /**
-   * Records (sign 1) or withdraws (sign -1) what a refund gives back of each
-   * limit's admission, so that refunds of one decision never add up to more
-   * than it spent.
-   */
-  private noteRefunded(decision: Decision, refunds: readonly (Refund | undefined)[], sign: 1 | -1): void {
-    for (const [i, d] of this.ownDecisions(decision).entries()) {
-      const units = refunds[i]?.cost ?? 0;
-      if (units > 0) this.refunded.set(d, (this.refunded.get(d) ?? 0) + sign * units);
-    }
-  }
-
-  /** Each limit's own decision within `decision` (the decision itself for one policy). */
-  private ownDecisions(decision: Decision): Decision[] {
-    const own = (decision as Partial<SetDecision>).limits;
-    if (own === undefined) return [decision];
-    // A limit missing from a decision (not this limiter's) gave nothing: it refunds nothing.
-    return this.limits.map((spec) => own[spec.name] ?? NOTHING_SPENT);
   }
 
   private checkCost(cost: unknown): Error | undefined {
@@ -461,17 +398,4 @@ export class RateLimiter<Name extends string = never> {
 /** A shadow limiter's decision: admitted, never held, and marked when the policy would have denied. */
 function shadowed(decided: Decision): Decision {
   return { ...decided, allowed: true, retryAfterMs: 0, delayMs: 0, shadowDenied: !decided.allowed };
-}
-
-/** {@link outcomeOf} as one of the shared one-element arrays: no allocation for a limiter with one policy. */
-function oneOutcome(decided: Decision, shadow: boolean): readonly Outcome[] {
-  if (decided.degraded) return decided.allowed ? ONE_OUTCOME.degraded_allowed : ONE_OUTCOME.degraded_denied;
-  if (decided.allowed) return ONE_OUTCOME.allowed;
-  return shadow ? ONE_OUTCOME.shadow_denied : ONE_OUTCOME.denied;
-}
-
-function outcomeOf(decided: Decision, shadow: boolean): Outcome {
-  if (decided.degraded) return decided.allowed ? 'degraded_allowed' : 'degraded_denied';
-  if (decided.allowed) return 'allowed';
-  return shadow ? 'shadow_denied' : 'denied';
 }

@@ -18,19 +18,7 @@ import type { AnyRateLimiter, HttpOptions, MaybePromise, RateLimitInfo, RequestK
 import { PROBLEM_CONTENT_TYPE } from '../problem.js';
 import { routeSettings } from '../route-settings.js';
 
-export type { Decision } from '../../policies/decision.js';
-export type { SetDecision } from '../../policies/limit-set.js';
-export type { ProxyHeader } from '../forwarded.js';
-export type { HeadersMode } from '../headers.js';
-export type { AnyRateLimiter, HttpOptions, RateLimitInfo, RequestKeys } from '../options.js';
-export {
-  QUOTA_EXCEEDED_TYPE,
-  type QuotaExceededProblem,
-  type ReducedCapacityProblem,
-  TEMPORARY_REDUCED_CAPACITY_TYPE,
-} from '../problem.js';
-export type { TrustProxy } from '../trust.js';
-export type { Logger } from '../validation.js';
+export * from '../adapter-exports.js';
 
 /**
  * The request a guard sees: Express's `Request` or Fastify's
