@@ -2,13 +2,12 @@ import type { EventEmitter } from 'node:events';
 import { FlowgateArgumentError, IssueList, isOptionsObject, show } from '../errors.js';
 import type { LimitOptions, RateLimiter } from '../limiter.js';
 import type { Decision } from '../policies/decision.js';
-import type { HeaderBag, ProxyHeader } from './forwarded.js';
+import { ResponseCounter } from './count-response.js';
+import type { HeaderBag } from './forwarded.js';
 import {
-  HEADERS_MODES,
   type HeaderItem,
   type HeaderPlan,
   type HeadersMode,
-  isSfStringSafe,
   limitDecision,
   planHeaders,
   writeHeaders,
@@ -22,12 +21,11 @@ import {
   type RateLimitInfo,
   type RequestKeys,
 } from './options.js';
+import { checkHttpOptions } from './options-check.js';
 import { denialStatus, problemDetails } from './problem.js';
-import { compileTrust } from './trust.js';
 import { finding, type Logger, RuntimeChecks } from './validation.js';
 import { isLimiter, optionsMistake } from './wiring.js';
 
-const PROXY_HEADERS: readonly ProxyHeader[] = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
 const COST_ONE: LimitOptions | undefined = undefined;
 
 /** Default of `maxDelayMs`: about the idle timeout of common proxies and load balancers. */
@@ -93,7 +91,7 @@ export class HttpLimiter<Req, Res = Req> {
   private readonly keyOf: ((req: Req) => MaybePromise<RequestKeys>) | undefined;
   private readonly costOf: ((req: Req) => MaybePromise<number>) | undefined;
   private readonly skipOf: ((req: Req) => MaybePromise<boolean>) | undefined;
-  private readonly countOf: ((res: Res) => MaybePromise<boolean>) | undefined;
+  private readonly counter: ResponseCounter<Res> | undefined;
   private readonly checks: RuntimeChecks | undefined;
   private readonly logger: Logger;
   private readonly maxDelayMs: number;
@@ -112,7 +110,7 @@ export class HttpLimiter<Req, Res = Req> {
     let identity: IdentitySettings | undefined;
     if (isOptionsObject(issues, scope, options)) {
       issues.unknownKeys(scope, options, [...HTTP_OPTION_KEYS, ...extraKeys]);
-      identity = validate(issues, scope, options);
+      identity = checkHttpOptions(issues, scope, options);
     }
     issues.throwIfAny();
     this.scope = scope;
@@ -130,8 +128,9 @@ export class HttpLimiter<Req, Res = Req> {
     this.keyOf = options.key;
     this.costOf = options.cost;
     this.skipOf = options.skip;
-    this.countOf = options.countResponse;
     this.logger = options.logger ?? console;
+    this.counter =
+      options.countResponse === undefined ? undefined : new ResponseCounter(options.countResponse, this.logger, scope);
     const checks =
       options.validate === false
         ? undefined
@@ -145,7 +144,7 @@ export class HttpLimiter<Req, Res = Req> {
 
   /** Whether responses are asked whether they count (`countResponse`): adapters then call {@link settle}. */
   get countsResponses(): boolean {
-    return this.countOf !== undefined;
+    return this.counter !== undefined;
   }
 
   /**
@@ -224,64 +223,14 @@ export class HttpLimiter<Req, Res = Req> {
     );
   }
 
-  /**
-   * After an admitted request's response: asks `countResponse` whether it
-   * counts, and if not, gives back what it spent. Never throws: what the
-   * hook or the refund throws is logged.
-   */
+  /** After an admitted request's response: see {@link ResponseCounter.settle}. */
   settle(verdict: Verdict, res: Res): void {
-    const countOf = this.countOf;
-    if (countOf === undefined || !verdict.decision.allowed || verdict.decision.degraded) return;
-    let counted: MaybePromise<boolean>;
-    try {
-      counted = countOf(res);
-    } catch (error) {
-      this.countFailed(error);
-      return;
-    }
-    if (isPromiseLike(counted)) {
-      Promise.resolve(counted).then(
-        (c) => this.counted(verdict, c),
-        (error: unknown) => this.countFailed(error),
-      );
-    } else {
-      this.counted(verdict, counted);
-    }
+    this.counter?.settle(verdict, res);
   }
 
-  /**
-   * {@link settle} once `response` (a node `ServerResponse`) has been sent,
-   * or once the client went away without it (then with the status the
-   * handler had set, if any). `res` is what `countResponse` receives.
-   */
+  /** {@link settle} once `response` (a node `ServerResponse`) has been sent, or the client went away. */
   settleWhenSent(verdict: Verdict, response: EventEmitter, res: Res): void {
-    const done = (): void => {
-      response.removeListener('finish', done);
-      response.removeListener('close', done);
-      this.settle(verdict, res);
-    };
-    response.once('finish', done);
-    response.once('close', done);
-  }
-
-  private counted(verdict: Verdict, counted: unknown): void {
-    if (counted === true) return;
-    if (counted !== false) {
-      this.countFailed(new TypeError(`it returned ${show(counted)}; it must return true (count) or false (refund)`));
-      return;
-    }
-    verdict.plan.limiter
-      .refund(verdict.keys, { cost: verdict.cost, decision: verdict.decision })
-      .catch((error: unknown) => this.countFailed(error));
-  }
-
-  private countFailed(error: unknown): void {
-    this.logger.error(
-      finding(
-        'FG_HTTP_COUNT_RESPONSE_FAILED',
-        `${this.scope}: countResponse failed, so the request stays counted: ${(error as Error)?.message ?? String(error)}`,
-      ),
-    );
+    this.counter?.settleWhenSent(verdict, response, res);
   }
 
   private readonly collided = (name: string, renamed: string): void => {
@@ -437,66 +386,4 @@ function ownerOf(value: object, name: string): object | undefined {
     if (Object.hasOwn(o, name)) return o;
   }
   return undefined;
-}
-
-function validate<Req, Res>(issues: IssueList, scope: string, options: HttpOptions<Req, Res>): IdentitySettings {
-  const { limiter, headers, policyName, proxyHeader, ipv6Subnet, maxDelayMs, logger, validate } = options;
-  if (!isLimiter(limiter) && typeof limiter !== 'function') {
-    issues.add(
-      'FG_LIMITER_INVALID',
-      `${scope}.limiter`,
-      limiter,
-      'a RateLimiter created once at start-up, or a function of the request returning one (tiers)',
-    );
-  }
-  for (const name of ['key', 'cost', 'skip', 'countResponse'] as const) {
-    const value = options[name];
-    if (value !== undefined && typeof value !== 'function') {
-      issues.add(
-        'FG_HTTP_OPTION_INVALID',
-        `${scope}.${name}`,
-        value,
-        name === 'countResponse' ? 'a function of the response' : 'a function of the request',
-      );
-    }
-  }
-  if (!HEADERS_MODES.includes(headers as never) && headers !== undefined) {
-    issues.add('FG_HEADERS_INVALID', `${scope}.headers`, headers, "one of 'draft-10', 'legacy', 'both', false");
-  }
-  if (policyName !== undefined && !isSfStringSafe(policyName)) {
-    issues.add('FG_POLICY_NAME_INVALID', `${scope}.policyName`, policyName, 'a non-empty string of printable ASCII');
-  }
-  if (proxyHeader !== undefined && !PROXY_HEADERS.includes(proxyHeader)) {
-    issues.add('FG_PROXY_HEADER_INVALID', `${scope}.proxyHeader`, proxyHeader, `one of ${PROXY_HEADERS.join(', ')}`);
-  }
-  if (
-    ipv6Subnet !== undefined &&
-    ipv6Subnet !== false &&
-    !(typeof ipv6Subnet === 'number' && Number.isInteger(ipv6Subnet) && ipv6Subnet >= 1 && ipv6Subnet <= 128)
-  ) {
-    issues.add('FG_IPV6_SUBNET_INVALID', `${scope}.ipv6Subnet`, ipv6Subnet, 'a prefix length from 1 to 128, or false');
-  }
-  if (
-    maxDelayMs !== undefined &&
-    maxDelayMs !== Number.POSITIVE_INFINITY &&
-    !(typeof maxDelayMs === 'number' && Number.isInteger(maxDelayMs) && maxDelayMs >= 0)
-  ) {
-    issues.add(
-      'FG_MAX_DELAY_INVALID',
-      `${scope}.maxDelayMs`,
-      maxDelayMs,
-      'a whole number of milliseconds >= 0, or Infinity',
-    );
-  }
-  if (logger !== undefined && (typeof logger?.warn !== 'function' || typeof logger?.error !== 'function')) {
-    issues.add('FG_HTTP_OPTION_INVALID', `${scope}.logger`, logger, 'an object with warn(message) and error(message)');
-  }
-  if (validate !== undefined && typeof validate !== 'boolean') {
-    issues.add('FG_HTTP_OPTION_INVALID', `${scope}.validate`, validate, 'true or false');
-  }
-  return {
-    trust: compileTrust(issues, `${scope}.trustProxy`, options.trustProxy),
-    proxyHeader: proxyHeader ?? 'x-forwarded-for',
-    ipv6Subnet: ipv6Subnet ?? 64,
-  };
 }
