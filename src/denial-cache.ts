@@ -1,3 +1,4 @@
+import type { StoreCost } from './costs.js';
 import type { IssueList } from './errors.js';
 import type { Gate } from './gate.js';
 import type { Decision } from './policies/decision.js';
@@ -21,8 +22,8 @@ interface Entry {
   readonly atMs: number;
   /** Clock time (ms) from which the store may admit again. */
   readonly untilMs: number;
-  /** The cost that was denied: other costs have other waits, so only this one is answered. */
-  readonly cost: number;
+  /** The cost that was denied (see costId): other costs have other waits, so only this one is answered. */
+  readonly cost: number | string;
   readonly denial: Decision;
   /** For a set: each limit's key (see partsOf). */
   readonly parts: readonly string[] | undefined;
@@ -78,7 +79,7 @@ export class DenialCache {
   ) {}
 
   /** A denial for `cost` units of `id` still known to hold now, or undefined. */
-  get(id: string, cost: number): Decision | undefined {
+  get(id: string, cost: number | string): Decision | undefined {
     const entry = this.entries.get(id);
     if (entry === undefined) return undefined;
     const now = this.clock();
@@ -98,7 +99,7 @@ export class DenialCache {
    * keys are `parts`, for a set): a denial is kept, anything else forgets
    * the key (an admission changed its state).
    */
-  remember(id: string, cost: number, decided: Decision, parts?: readonly string[]): void {
+  remember(id: string, cost: number | string, decided: Decision, parts?: readonly string[]): void {
     this.drop(id);
     if (decided.allowed || decided.degraded || decided.retryAfterMs <= 0) return;
     const atMs = this.clock();
@@ -155,11 +156,12 @@ export class DenialCacheGate implements Gate {
     this.synchronous = inner.synchronous === true;
   }
 
-  limit(keys: readonly string[], cost: number, deadline: number): Decision | Promise<Decision> {
+  limit(keys: readonly string[], storeCost: StoreCost, deadline: number): Decision | Promise<Decision> {
     const id = idOf(keys);
+    const cost = costId(storeCost);
     const cached = this.cache.get(id, cost);
     if (cached !== undefined) return cached;
-    const answer = this.inner.limit(keys, cost, deadline);
+    const answer = this.inner.limit(keys, storeCost, deadline);
     const parts = partsOf(keys);
     if (!(answer instanceof Promise)) {
       this.cache.remember(id, cost, answer, parts);
@@ -193,6 +195,11 @@ export class DenialCacheGate implements Gate {
 /** For a set: each limit's key, by position (limit i's key `k` is `i:k`); undefined for one limit. */
 function partsOf(keys: readonly string[]): readonly string[] | undefined {
   return keys.length === 1 ? undefined : keys.map((key, i) => `${i}:${key}`);
+}
+
+/** A request's cost as the cache compares it: the number, or per-limit costs joined (never equal to a number). */
+function costId(cost: StoreCost): number | string {
+  return typeof cost === 'number' ? cost : cost.join(',');
 }
 
 /** One id per request's keys (a JSON array for a set, so no two key lists share one). */

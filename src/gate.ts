@@ -1,3 +1,4 @@
+import type { StoreCost } from './costs.js';
 import type { Decision } from './policies/decision.js';
 import type { Refund } from './policies/policy.js';
 
@@ -9,7 +10,7 @@ import type { Refund } from './policies/policy.js';
 export interface Gate {
   /** True when every call answers synchronously and ignores its deadline (see `BoundStore.synchronous`). */
   readonly synchronous?: boolean;
-  limit(keys: readonly string[], cost: number, deadline: number, shardKey?: string): Decision | Promise<Decision>;
+  limit(keys: readonly string[], cost: StoreCost, deadline: number, shardKey?: string): Decision | Promise<Decision>;
   peek(keys: readonly string[], deadline: number, shardKey?: string): Decision | Promise<Decision>;
   refund(
     keys: readonly string[],

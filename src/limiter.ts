@@ -1,6 +1,6 @@
+import { CostCheck, costOf, largestCost, type StoreCost } from './costs.js';
 import { Deadlines } from './deadlines.js';
 import { DenialCache, DenialCacheGate, isCachedDenial } from './denial-cache.js';
-import { FlowgateArgumentError, FlowgateRangeError, show } from './errors.js';
 import { degradedDecision, type StoreErrorPolicy } from './failure.js';
 import type { Gate } from './gate.js';
 import { type RateLimiterOptions, resolveOptions } from './limiter-options.js';
@@ -15,18 +15,40 @@ import { RequestKeys } from './request-keys.js';
 import { ShardedGate } from './sharding.js';
 import { MemoryStore } from './stores/memory.js';
 
+/**
+ * What a request spends: a positive whole number for every limit, or (a
+ * limiter with `limits`) a record with a whole number for every limit by
+ * name, 0 where the request does not count.
+ */
+export type LimitCost<Name extends string = never> = [Name] extends [never]
+  ? number
+  : number | Readonly<Record<Name, number>>;
+
 /** Options of {@link RateLimiter.limit}. */
-export interface LimitOptions {
-  /** Units this request spends: a positive whole number, at most the smallest limit. @default 1 */
-  cost?: number;
+export interface LimitOptions<Name extends string = never> {
+  /**
+   * Units this request spends: a positive whole number (in every limit, so at
+   * most the smallest limit), or with `limits` one per limit by name, e.g.
+   * `{ requests: 1, tokens: 500 }`. A record names every limit and only
+   * those (a missing name is an error, not a default); each cost is a whole
+   * number from 0 to that limit's limit, 0 meaning the request does not
+   * count in that limit. All or nothing as ever: the request is admitted
+   * only if every enforced limit admits its own cost.
+   * @default 1
+   */
+  cost?: LimitCost<Name>;
   /** With `shards`, callers with the same `shardKey` always use the same sub-key. */
   shardKey?: string;
 }
 
 /** Options of {@link RateLimiter.refund}. */
-export interface RefundOptions {
-  /** Units to give back: a positive whole number. @default 1 */
-  cost?: number;
+export interface RefundOptions<Name extends string = never> {
+  /**
+   * Units to give back: a positive whole number (in every limit), or with
+   * `limits` one per limit by name, as in {@link LimitOptions.cost}; never
+   * more, in any limit, than the admission spent there. @default 1
+   */
+  cost?: LimitCost<Name>;
   /**
    * The decision of the admission being undone, so that exactly what it
    * spent is given back (its window, its log entry, its share of a bucket's
@@ -89,8 +111,8 @@ export class RateLimiter<Name extends string = never> {
   private readonly storeDecisionOf: WeakMap<Decision, Decision> | undefined;
   private readonly refunds: RefundLedger;
   private readonly names: readonly string[];
-  /** The largest cost any part of any limit can admit. */
-  private readonly costLimit: number;
+  /** Validates costs against each limit (its smallest part's, with shards). */
+  private readonly costs: CostCheck;
   /** One shared timer for every pending store call; undefined with `timeoutMs: Infinity`. */
   private readonly deadlines: Deadlines | undefined;
   /**
@@ -126,17 +148,17 @@ export class RateLimiter<Name extends string = never> {
     this.outage = new OutageWatch(o.name, o.onStoreError, o.logger);
     const store = o.store ?? new MemoryStore();
     const parts: Gate[] = [];
-    let costLimit = Number.POSITIVE_INFINITY;
+    const costLimits = o.limits.map(() => Number.POSITIVE_INFINITY);
     for (let i = 0; i < o.shards; i++) {
       const limits =
         o.shards === 1 ? o.limits : o.limits.map((spec) => ({ ...spec, policy: spec.policy.part(i, o.shards) }));
-      for (const spec of limits) costLimit = Math.min(costLimit, spec.policy.limit);
+      for (const [j, spec] of limits.entries()) costLimits[j] = Math.min(costLimits[j] as number, spec.policy.limit);
       const prefix = o.shards === 1 ? o.prefix : `${o.prefix}:shard${i}`;
       let gate: Gate = store.bind({ prefix, limits, clock: o.clock, hashTag: o.hashTag });
       if (o.denialKeys > 0) gate = new DenialCacheGate(gate, new DenialCache(o.denialKeys, this.clock));
       parts.push(gate);
     }
-    this.costLimit = costLimit;
+    this.costs = new CostCheck(this.names, o.isSet, costLimits, o.shards > 1);
     this.gate = parts.length === 1 ? (parts[0] as Gate) : new ShardedGate(parts);
     this.askDeadlines = this.gate.synchronous === true ? undefined : this.deadlines;
     this.timeWithoutDeadline = this.gate.synchronous !== true && this.deadlines === undefined;
@@ -146,7 +168,7 @@ export class RateLimiter<Name extends string = never> {
    * Decides a request and, if admitted, records it (in every limit of a set).
    * Rejects with a `FlowgateRangeError` when `cost` exceeds the limit.
    */
-  limit(keys: LimiterKeys<Name>, options?: LimitOptions): Promise<LimiterDecision<Name>> {
+  limit(keys: LimiterKeys<Name>, options?: LimitOptions<Name>): Promise<LimiterDecision<Name>> {
     const decided = this.decide(keys, options);
     return decided instanceof Promise ? decided : Promise.resolve(decided);
   }
@@ -164,18 +186,20 @@ export class RateLimiter<Name extends string = never> {
    * const answer = limiter.decide('user:42');
    * const d = answer instanceof Promise ? await answer : answer;
    */
-  decide(keys: LimiterKeys<Name>, options?: LimitOptions): LimiterDecision<Name> | Promise<LimiterDecision<Name>> {
+  decide(
+    keys: LimiterKeys<Name>,
+    options?: LimitOptions<Name>,
+  ): LimiterDecision<Name> | Promise<LimiterDecision<Name>> {
     // Only an absent cost means 1: `cost: null` is a mistake to report, not a default.
-    const cost = options?.cost === undefined ? 1 : options.cost;
-    const problem = this.checkCost(cost);
-    if (problem !== undefined) return Promise.reject(problem);
+    const cost = options?.cost === undefined ? 1 : this.costs.of(options.cost);
+    if (cost instanceof Error) return Promise.reject(cost);
     const storeKeys = this.requestKeys.of(keys);
     if (storeKeys instanceof Error) return Promise.reject(storeKeys);
     return this.ask('limit', storeKeys, cost, options?.shardKey) as LimiterDecision<Name>;
   }
 
   /** The decision a cost-1 request would get now; consumes nothing. */
-  peek(keys: LimiterKeys<Name>, options?: Pick<LimitOptions, 'shardKey'>): Promise<LimiterDecision<Name>> {
+  peek(keys: LimiterKeys<Name>, options?: Pick<LimitOptions<Name>, 'shardKey'>): Promise<LimiterDecision<Name>> {
     const storeKeys = this.requestKeys.of(keys);
     if (storeKeys instanceof Error) return Promise.reject(storeKeys);
     const decided = this.ask('peek', storeKeys, 1, options?.shardKey);
@@ -195,10 +219,10 @@ export class RateLimiter<Name extends string = never> {
    * const d = await tokens.limit(user, { cost: 4000 });
    * if (d.allowed) await tokens.refund(user, { cost: 4000 - used, decision: d });
    */
-  async refund(keys: LimiterKeys<Name>, options: RefundOptions = {}): Promise<void> {
-    const { cost = 1, decision, shardKey } = options;
-    const problem = this.checkCost(cost);
-    if (problem !== undefined) throw problem;
+  async refund(keys: LimiterKeys<Name>, options: RefundOptions<Name> = {}): Promise<void> {
+    const { decision, shardKey } = options;
+    const cost = options.cost === undefined ? 1 : this.costs.of(options.cost);
+    if (cost instanceof Error) throw cost;
     const storeKeys = this.requestKeys.of(keys);
     if (storeKeys instanceof Error) throw storeKeys;
     const refunds = this.refunds.take(decision, cost);
@@ -239,7 +263,7 @@ export class RateLimiter<Name extends string = never> {
   private ask(
     operation: 'limit' | 'peek',
     keys: readonly string[],
-    cost: number,
+    cost: StoreCost,
     shardKey: string | undefined,
   ): Decision | Promise<Decision> {
     const observed = decisionChannel.hasSubscribers;
@@ -279,7 +303,7 @@ export class RateLimiter<Name extends string = never> {
     operation: 'limit' | 'peek',
     answer: Promise<Decision>,
     deadline: number,
-    cost: number,
+    cost: StoreCost,
     keys: readonly string[],
     started: number,
     observed: boolean,
@@ -298,7 +322,7 @@ export class RateLimiter<Name extends string = never> {
   private answered(
     operation: 'limit' | 'peek',
     decided: Decision,
-    cost: number,
+    cost: StoreCost,
     keys: readonly string[],
     started: number,
     observed: boolean,
@@ -317,7 +341,7 @@ export class RateLimiter<Name extends string = never> {
   private failed(
     operation: 'limit' | 'peek',
     error: unknown,
-    cost: number,
+    cost: StoreCost,
     keys: readonly string[],
     observed: boolean,
   ): Decision | Promise<Decision> {
@@ -325,7 +349,7 @@ export class RateLimiter<Name extends string = never> {
     if (this.onStoreError === 'throw') return Promise.reject(error);
     const onStoreError = this.onStoreError;
     const atMs = this.clock();
-    const each = this.limits.map((spec) => degradedDecision(onStoreError, spec.policy, cost, atMs));
+    const each = this.limits.map((spec, i) => degradedDecision(onStoreError, spec.policy, costOf(cost, i), atMs));
     const decided = this.isSet ? combineDecisions(this.limits, each) : (each[0] as Decision);
     const result = this.shadowOne ? shadowed(decided) : decided;
     if (observed) this.publish(operation, decided, result, cost, keys, undefined);
@@ -344,7 +368,7 @@ export class RateLimiter<Name extends string = never> {
     operation: 'limit' | 'peek',
     decided: Decision,
     result: Decision,
-    cost: number,
+    cost: StoreCost,
     keys: readonly string[],
     storeMs: number | undefined,
   ): void {
@@ -353,7 +377,7 @@ export class RateLimiter<Name extends string = never> {
     // A set's keys are a fresh array per call.
     const eventKeys = keys.length === 1 ? (keys[0] as string) : keys;
     decisionChannel.publish(
-      new DecisionMessage(this.name, this.names, operation, cost, result, outcomes, storeMs, eventKeys),
+      new DecisionMessage(this.name, this.names, operation, largestCost(cost), result, outcomes, storeMs, eventKeys),
     );
   }
 
@@ -364,7 +388,7 @@ export class RateLimiter<Name extends string = never> {
    * (A Redis script that runs after the deadline commits nothing; this covers
    * one that ran in time and whose reply came late.)
    */
-  private undoLate(answer: Promise<Decision>, keys: readonly string[], cost: number): void {
+  private undoLate(answer: Promise<Decision>, keys: readonly string[], cost: StoreCost): void {
     answer.then(
       (decided) => {
         const refunds = this.refunds.take(decided, cost);
@@ -374,24 +398,6 @@ export class RateLimiter<Name extends string = never> {
       },
       () => {},
     );
-  }
-
-  private checkCost(cost: unknown): Error | undefined {
-    if (typeof cost !== 'number' || !Number.isInteger(cost) || cost < 1) {
-      return new FlowgateArgumentError(
-        'FG_COST_INVALID',
-        `cost: received ${show(cost)}, expected a positive whole number`,
-      );
-    }
-    if (cost > this.costLimit) {
-      const what =
-        this.shards > 1 ? `the smallest shard's limit of ${this.costLimit}` : `the policy's limit of ${this.costLimit}`;
-      return new FlowgateRangeError(
-        'FG_COST_EXCEEDS_LIMIT',
-        `cost ${cost} exceeds ${this.isSet ? `the smallest limit of ${this.costLimit}` : what}; such a request could never be admitted`,
-      );
-    }
-    return undefined;
   }
 }
 

@@ -1,3 +1,4 @@
+import { costOf, type StoreCost } from './costs.js';
 import type { Decision } from './policies/decision.js';
 import type { LimitSpec, SetDecision } from './policies/limit-set.js';
 import type { Refund } from './policies/policy.js';
@@ -17,7 +18,7 @@ const NOTHING_SPENT: Decision = {
 
 /**
  * What refunds of a limiter's decisions may give back: per limit, up to
- * `cost` units of what the admission spent there (`spent`: 0 for a denial,
+ * its `cost` units of what the admission spent there (`spent`: 0 for a denial,
  * a degraded decision or a shadow limit that would have denied), less what
  * earlier refunds of the same decision took. Taken before the store call,
  * so that concurrent refunds of one decision cannot each give it all back.
@@ -33,14 +34,21 @@ export class RefundLedger {
    * where nothing), or undefined when nothing is left. Without a decision,
    * `cost` from each key's latest admission (nothing to take from).
    */
-  take(decision: Decision | undefined, cost: number): (Refund | undefined)[] | undefined {
-    if (decision === undefined) return this.limits.map(() => ({ atMs: Number.NaN, resetMs: Number.NaN, cost }));
+  take(decision: Decision | undefined, cost: StoreCost): (Refund | undefined)[] | undefined {
+    if (decision === undefined) {
+      // A limit whose cost is 0 is given nothing.
+      const refunds = this.limits.map((_, i) => {
+        const units = costOf(cost, i);
+        return units > 0 ? { atMs: Number.NaN, resetMs: Number.NaN, cost: units } : undefined;
+      });
+      return refunds.some((r) => r !== undefined) ? refunds : undefined;
+    }
     // A denied or degraded request spent nothing, whatever its fields say.
     if (!decision.allowed || decision.degraded) return undefined;
     let any = false;
-    const refunds = this.ownDecisions(decision).map((d) => {
+    const refunds = this.ownDecisions(decision).map((d, i) => {
       if (!d.allowed || d.degraded) return undefined;
-      const units = Math.min(cost, d.spent - (this.taken.get(d) ?? 0));
+      const units = Math.min(costOf(cost, i), d.spent - (this.taken.get(d) ?? 0));
       if (!(units > 0)) return undefined;
       this.taken.set(d, (this.taken.get(d) ?? 0) + units);
       any = true;

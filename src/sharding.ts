@@ -1,3 +1,4 @@
+import type { StoreCost } from './costs.js';
 import type { Gate } from './gate.js';
 import type { Decision } from './policies/decision.js';
 import type { Refund } from './policies/policy.js';
@@ -20,7 +21,7 @@ export class ShardedGate implements Gate {
     this.synchronous = parts.every((part) => part.synchronous === true);
   }
 
-  limit(keys: readonly string[], cost: number, deadline: number, shardKey?: string): Decision | Promise<Decision> {
+  limit(keys: readonly string[], cost: StoreCost, deadline: number, shardKey?: string): Decision | Promise<Decision> {
     let part: number;
     if (shardKey === undefined) {
       part = this.cursor;

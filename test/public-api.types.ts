@@ -78,6 +78,30 @@ export async function usage(): Promise<void> {
   await limiter.limit(42);
 }
 
+// Per-limit costs: a record over exactly the limiter's limit names, only on a limiter with `limits`.
+const llm = new RateLimiter({
+  limits: {
+    requests: fixedWindow({ limit: 60, window: '1m' }),
+    tokens: tokenBucket({ capacity: 10_000, refillPerSecond: 100 }),
+  },
+});
+export async function perLimitCosts(): Promise<void> {
+  const d = await llm.limit('user:42', { cost: { requests: 1, tokens: 500 } });
+  assertType<Equal<typeof d.violated, readonly ('requests' | 'tokens')[]>>();
+  await llm.limit('user:42', { cost: 2 });
+  await llm.refund('user:42', { cost: { requests: 0, tokens: 300 }, decision: d });
+  // @ts-expect-error a record names every limit: tokens is missing
+  await llm.limit('user:42', { cost: { requests: 1 } });
+  // @ts-expect-error only the limiter's own limits
+  await llm.limit('user:42', { cost: { requests: 1, tokens: 5, images: 1 } });
+  // @ts-expect-error costs are numbers
+  await llm.limit('user:42', { cost: { requests: '1', tokens: 5 } });
+  // @ts-expect-error a limiter with one policy takes one number
+  await limiter.limit('user:42', { cost: { default: 1 } });
+  // @ts-expect-error refunds too: only the limiter's own limits
+  await llm.refund('user:42', { cost: { requests: 1, images: 1 } });
+}
+
 // flowgate/otel: a Meter or a MeterProvider, from the API or the SDK; options typed.
 const options: MetricsOptions = { nearLimitShare: 0.1, limiters: ['api'], durationBuckets: [0.001, 0.01] };
 const recording: MetricsSubscription = recordMetrics(metrics.getMeter('app'), options);

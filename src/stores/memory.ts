@@ -1,3 +1,4 @@
+import { costOf, type StoreCost } from '../costs.js';
 import { IssueList, isOptionsObject } from '../errors.js';
 import type { Decision } from '../policies/decision.js';
 import { combineDecisions, type LimitSpec } from '../policies/limit-set.js';
@@ -116,9 +117,11 @@ class MemoryBinding implements BoundStore {
     );
   }
 
-  limit(keys: readonly string[], cost: number): Decision {
+  limit(keys: readonly string[], cost: StoreCost): Decision {
     const now = Math.floor(this.clock());
-    const result = this.single ? this.limitOne(keys[0] as string, cost, now) : this.limitAll(keys, cost, now);
+    const result = this.single
+      ? this.limitOne(keys[0] as string, costOf(cost, 0), now)
+      : this.limitAll(keys, cost, now);
     const reclaimBy = this.reclaimClock.next(now) - RECLAIM_MARGIN_MS;
     for (const table of this.tables) table.reclaim(reclaimBy, RECLAIM_PER_WRITE);
     return result;
@@ -168,14 +171,14 @@ class MemoryBinding implements BoundStore {
     return result;
   }
 
-  /** Several limits, all or nothing: evaluate every one, then commit to every one or to none. */
-  private limitAll(keys: readonly string[], cost: number, now: number): Decision {
+  /** Several limits, all or nothing: evaluate every one (each for its own cost), then commit to every one or to none. */
+  private limitAll(keys: readonly string[], cost: StoreCost, now: number): Decision {
     const { specs, tables } = this;
     const slots = keys.map((key, i) => this.slotOf(i, key));
     const decisions = specs.map((spec, i) => {
       const table = tables[i] as SlotTable;
       const slot = slots[i] as number;
-      return spec.policy.decide(stateOf(table, slot), offsetOf(table, slot), now, cost, false);
+      return spec.policy.decide(stateOf(table, slot), offsetOf(table, slot), now, costOf(cost, i), false);
     });
     if (!admitsAll(specs, decisions)) return combineDecisions(specs, this.settle(decisions, keys, now));
     for (let i = 0; i < specs.length; i++) {
@@ -184,7 +187,7 @@ class MemoryBinding implements BoundStore {
       if (!(decisions[i] as Decision).allowed) continue;
       const table = tables[i] as SlotTable;
       const slot = slots[i] as number;
-      const committed = spec.policy.decide(stateOf(table, slot), offsetOf(table, slot), now, cost, true);
+      const committed = spec.policy.decide(stateOf(table, slot), offsetOf(table, slot), now, costOf(cost, i), true);
       decisions[i] = committed;
       table.expiresAt[slot] = now + committed.resetMs;
     }

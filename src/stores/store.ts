@@ -1,3 +1,4 @@
+import type { StoreCost } from '../costs.js';
 import type { Decision } from '../policies/decision.js';
 import type { LimitSpec } from '../policies/limit-set.js';
 import type { Refund } from '../policies/policy.js';
@@ -39,13 +40,15 @@ export interface BoundStore {
    */
   readonly synchronous?: boolean;
   /**
-   * Decides a request of `cost` units (validated by the limiter) against every
-   * limit and, if every enforced limit admits it, records it in each (a
-   * shadow limit records it only if it admits it too). With one limit, the
-   * answer is that policy's decision; with several, their combination
+   * Decides a request of `cost` units (validated by the limiter: one number
+   * for every limit, or one per limit in declaration order, 0 where the
+   * request does not count) against every limit and, if every enforced limit
+   * admits its own cost, records it in each (a shadow limit records it only
+   * if it admits it too), all in one atomic step. With one limit, the answer
+   * is that policy's decision; with several, their combination
    * (`combineDecisions`).
    */
-  limit(keys: readonly string[], cost: number, deadline: number): Decision | Promise<Decision>;
+  limit(keys: readonly string[], cost: StoreCost, deadline: number): Decision | Promise<Decision>;
   /** What `limit(keys, 1)` would decide now; writes nothing that changes a decision. */
   peek(keys: readonly string[], deadline: number): Decision | Promise<Decision>;
   /**

@@ -161,3 +161,75 @@ test('limit sets agree with the reference model on every field of every decision
   );
   assert.ok(checked > 500, `only ${checked} decisions checked`);
 });
+
+test('per-limit costs (a cost record) agree with the reference model: each limit admits its own cost, all or nothing', async () => {
+  let checked = 0;
+  let mixed = 0;
+  const eachArb = fc.array(fc.nat(7), { minLength: 4, maxLength: 4 });
+  const eachStepArb = fc.record({ step: stepArb, each: eachArb });
+  await fc.assert(
+    fc.asyncProperty(
+      setArb,
+      fc.nat(100_000),
+      fc.array(eachStepArb, { minLength: 1, maxLength: 25 }),
+      async (members, start, steps) => {
+        const names = members.map((_, i) => NAMES[i] as string);
+        const policies = members.map((m) => policyOf(m.spec));
+        const limits: Record<string, Policy | LimitConfig> = {};
+        for (const [i, m] of members.entries()) {
+          const policy = policies[i] as Policy;
+          limits[names[i] as string] = m.shadow ? { policy, mode: 'shadow' } : policy;
+        }
+        let t = VECTOR_EPOCH_MS + start;
+        const limiter = new RateLimiter({ limits, store: new MemoryStore(), clock: () => t });
+        const horizons = policies.map((p) => 4 * p.windowMs + 10);
+        const models = new Map<string, ForkableModel>();
+        const modelOf = (i: number, key: string): ForkableModel => {
+          const id = `${i}:${key}`;
+          let m = models.get(id);
+          if (m === undefined) {
+            m = forkableModel((members[i] as Member).spec);
+            models.set(id, m);
+          }
+          return m;
+        };
+        for (const [s, { step, each }] of steps.entries()) {
+          t += step.dt;
+          // Each limit's own cost, from 0 (not counted) up to that limit's own limit.
+          const costs = members.map((_, i) => (each[i] as number) % ((policies[i] as Policy).limit + 1));
+          if (new Set(costs).size > 1) mixed++;
+          const keyOf = (i: number): string => (typeof step.keys === 'string' ? step.keys : (step.keys[i] as string));
+          const keys =
+            typeof step.keys === 'string' ? step.keys : Object.fromEntries(names.map((n, i) => [n, keyOf(i)]));
+          const ms = members.map((_, i) => modelOf(i, keyOf(i)));
+          const would = ms.map((m, i) => m.admits(t, costs[i] as number));
+          const all = members.every((m, i) => m.shadow || would[i]);
+          const each_ = members.map((member, i) => {
+            const m = ms[i] as ForkableModel;
+            const policy = policies[i] as Policy;
+            const horizon = horizons[i] as number;
+            const cost = costs[i] as number;
+            if (!would[i]) return denial(m, t, cost, policy, horizon);
+            if (!all || cost === 0) return unchanged(m, t, policy, horizon);
+            return admission(m, t, cost, member.spec, policy, horizon);
+          });
+          const expected = aggregate(
+            members.map((m, i) => ({ name: names[i] as string, shadow: m.shadow })),
+            each_,
+          );
+          const cost = Object.fromEntries(names.map((n, i) => [n, costs[i] as number]));
+          const actual = await limiter.limit(keys, { cost });
+          assert.deepEqual(
+            actual,
+            expected,
+            `step ${s} at ${t}: cost ${JSON.stringify(cost)} on ${JSON.stringify(keys)}`,
+          );
+          checked++;
+        }
+      },
+    ),
+    { numRuns: Number(process.env.FG_PROPERTY_RUNS ?? 150) },
+  );
+  assert.ok(checked > 500, `only ${checked} decisions checked`);
+  assert.ok(mixed > 300, `only ${mixed} requests with different costs per limit`);
+});

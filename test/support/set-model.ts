@@ -71,13 +71,16 @@ export class SetMath {
     return state;
   }
 
-  /** A limit (commit) or a peek (cost 1, no commit). */
-  decide(keys: readonly string[], cost: number, commit: boolean, now: number): SetDecision {
+  /** A limit (commit) or a peek (cost 1, no commit); `cost` is one for every limit or one per limit (0: not counted). */
+  decide(keys: readonly string[], cost: number | readonly number[], commit: boolean, now: number): SetDecision {
+    const costOf = (i: number): number => (typeof cost === 'number' ? cost : (cost[i] as number));
     const states = this.limits.map((limit, i) => {
       const held = this.states[i]?.get(keys[i] as string);
       return held ?? this.fresh(limit.policy);
     });
-    const decisions = this.limits.map((limit, i) => limit.policy.decide(states[i] as StateVector, 0, now, cost, false));
+    const decisions = this.limits.map((limit, i) =>
+      limit.policy.decide(states[i] as StateVector, 0, now, costOf(i), false),
+    );
     const all = this.limits.every((limit, i) => limit.shadow || (decisions[i] as Decision).allowed);
     for (const [i, limit] of this.limits.entries()) {
       if (!(decisions[i] as Decision).allowed) continue;
@@ -85,7 +88,7 @@ export class SetMath {
         decisions[i] = limit.policy.decide(states[i] as StateVector, 0, now, 0, false);
       } else if (commit) {
         this.states[i]?.set(keys[i] as string, states[i] as StateVector);
-        decisions[i] = limit.policy.decide(states[i] as StateVector, 0, now, cost, true);
+        decisions[i] = limit.policy.decide(states[i] as StateVector, 0, now, costOf(i), true);
       }
     }
     return aggregate(this.limits, decisions);

@@ -72,7 +72,14 @@ export function limitsOption(defs: readonly LimitDef[]): Record<string, Policy |
 export type KeyChoice = string | readonly string[];
 
 export type SetOp =
-  | { op: 'limit'; keys: KeyChoice; cost: number; advanceMs: number }
+  | {
+      op: 'limit';
+      keys: KeyChoice;
+      cost: number;
+      /** A cost per limit (by position, 0: not counted) instead of `cost`: a per-limit `cost` record. */
+      each?: number[] | undefined;
+      advanceMs: number;
+    }
   | { op: 'peek'; keys: KeyChoice; advanceMs: number }
   | { op: 'reset'; keys: KeyChoice; advanceMs: number }
   | {
@@ -110,6 +117,19 @@ export function opsArb(advanceArb: fc.Arbitrary<number>, maxLength = 30): fc.Arb
       weight: 8,
       arbitrary: fc.record({ op: fc.constant('limit' as const), keys: keysArb, cost, advanceMs: advanceArb }),
     },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        op: fc.constant('limit' as const),
+        keys: keysArb,
+        cost,
+        each: fc.array(fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 3 }) }, fc.nat(6)), {
+          minLength: 4,
+          maxLength: 4,
+        }),
+        advanceMs: advanceArb,
+      }),
+    },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('peek' as const), keys: keysArb, advanceMs: advanceArb }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('reset' as const), keys: keysArb, advanceMs: advanceArb }) },
     {
@@ -132,7 +152,10 @@ export const startArb = fc.constantFrom(0, 1_767_225_600_000, 1_767_225_599_999,
 
 /** What a trace is replayed on. Keys are one per limit, in order. */
 export interface SetTarget {
-  limit(keys: KeyChoice, cost: number): Promise<SetDecision>;
+  /** How many limits the set has. */
+  readonly size: number;
+  /** `cost`: one for every limit, or one per limit by position (a per-limit `cost` record). */
+  limit(keys: KeyChoice, cost: number | readonly number[]): Promise<SetDecision>;
   peek(keys: KeyChoice): Promise<SetDecision>;
   refund(keys: KeyChoice, cost: number, decision: SetDecision | undefined): Promise<void>;
   reset(keys: KeyChoice): Promise<void>;
@@ -146,7 +169,11 @@ export function keysFor(defs: readonly LimitDef[], keys: KeyChoice): string | Re
 
 export function limiterTarget(defs: readonly LimitDef[], limiter: RateLimiter<string>): SetTarget {
   return {
-    limit: (keys, cost) => limiter.limit(keysFor(defs, keys), { cost }),
+    size: defs.length,
+    limit: (keys, cost) =>
+      limiter.limit(keysFor(defs, keys), {
+        cost: typeof cost === 'number' ? cost : Object.fromEntries(defs.map((def, i) => [def.name, cost[i] as number])),
+      }),
     peek: (keys) => limiter.peek(keysFor(defs, keys)),
     refund: (keys, cost, decision) =>
       limiter.refund(keysFor(defs, keys), decision === undefined ? { cost } : { cost, decision }),
@@ -189,6 +216,7 @@ export function mathTarget(defs: readonly LimitDef[], math: SetMath, clock: () =
   const list = (keys: KeyChoice): string[] =>
     defs.map((_, i) => (typeof keys === 'string' ? keys : (keys[i] as string)));
   return {
+    size: defs.length,
     limit: async (keys, cost) => math.decide(list(keys), cost, true, clock()),
     peek: async (keys) => math.decide(list(keys), 1, false, clock()),
     refund: async (keys, cost, decision) =>
@@ -210,7 +238,9 @@ export async function applyOp(
 ): Promise<SetDecision | undefined> {
   switch (op.op) {
     case 'limit': {
-      const decision = await target.limit(op.keys, Math.min(op.cost, smallest));
+      // Per-limit costs are capped at the smallest limit too: every limit can then admit its own.
+      const cost = op.each === undefined ? Math.min(op.cost, smallest) : eachCost(op.each, smallest, target);
+      const decision = await target.limit(op.keys, cost);
       history.push({ keys: op.keys, decision });
       return decision;
     }
@@ -229,4 +259,9 @@ export async function applyOp(
       return undefined;
     }
   }
+}
+
+/** The per-limit costs of an op for a target's limits (as many as it has), each at most `smallest`. */
+function eachCost(each: readonly number[], smallest: number, target: SetTarget): number[] {
+  return each.slice(0, target.size).map((c) => Math.min(c, smallest));
 }

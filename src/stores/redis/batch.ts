@@ -27,7 +27,10 @@ export type Answer = Decision | readonly Decision[] | undefined;
 interface Request {
   /** One Redis key per limit. */
   readonly keys: readonly string[];
-  /** A cost (limit), 'p' (peek), 'd' (reset), 'r' (refund), 'R' (refund and report), 'z' (report). */
+  /**
+   * A cost (limit), 'c' (limit, a cost per limit in `extra`), 'p' (peek), 'd' (reset), 'r' (refund),
+   * 'R' (refund and report), 'z' (report), 'e' / 'E' (evaluate one cost / a cost per limit).
+   */
   readonly op: string;
   /** nowMs with an explicit clock, read when the request was made. */
   readonly nowMs: string | undefined;

@@ -1,3 +1,4 @@
+import type { StoreCost } from '../../costs.js';
 import type { Decision } from '../../policies/decision.js';
 import type { LimitSpec } from '../../policies/limit-set.js';
 import type { Refund } from '../../policies/policy.js';
@@ -18,8 +19,12 @@ export class RedisBinding implements BoundStore {
     this.count = specs.length;
   }
 
-  limit(keys: readonly string[], cost: number, deadline: number): Promise<Decision> {
-    return this.batcher.add(this.redisKeys(keys), costArg(cost), this.now(), undefined, deadline) as Promise<Decision>;
+  limit(keys: readonly string[], cost: StoreCost, deadline: number): Promise<Decision> {
+    const redisKeys = this.redisKeys(keys);
+    if (typeof cost === 'number') {
+      return this.batcher.add(redisKeys, costArg(cost), this.now(), undefined, deadline) as Promise<Decision>;
+    }
+    return this.batcher.add(redisKeys, 'c', this.now(), costArgs(cost), deadline) as Promise<Decision>;
   }
 
   peek(keys: readonly string[], deadline: number): Promise<Decision> {
@@ -47,6 +52,11 @@ export class RedisBinding implements BoundStore {
 
 export function costArg(cost: number): string {
   return cost === 1 ? '1' : String(cost);
+}
+
+/** The arguments of a 'c' op (a cost per limit): the costs, in the limits' order. */
+export function costArgs(costs: readonly number[]): string[] {
+  return costs.map((cost) => String(cost));
 }
 
 /** A refund's arguments after its op: per limit the admission's atMs ('L': the latest; '': none), resetMs and cost. */

@@ -1,9 +1,10 @@
+import type { StoreCost } from '../../costs.js';
 import type { Decision } from '../../policies/decision.js';
 import { combineDecisions, type LimitSpec } from '../../policies/limit-set.js';
 import type { Refund } from '../../policies/policy.js';
 import type { BoundStore } from '../store.js';
 import type { Batcher } from './batch.js';
-import { costArg, type RedisBinding, refundArgs } from './binding.js';
+import { costArg, costArgs, type RedisBinding, refundArgs } from './binding.js';
 import { keySlot } from './key-slot.js';
 
 /** One group of a set's limits whose keys share a cluster slot: their indexes and their keys. */
@@ -33,7 +34,7 @@ export class ClusterSetBinding implements BoundStore {
     private readonly batcherOf: (indexes: readonly number[]) => Batcher,
   ) {}
 
-  limit(keys: readonly string[], cost: number, deadline: number): Promise<Decision> {
+  limit(keys: readonly string[], cost: StoreCost, deadline: number): Promise<Decision> {
     const groups = this.slotGroups(keys);
     if (groups === undefined) return this.whole.limit(keys, cost, deadline);
     return this.reserve(groups, cost, deadline);
@@ -69,7 +70,7 @@ export class ClusterSetBinding implements BoundStore {
     await Promise.all(groups.map((group) => this.batcher(group).add(group.keys, 'd', nowMs, undefined, deadline)));
   }
 
-  private async reserve(groups: readonly SlotGroup[], cost: number, deadline: number): Promise<Decision> {
+  private async reserve(groups: readonly SlotGroup[], cost: StoreCost, deadline: number): Promise<Decision> {
     const nowMs = this.whole.now();
     const decisions: Decision[] = new Array(this.specs.length);
     // Slot by slot, in the order the limits are declared (the usual order is from the most
@@ -82,7 +83,8 @@ export class ClusterSetBinding implements BoundStore {
     for (; next < groups.length && !denied && failure === undefined; next++) {
       const group = groups[next] as SlotGroup;
       try {
-        const answer = await this.ask(group, costArg(cost), nowMs, undefined, deadline);
+        const [op, extra] = groupCost(group, cost, 'limit');
+        const answer = await this.ask(group, op, nowMs, extra, deadline);
         for (const [j, i] of group.indexes.entries()) decisions[i] = answer[j] as Decision;
         if (this.groupAdmits(group, decisions)) held.push(group);
         else denied = true;
@@ -115,7 +117,10 @@ export class ClusterSetBinding implements BoundStore {
       throw failure;
     }
     // The slots not reached still say what they would decide (a denied set names every limit that denies).
-    const unreached = groups.slice(next).map((group) => this.ask(group, 'e', nowMs, [String(cost)], deadline));
+    const unreached = groups.slice(next).map((group) => {
+      const [op, extra] = groupCost(group, cost, 'evaluate');
+      return this.ask(group, op, nowMs, extra, deadline);
+    });
     const reports = await Promise.all([...releases, ...unreached]);
     for (const [g, group] of [...held, ...groups.slice(next)].entries()) {
       for (const [j, i] of group.indexes.entries()) decisions[i] = (reports[g] as readonly Decision[])[j] as Decision;
@@ -180,4 +185,26 @@ export class ClusterSetBinding implements BoundStore {
     // Map keeps insertion order: groups come in the order of their first limit's declaration.
     return [...bySlot.values()].map((indexes) => ({ indexes, keys: indexes.map((i) => redisKeys[i] as string) }));
   }
+}
+
+/**
+ * The op and arguments that decide (`limit`) or evaluate (`evaluate`, for a
+ * set denied in another slot) a group's limits at their costs: one cost for
+ * the group when its limits share one, else one per limit ('c', 'E').
+ */
+function groupCost(
+  group: SlotGroup,
+  cost: StoreCost,
+  purpose: 'limit' | 'evaluate',
+): [op: string, extra: readonly string[] | undefined] {
+  let one: number | undefined;
+  if (typeof cost === 'number') {
+    one = cost;
+  } else {
+    const first = cost[group.indexes[0] as number] as number;
+    if (first > 0 && group.indexes.every((i) => cost[i] === first)) one = first;
+  }
+  if (one !== undefined) return purpose === 'limit' ? [costArg(one), undefined] : ['e', [String(one)]];
+  const costs = costArgs(group.indexes.map((i) => (cost as readonly number[])[i] as number));
+  return [purpose === 'limit' ? 'c' : 'E', costs];
 }

@@ -54,16 +54,29 @@ local function load(first)
   return loaded
 end
 
+-- A request's cost in limit j: one number for every limit, or a table of one per limit ('c' and 'E' ops).
+local function costOf(cost, j)
+  if type(cost) == 'table' then return cost[j] end
+  return cost
+end
+
+-- Reads the L costs of a 'c' or 'E' op from ARGV[from].
+local function costsAt(from)
+  local costs = {}
+  for j = 1, L do costs[j] = tonumber(ARGV[from + j - 1]) end
+  return costs
+end
+
 local function decideSet(first, loaded, nowMs, cost, commit)
   if L == 1 then
     local limit = limits[1]
-    return {{limit.impl.decide(KEYS[first + 1], loaded[1], limit.p, nowMs, cost, commit)}}
+    return {{limit.impl.decide(KEYS[first + 1], loaded[1], limit.p, nowMs, costOf(cost, 1), commit)}}
   end
   local results = {}
   local all = true
   for j = 1, L do
     local limit = limits[j]
-    results[j] = {limit.impl.decide(KEYS[first + j], loaded[j], limit.p, nowMs, cost, false)}
+    results[j] = {limit.impl.decide(KEYS[first + j], loaded[j], limit.p, nowMs, costOf(cost, j), false)}
     if results[j][1] == 0 and not limit.shadow then all = false end
   end
   -- All or nothing: commit to every limit that admits (a shadow limit spends only what it admits),
@@ -73,7 +86,7 @@ local function decideSet(first, loaded, nowMs, cost, commit)
   for j = 1, L do
     if results[j][1] == 1 then
       local limit = limits[j]
-      results[j] = {limit.impl.decide(KEYS[first + j], loaded[j], limit.p, nowMs, settledCost, all)}
+      results[j] = {limit.impl.decide(KEYS[first + j], loaded[j], limit.p, nowMs, costOf(settledCost, j), all)}
     end
   end
   return results
@@ -132,18 +145,24 @@ for r = 1, #KEYS / L do
       reply[#reply + 1] = 0
       reply[#reply + 1] = err
     end
-  elseif op == 'e' then
-    -- A request denied elsewhere (another slot): each limit's verdict for its cost, committing
-    -- nothing; a limit that would admit reports its state as it is.
-    local cost = tonumber(ARGV[cursor])
-    cursor = cursor + 1
+  elseif op == 'e' or op == 'E' then
+    -- A request denied elsewhere (another slot): each limit's verdict for its cost ('E': one per
+    -- limit), committing nothing; a limit that would admit reports its state as it is.
+    local cost
+    if op == 'E' then
+      cost = costsAt(cursor)
+      cursor = cursor + L
+    else
+      cost = tonumber(ARGV[cursor])
+      cursor = cursor + 1
+    end
     local loaded, err = load(first)
     if loaded then
       reply[#reply + 1] = 1
       for j = 1, L do
         local limit = limits[j]
         local key = KEYS[first + j]
-        local result = {limit.impl.decide(key, loaded[j], limit.p, nowMs, cost, false)}
+        local result = {limit.impl.decide(key, loaded[j], limit.p, nowMs, costOf(cost, j), false)}
         if result[1] == 1 then result = {limit.impl.decide(key, loaded[j], limit.p, nowMs, 0, false)} end
         for k = 1, 7 do reply[#reply + 1] = result[k] end
       end
@@ -162,10 +181,18 @@ for r = 1, #KEYS / L do
       reply[#reply + 1] = err
     end
   else
+    -- A limit: its cost ('c': one per limit, after the op), or a peek ('p').
+    local cost = 1
+    if op == 'c' then
+      cost = costsAt(cursor)
+      cursor = cursor + L
+    elseif op ~= 'p' then
+      cost = tonumber(op)
+    end
     local loaded, err = load(first)
     if loaded then
       local commit = op ~= 'p'
-      local results = decideSet(first, loaded, nowMs, commit and tonumber(op) or 1, commit)
+      local results = decideSet(first, loaded, nowMs, cost, commit)
       reply[#reply + 1] = 1
       for j = 1, L do
         local result = results[j]
