@@ -22,6 +22,15 @@ export interface LimitConfig {
   mode?: LimitMode;
 }
 
+/**
+ * Internal, for `flowgate serve` (not exported from the package): a limiter
+ * whose options carry this key set to true names its limits' state by
+ * prefix, algorithm, unit and key only, not by limit name (see
+ * `StoreBinding.sharedState`), so the sets it builds per request shape share
+ * each rule's state with every other shape, on memory as on Redis.
+ */
+export const SHARED_STATE: unique symbol = Symbol('flowgate.sharedState');
+
 /** Options of {@link RateLimiter}: one `policy`, or a set of named `limits` decided all or nothing. */
 export interface RateLimiterOptions<Name extends string = never> {
   /** The algorithm and its limit, from `fixedWindow`, `slidingLog`, `slidingWindow`, `tokenBucket` or `leakyBucket`. */
@@ -102,6 +111,8 @@ export interface ResolvedOptions {
   readonly denialKeys: number;
   readonly logger: Logger | undefined;
   readonly hashTag: string | undefined;
+  /** See {@link SHARED_STATE}. */
+  readonly sharedState: boolean;
 }
 
 const KNOWN = [
@@ -233,6 +244,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     denialKeys,
     logger: logger === false ? undefined : (logger ?? console),
     hashTag,
+    sharedState: (options as { [SHARED_STATE]?: unknown })[SHARED_STATE] === true,
   };
 }
 

@@ -154,7 +154,11 @@ export class RateLimiter<Name extends string = never> {
         o.shards === 1 ? o.limits : o.limits.map((spec) => ({ ...spec, policy: spec.policy.part(i, o.shards) }));
       for (const [j, spec] of limits.entries()) costLimits[j] = Math.min(costLimits[j] as number, spec.policy.limit);
       const prefix = o.shards === 1 ? o.prefix : `${o.prefix}:shard${i}`;
-      let gate: Gate = store.bind({ prefix, limits, clock: o.clock, hashTag: o.hashTag });
+      let gate: Gate = store.bind(
+        o.sharedState
+          ? { prefix, limits, clock: o.clock, hashTag: o.hashTag, sharedState: true }
+          : { prefix, limits, clock: o.clock, hashTag: o.hashTag },
+      );
       if (o.denialKeys > 0) gate = new DenialCacheGate(gate, new DenialCache(o.denialKeys, this.clock));
       parts.push(gate);
     }

@@ -1,5 +1,5 @@
-import type { LimiterDecision } from '../limiter.js';
 import type { Decision } from '../policies/decision.js';
+import type { SetDecision } from '../policies/limit-set.js';
 import type { RuleLimit, ServiceConfig } from './config.js';
 import { UNIT_MS } from './config.js';
 import { ServeRequestError } from './errors.js';
@@ -37,16 +37,26 @@ type Plan =
       readonly limit: RuleLimit;
       readonly rule: RuleLimiter;
       readonly shadow: boolean;
-      /** Units to spend; 0: only look (`peek`). */
+      /** Units to spend; 0: only look. */
       readonly cost: number;
     };
 
+type CountPlan = Extract<Plan, { kind: 'count' }>;
+
+/** One limit of a request's set: a rule and a key, with what every descriptor on them spends. */
+interface Member {
+  readonly rule: RuleLimiter;
+  readonly key: string;
+  cost: number;
+}
+
 /**
  * Decides `ShouldRateLimit` requests against the configuration in force. The
- * descriptors of one request are one set: every counted descriptor is decided
- * in one turn of the event loop (one synchronous step on memory, one batched
- * script call on Redis), and if any enforced descriptor is over, what the
- * others spent is refunded, so a refused request counts in none of them.
+ * descriptors of one request are one limit set, decided by one call of the
+ * limiter of the request's shape with a cost per descriptor (its
+ * `hits_addend`): one synchronous step on memory, one script call on Redis,
+ * all or nothing, so a refused request counts in none of its descriptors and
+ * no concurrent request ever sees a count that is about to be given back.
  */
 export class Decider {
   constructor(
@@ -64,30 +74,51 @@ export class Decider {
     } catch (error) {
       return Promise.reject(error);
     }
-    const answers: (Decision | Promise<Decision> | undefined)[] = plans.map((plan) => {
-      if (plan.kind !== 'count') return undefined;
-      const { limiter } = plan.rule;
-      if (plan.cost === 0) return limiter.peek(plan.key);
-      try {
-        return limiter.decide(plan.key, { cost: plan.cost }) as LimiterDecision<never>;
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    });
-    // Memory answers synchronously: settle (and refund) in the same step, so no other request interleaves.
-    if (answers.every((a) => !(a instanceof Promise))) {
-      return Promise.resolve(this.finish(request, plans, answers as (Decision | undefined)[]));
+    // Descriptors that count in the same rule under the same key are one limit (their costs add up,
+    // as upstream adds them to one counter); the others are one limit each.
+    const members: Member[] = [];
+    const memberOf: number[] = plans.map(() => -1);
+    let blocked = false;
+    for (const [i, plan] of plans.entries()) {
+      if (plan.kind === 'deny-all' && !plan.shadow) blocked = true;
+      if (plan.kind !== 'count') continue;
+      let m = members.findIndex((member) => member.rule === plan.rule && member.key === plan.key);
+      if (m < 0) m = members.push({ rule: plan.rule, key: plan.key, cost: 0 }) - 1;
+      (members[m] as Member).cost += plan.cost;
+      memberOf[i] = m;
     }
-    return Promise.allSettled(answers).then((settled) => {
-      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-      const decisions = settled.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
-      if (failed !== undefined) {
-        // onStoreError 'error': nothing of this request may stay spent.
-        this.refundAll(plans, decisions);
-        throw failed.reason;
-      }
-      return this.finish(request, plans, decisions);
-    });
+    // A rule whose descriptors together ask more than it can ever admit is over, like one that asks it alone.
+    for (const [i, plan] of plans.entries()) {
+      const m = memberOf[i] as number;
+      if (m < 0 || (members[m] as Member).cost <= (plan as CountPlan).rule.policy.limit) continue;
+      const { match, limit, shadow } = plan as CountPlan;
+      plans[i] = { kind: 'deny-all', match, limit, shadow };
+      memberOf[i] = -1;
+      if (!shadow) blocked = true;
+    }
+    const counted = members.filter((member) => member.cost <= member.rule.policy.limit);
+    if (counted.length === 0) return Promise.resolve(this.finish(request, plans, memberOf, undefined, blocked, 0));
+    const index = members.map((member) => counted.indexOf(member));
+    const memberIndex = memberOf.map((m) => (m < 0 ? -1 : (index[m] as number)));
+    const { limiter, names } = this.limiters.shape(counted.map((member) => member.rule));
+    const keys: Record<string, string> = {};
+    const cost: Record<string, number> = {};
+    for (const [j, member] of counted.entries()) {
+      const name = names[j] as string;
+      keys[name] = member.rule.keyPrefix + member.key;
+      // A request that a deny-all descriptor refuses spends nothing: its other descriptors are only looked at.
+      cost[name] = blocked ? 0 : member.cost;
+    }
+    let answer: SetDecision | Promise<SetDecision>;
+    try {
+      answer = limiter.decide(keys, { cost }) as SetDecision | Promise<SetDecision>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (!(answer instanceof Promise)) {
+      return Promise.resolve(this.finish(request, plans, memberIndex, answer, blocked, counted.length));
+    }
+    return answer.then((decided) => this.finish(request, plans, memberIndex, decided, blocked, counted.length));
   }
 
   /** Matches every descriptor, applies `replaces`, and picks what to ask each limiter. */
@@ -133,18 +164,22 @@ export class Decider {
     });
   }
 
+  /**
+   * The response from the set's decision. `memberOf[i]` is descriptor i's
+   * limit in the set (-1: none); with `blocked` (a deny-all descriptor), the
+   * set was only looked at (cost 0), and a descriptor is reported over when
+   * its own cost exceeds what it has left.
+   */
   private finish(
     request: RlsRequest,
     plans: readonly Plan[],
-    decisions: readonly (Decision | undefined)[],
+    memberOf: readonly number[],
+    decided: SetDecision | undefined,
+    blocked: boolean,
+    size: number,
   ): RlsResponse {
-    let over = false;
-    plans.forEach((plan, i) => {
-      if (plan.kind === 'deny-all' && !plan.shadow) over = true;
-      const d = decisions[i];
-      if (plan.kind === 'count' && plan.cost > 0 && d !== undefined && !d.allowed) over = true;
-    });
-    if (over) this.refundAll(plans, decisions);
+    const names = size === 0 ? [] : this.namesOf(size);
+    const over = blocked || (decided !== undefined && !decided.allowed);
     const items: HeaderItem[] = [];
     const statuses = plans.map((plan, i): DescriptorStatus => {
       if (plan.kind === 'none') return { code: 'OK', limitRemaining: 0 };
@@ -175,44 +210,45 @@ export class Decider {
           durationUntilResetMs: untilReset,
         };
       }
-      const d = decisions[i] as Decision;
-      const denied = plan.cost > 0 && !d.allowed;
-      const wouldDeny = plan.cost > 0 && (denied || d.shadowDenied === true);
-      // A refunded admission reports the state it left unchanged, as a denied set's other limits do.
-      const remaining =
-        over && !denied && plan.cost > 0 && !wouldDeny ? Math.min(d.limit, d.remaining + plan.cost) : d.remaining;
-      const untilReset = denied ? d.retryAfterMs : d.resetMs;
-      const outcome = wouldDeny ? (plan.shadow ? 'shadow_over' : 'over') : nearLimit(d, remaining) ? 'near' : 'within';
+      const d = (decided as SetDecision).limits[names[memberOf[i] as number] as string] as Decision;
+      // A shadow rule's own decision says what it would decide; it never denies.
+      const wouldDeny = plan.cost > 0 && (blocked ? plan.cost > d.remaining : !d.allowed);
+      const denied = wouldDeny && !plan.shadow;
+      const untilReset = denied && !blocked ? d.retryAfterMs : d.resetMs;
+      const outcome = wouldDeny
+        ? plan.shadow
+          ? 'shadow_over'
+          : 'over'
+        : nearLimit(d, d.remaining)
+          ? 'near'
+          : 'within';
       this.recorder.descriptor(request.domain, metricKey, plan.cost, outcome);
       items.push({
         name,
         quota: plan.rule.policy.limit,
         windowMs: plan.rule.policy.windowMs,
-        remaining,
+        remaining: d.remaining,
         resetMs: untilReset,
         allowed: !denied,
       });
       return {
         code: denied ? 'OVER_LIMIT' : 'OK',
         currentLimit,
-        limitRemaining: Math.min(remaining, MAX_UINT32),
+        limitRemaining: Math.min(d.remaining, MAX_UINT32),
         durationUntilResetMs: untilReset,
       };
     });
     return { overallCode: over ? 'OVER_LIMIT' : 'OK', statuses, responseHeadersToAdd: draftHeaders(items, over) };
   }
 
-  /** Gives back what every admitted descriptor of a refused request spent (synchronously on memory). */
-  private refundAll(plans: readonly Plan[], decisions: readonly (Decision | undefined)[]): void {
-    plans.forEach((plan, i) => {
-      const d = decisions[i];
-      if (plan.kind !== 'count' || plan.cost === 0 || d === undefined || !d.allowed) return;
-      plan.rule.limiter.refund(plan.key, { cost: plan.cost, decision: d }).catch(() => {
-        // Reported by the limiter (logger and store-error event); a lost refund can only deny, never over-admit.
-      });
-    });
+  /** `d0`, `d1`, …: the limit names of a shape of `size` rules (see Limiters.shape). */
+  private namesOf(size: number): readonly string[] {
+    while (LIMIT_NAMES.length < size) LIMIT_NAMES.push(`d${LIMIT_NAMES.length}`);
+    return LIMIT_NAMES;
   }
 }
+
+const LIMIT_NAMES: string[] = [];
 
 /** Upstream's near-limit: an admitted request that leaves less than 20 % of the limit. */
 function nearLimit(d: Decision, remaining: number): boolean {

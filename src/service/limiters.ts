@@ -1,6 +1,6 @@
 import type { StoreErrorPolicy } from '../failure.js';
 import { RateLimiter } from '../limiter.js';
-import type { Logger } from '../limiter-options.js';
+import { type Logger, SHARED_STATE } from '../limiter-options.js';
 import type { Policy } from '../policies/policy.js';
 import type { Store } from '../stores/store.js';
 import type { RuleLimit, ServiceConfig } from './config.js';
@@ -15,83 +15,116 @@ export interface LimiterContext {
   readonly clock: (() => number) | undefined;
 }
 
-/** A rule's limiter and the policy it enforces. */
+/** A rule's policy and what names it in a request shape. */
 export interface RuleLimiter {
-  readonly limiter: RateLimiter;
   readonly policy: Policy;
+  readonly shadow: boolean;
+  /** The rule's identity (domain, rule, algorithm, limit and mode): a request shape is a list of them. */
+  readonly identity: string;
+  /** Before the descriptor's key: '' for a rule, 'override' for an Envoy `limit` override (their keys never meet). */
+  readonly keyPrefix: string;
+}
+
+/** The limiter of one request shape: its limit names (`d0`, `d1`, … in the order of the shape's rules). */
+export interface ShapeLimiter {
+  readonly limiter: RateLimiter<string>;
+  readonly names: readonly string[];
 }
 
 /**
- * One `RateLimiter` per rule (per domain, rule, algorithm, limit and mode),
- * each keyed by the descriptor's entries. Rebuilt on every configuration
- * load, keeping the limiters of unchanged rules, so that a reload does not
- * reset a memory store's counts (a Redis store keeps them anyway: same
- * prefix, algorithm and window share state, so a raised limit continues the
- * count).
+ * The rules' policies, and one `RateLimiter` per request shape (the list of
+ * rules a request counts in, in order): its limits are those rules, so a
+ * request is one call of `limit` with a cost per limit, decided all or
+ * nothing in one store step (one script call on Redis). The limiters name
+ * state by prefix, algorithm, unit and key only (`SHARED_STATE`), so every
+ * shape that holds a rule shares that rule's counts, on memory as on Redis;
+ * and a reload, which rebuilds them, keeps every count: an unchanged rule's,
+ * and a changed rule's where its algorithm and unit stay (a raised or
+ * lowered limit continues from the count, as Redis keys always did).
  */
 export class Limiters {
-  private readonly byIdentity: Map<string, RuleLimiter>;
+  private readonly byIdentity = new Map<string, RuleLimiter>();
+  private readonly shapes = new Map<string, ShapeLimiter>();
   private overrides = 0;
 
   constructor(
     private readonly context: LimiterContext,
     config: ServiceConfig,
-    previous?: Limiters,
   ) {
-    this.byIdentity = new Map();
     for (const domain of config.domains.values()) {
       for (const rule of domain.rules) {
         if (rule.limit === undefined) continue;
-        const identity = identityOf(domain.domain, rule.fullKey, rule.limit, rule.shadowMode);
-        const kept = previous?.byIdentity.get(identity);
-        const built = kept ?? this.build(domain.domain, rule.fullKey, rule.limit, rule.shadowMode);
-        if (built !== undefined) this.byIdentity.set(identity, built);
+        const built = this.build(domain.domain, rule.fullKey, rule.limit, rule.shadowMode);
+        if (built !== undefined) this.byIdentity.set(built.identity, built);
       }
     }
   }
 
-  /** The limiter of a rule of `domain`, or undefined for `unlimited` and `requests_per_unit: 0`. */
+  /** The policy of a rule of `domain`, or undefined for `unlimited` and `requests_per_unit: 0`. */
   of(domain: string, fullKey: string, limit: RuleLimit, shadow: boolean): RuleLimiter | undefined {
     return this.byIdentity.get(identityOf(domain, fullKey, limit, shadow));
   }
 
   /**
-   * The limiter of an Envoy `limit` override (a descriptor that carries its own
+   * The policy of an Envoy `limit` override (a descriptor that carries its own
    * `requests_per_unit` and `unit`): a fixed window, as upstream, built on first use.
    */
   override(domain: string, limit: RuleLimit): RuleLimiter | undefined {
-    const identity = identityOf(domain, '(override)', limit, false);
+    const identity = identityOf(domain, OVERRIDE, limit, false);
     let found = this.byIdentity.get(identity);
     // Overrides come from Envoy's configuration, a handful of distinct limits; the cap keeps a
     // misbehaving client from growing the map without end (past it, overrides are not enforced).
     if (found === undefined && this.overrides < MAX_OVERRIDES) {
       this.overrides++;
-      found = this.build(domain, '(override)', limit, false);
+      found = this.build(domain, OVERRIDE, limit, false);
       if (found !== undefined) this.byIdentity.set(identity, found);
     }
+    return found;
+  }
+
+  /** The limiter of a request that counts in `rules`, in that order. */
+  shape(rules: readonly RuleLimiter[]): ShapeLimiter {
+    let id = (rules[0] as RuleLimiter).identity;
+    for (let i = 1; i < rules.length; i++) id += `\n${(rules[i] as RuleLimiter).identity}`;
+    let found = this.shapes.get(id);
+    if (found !== undefined) return found;
+    const names = rules.map((_, i) => `d${i}`);
+    const limits: Record<string, { policy: Policy; mode: 'shadow' | 'enforce' }> = {};
+    for (const [i, rule] of rules.entries()) {
+      limits[names[i] as string] = { policy: rule.policy, mode: rule.shadow ? 'shadow' : 'enforce' };
+    }
+    const options = {
+      limits,
+      store: this.context.store,
+      prefix: 'flowgate-serve',
+      name: 'flowgate-serve',
+      onStoreError: this.context.onStoreError,
+      logger: this.context.logger,
+      ...(this.context.clock === undefined ? {} : { clock: this.context.clock }),
+      [SHARED_STATE]: true,
+    };
+    found = { limiter: new RateLimiter<string>(options), names };
+    // Shapes are few (the descriptor lists Envoy's route actions produce); past the cap a request's
+    // limiter is built for it alone, which costs time, never a count (state is shared).
+    if (this.shapes.size < MAX_SHAPES) this.shapes.set(id, found);
     return found;
   }
 
   private build(domain: string, fullKey: string, limit: RuleLimit, shadow: boolean): RuleLimiter | undefined {
     const policy = policyOfRule(limit);
     if (policy === undefined) return undefined;
-    const limiter = new RateLimiter({
-      policy,
-      store: this.context.store,
-      // The key names the domain and the entries; the prefix keeps overrides apart from the rules.
-      prefix: fullKey === '(override)' ? 'flowgate-serve-override' : 'flowgate-serve',
-      name: `${domain}:${fullKey}`,
-      mode: shadow ? 'shadow' : 'enforce',
-      onStoreError: this.context.onStoreError,
-      logger: this.context.logger,
-      ...(this.context.clock === undefined ? {} : { clock: this.context.clock }),
-    });
-    return { limiter, policy };
+    const keyPrefix = fullKey === OVERRIDE ? 'override' : '';
+    return { policy, shadow, identity: identityOf(domain, fullKey, limit, shadow), keyPrefix };
   }
 }
 
-/** Distinct Envoy `limit` overrides (domain, unit, requests per unit) one configuration holds limiters for. */
+const OVERRIDE = '(override)';
+
+/** Distinct Envoy `limit` overrides (domain, unit, requests per unit) one configuration holds policies for. */
 const MAX_OVERRIDES = 1000;
+
+/** Distinct request shapes whose limiters are kept. */
+const MAX_SHAPES = 10_000;
 
 function identityOf(domain: string, fullKey: string, limit: RuleLimit, shadow: boolean): string {
   return JSON.stringify([domain, fullKey, limit.algorithm, limit.unit, limit.requestsPerUnit, limit.burst, shadow]);

@@ -68,7 +68,7 @@ export async function startService(
       );
       return;
     }
-    decider = new Decider(next, new Limiters(context, next, decider.limiters), metrics, now);
+    decider = new Decider(next, new Limiters(context, next), metrics, now);
     metrics.configLoads.inc();
     logger.info(`flowgate serve: configuration reloaded (${next.domains.size} domains)`);
   };

@@ -3,7 +3,7 @@ import { IssueList, isOptionsObject } from '../errors.js';
 import type { Decision } from '../policies/decision.js';
 import { combineDecisions, type LimitSpec } from '../policies/limit-set.js';
 import { LogState } from '../policies/log-state.js';
-import type { Refund, StateVector } from '../policies/policy.js';
+import type { Policy, Refund, StateVector } from '../policies/policy.js';
 import { positiveInteger } from '../policies/validate.js';
 import { SlotTable } from './slot-table.js';
 import type { BoundStore, Store, StoreBinding } from './store.js';
@@ -41,6 +41,8 @@ export const RECLAIM_MARGIN_MS = 1000;
 export class MemoryStore implements Store {
   readonly maxKeys: number;
   private readonly tables: SlotTable[] = [];
+  /** The tables of bindings with shared state, by prefix, algorithm and unit (see `StoreBinding.sharedState`). */
+  private readonly shared = new Map<string, SlotTable>();
 
   constructor(options: MemoryStoreOptions = {}) {
     const issues = new IssueList();
@@ -71,8 +73,12 @@ export class MemoryStore implements Store {
 
   bind(binding: StoreBinding): BoundStore {
     const tables = binding.limits.map((spec) => {
+      const identity = binding.sharedState === true ? stateIdentity(binding.prefix, spec.policy) : undefined;
+      const found = identity === undefined ? undefined : this.shared.get(identity);
+      if (found !== undefined) return found;
       const table = new SlotTable(this.maxKeys, spec.policy.stateSize);
       this.tables.push(table);
+      if (identity !== undefined) this.shared.set(identity, table);
       return table;
     });
     return new MemoryBinding(tables, binding.limits, binding.clock ?? Date.now);
@@ -241,6 +247,17 @@ class MemoryBinding implements BoundStore {
     table.expiresAt[slot] = Number.NEGATIVE_INFINITY;
     return slot;
   }
+}
+
+/**
+ * What a shared table's state means, as Redis names its keys: the prefix,
+ * the algorithm and its unit (the window, or a bucket's ticks per ms).
+ * Limits that agree on these share state whatever their limit, so a limit
+ * changed in place continues from its count.
+ */
+function stateIdentity(prefix: string, policy: Policy): string {
+  const bucket = policy.algorithm === 'token-bucket' || policy.algorithm === 'leaky-bucket';
+  return JSON.stringify([prefix, policy.algorithm, bucket ? policy.params[1] : policy.windowMs]);
 }
 
 /** Whether every enforced limit admits. */

@@ -23,6 +23,15 @@ export interface StoreBinding {
    * logical key is its own tag.
    */
   readonly hashTag?: string | undefined;
+  /**
+   * Internal (`flowgate serve`): name each limit's state by prefix,
+   * algorithm, unit and key only, as for a limiter with one policy, not by
+   * the limit's name. Every binding of the store that names a key the same
+   * then shares its state (on memory too, as Redis keys are shared), so a
+   * limit keeps its state whichever set it is part of and across limits
+   * changed in place. The caller keeps the keys of one request distinct.
+   */
+  readonly sharedState?: boolean;
 }
 
 /**

@@ -87,12 +87,13 @@ export class KeyNamer {
   private readonly tails: readonly string[];
   private readonly tagged: boolean;
 
-  constructor(prefix: string, limits: readonly LimitSpec[], hashTag: string | undefined) {
-    // A limiter's one `policy` is the limit named 'default': its keys carry no name, so a limit
-    // keeps its keys whichever set it is part of (the service builds sets per request).
+  constructor(prefix: string, limits: readonly LimitSpec[], hashTag: string | undefined, sharedState = false) {
+    // A limiter's one `policy` is the limit named 'default': its keys carry no name; nor do those of a
+    // binding with shared state, so a limit keeps its keys whichever set it is part of (the service
+    // builds sets per request shape).
     const suffixes = limits.map(
       (spec) =>
-        `:${algorithmTag(spec.policy)}:${unitOf(spec.policy)}${spec.name === 'default' ? '' : `:${escaped(spec.name, FIELD_SPECIALS)}`}`,
+        `:${algorithmTag(spec.policy)}:${unitOf(spec.policy)}${spec.name === 'default' || sharedState ? '' : `:${escaped(spec.name, FIELD_SPECIALS)}`}`,
     );
     const escapedPrefix = escaped(prefix, FIELD_SPECIALS);
     this.tagged = hashTag !== undefined;

@@ -171,7 +171,7 @@ export class RedisStore implements Store {
       for (const spec of limits) header.push(algorithmTag(spec.policy), ...policyArgs(spec), spec.shadow ? 's' : '');
       return new Batcher(this.link, header, limits, combine);
     };
-    const namer = new KeyNamer(binding.prefix, binding.limits, binding.hashTag);
+    const namer = new KeyNamer(binding.prefix, binding.limits, binding.hashTag, binding.sharedState === true);
     const binding_ = new RedisBinding(batcherOf(binding.limits, true), namer, binding.limits, binding.clock);
     if (!this.link.cluster || binding.limits.length === 1) return binding_;
     return new ClusterSetBinding(binding_, binding.limits, (indexes) =>
