@@ -1,3 +1,4 @@
+import { loadLibrary, ScriptCaller, type ScriptCommands } from './functions.js';
 import type { Script } from './scripts.js';
 
 /**
@@ -25,7 +26,7 @@ export type RedisClientLike = IoRedisLike | NodeRedisLike | SendCommandLike;
 
 /** The one operation RedisStore needs, whatever the client. */
 export interface ScriptRunner {
-  /** Runs `script` on `keys`: EVALSHA, and EVAL only when the server answers NOSCRIPT. */
+  /** Runs `script` on `keys`: as flowgate's Redis Function where the server allows, else EVALSHA (EVAL after NOSCRIPT). */
   run(script: Script, keys: string[], args: string[]): Promise<unknown>;
 }
 
@@ -48,45 +49,85 @@ export function isClusterClient(client: unknown): boolean {
   return c.isCluster === true || typeof c.getSlotMaster === 'function';
 }
 
-/** Only the server's "script not cached" answer justifies resending the script text. */
-export function isNoScript(error: unknown): boolean {
-  const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === 'string' && message.startsWith('NOSCRIPT');
-}
-
 /** Wraps `client` (already checked with {@link clientKind}) into a {@link ScriptRunner}. */
 export function scriptRunner(client: RedisClientLike): ScriptRunner {
+  return new ScriptCaller(scriptCommands(client));
+}
+
+type Send = (...args: string[]) => Promise<unknown>;
+
+/** The client's generic command method (ioredis `call`), bound, or undefined. */
+function sender(target: unknown): Send | undefined {
+  const call = (target as { call?: unknown } | null)?.call;
+  return typeof call === 'function' ? (call.bind(target) as Send) : undefined;
+}
+
+function scriptCommands(client: RedisClientLike): ScriptCommands {
   const kind = clientKind(client);
+  const cluster = isClusterClient(client);
   if (kind === 'ioredis') {
     const io = client as IoRedisLike;
+    const call = sender(io);
+    const nodes = (io as { nodes?: unknown }).nodes;
+    let load: ScriptCommands['load'];
+    if (call !== undefined && !cluster) load = (code) => loadLibrary(() => call('FUNCTION', 'LOAD', code));
+    else if (call !== undefined && typeof nodes === 'function') {
+      // Every master: the one that answered "not found" is among them (after a failover, once the client saw it).
+      load = async (code) => {
+        const masters = (nodes as (role: string) => unknown[]).call(io, 'master');
+        await Promise.all(masters.map((node) => loadLibrary(() => (sender(node) as Send)('FUNCTION', 'LOAD', code))));
+      };
+    }
     return {
-      run: (script, keys, args) =>
-        io.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
-          if (!isNoScript(error)) throw error;
-          return io.eval(script.text, keys.length, ...keys, ...args);
-        }),
+      evalsha: (sha, keys, args) => io.evalsha(sha, keys.length, ...keys, ...args),
+      eval: (text, keys, args) => io.eval(text, keys.length, ...keys, ...args),
+      fcall: call && ((name, keys, args) => call('FCALL', name, String(keys.length), ...keys, ...args)),
+      load,
     };
   }
   if (kind === 'node-redis') {
-    const node = client as NodeRedisLike;
+    const node = client as NodeRedisLike & NodeRedisFunctions;
+    let load: ScriptCommands['load'];
+    if (!cluster && typeof node.functionLoad === 'function') {
+      const functionLoad = node.functionLoad.bind(node);
+      load = (code) => loadLibrary(() => functionLoad(code));
+    } else if (cluster && typeof node.nodeClient === 'function' && node.masters !== undefined) {
+      const nodeClient = node.nodeClient.bind(node);
+      // Every master: the one that answered "not found" is among them (after a failover, once the client saw it).
+      load = async (code) => {
+        const masters = [...(node.masters as Iterable<unknown>)];
+        await Promise.all(
+          masters.map(async (master) => {
+            const one = (await nodeClient(master)) as NodeRedisFunctions;
+            await loadLibrary(() => (one.functionLoad as NonNullable<NodeRedisFunctions['functionLoad']>)(code));
+          }),
+        );
+      };
+    }
+    const fCall = typeof node.fCall === 'function' ? node.fCall.bind(node) : undefined;
     return {
-      run: (script, keys, args) => {
-        const options = { keys, arguments: args };
-        return node.evalSha(script.sha, options).catch((error: unknown) => {
-          if (!isNoScript(error)) throw error;
-          return node.eval(script.text, options);
-        });
-      },
+      evalsha: (sha, keys, args) => node.evalSha(sha, { keys, arguments: args }),
+      eval: (text, keys, args) => node.eval(text, { keys, arguments: args }),
+      fcall: fCall && ((name, keys, args) => fCall(name, { keys, arguments: args })),
+      load,
     };
   }
   const raw = client as SendCommandLike;
   return {
-    run: (script, keys, args) =>
-      raw.sendCommand(['EVALSHA', script.sha, String(keys.length), ...keys, ...args]).catch((error: unknown) => {
-        if (!isNoScript(error)) throw error;
-        return raw.sendCommand(['EVAL', script.text, String(keys.length), ...keys, ...args]);
-      }),
+    evalsha: (sha, keys, args) => raw.sendCommand(['EVALSHA', sha, String(keys.length), ...keys, ...args]),
+    eval: (text, keys, args) => raw.sendCommand(['EVAL', text, String(keys.length), ...keys, ...args]),
+    fcall: (name, keys, args) => raw.sendCommand(['FCALL', name, String(keys.length), ...keys, ...args]),
+    load: (code) => loadLibrary(() => raw.sendCommand(['FUNCTION', 'LOAD', code])),
   };
+}
+
+/** The node-redis (v4.6+) methods for Functions, when the client has them. */
+interface NodeRedisFunctions {
+  fCall?(name: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  functionLoad?(code: string): Promise<unknown>;
+  /** A cluster's masters, and the client of one. */
+  readonly masters?: Iterable<unknown>;
+  nodeClient?(node: unknown): Promise<unknown>;
 }
 
 /**

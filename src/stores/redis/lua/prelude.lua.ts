@@ -1,9 +1,10 @@
 /**
- * The head of flowgate's one Redis script: its arguments, the clock, and the
- * arithmetic every policy shares. The script decides a batch of requests in
- * order; each request is decided against every limit of its limiter, all or
- * nothing. KEYS holds `L` keys per request (limit j of request r is
- * `KEYS[(r - 1) * L + j]`).
+ * The head of flowgate's one Redis script: the arithmetic every policy shares
+ * and the state of the call in progress (PRELUDE_LUA), then what every call
+ * does first (CALL_HEAD_LUA): its arguments, the clock. The script decides a
+ * batch of requests in order; each request is decided against every limit
+ * of its limiter, all or nothing. KEYS holds `L` keys per request (limit j of
+ * request r is `KEYS[(r - 1) * L + j]`).
  *
  * ARGV[1] clock: '' to decide on the server's TIME; otherwise each request
  *   carries its `nowMs` (the limiter's explicit clock).
@@ -36,21 +37,14 @@
  * can round). Numbers are written back with '%.0f', exact up to 2^53, never
  * with tostring (which uses %.14g).
  */
-export const PRELUDE_LUA = `local explicitClock = ARGV[1] ~= ''
-local expiryMarginMs = explicitClock and tonumber(ARGV[3]) or 0
-local deadline = ARGV[4]
-local serverNowMs = 0
-if not explicitClock or deadline ~= '' then
-  -- Redis < 5 needs effects replication before TIME in a writing script; a no-op since 7.0.
-  if redis.replicate_commands then redis.replicate_commands() end
-  local time = redis.call('TIME')
-  serverNowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-end
-if deadline ~= '' and serverNowMs > tonumber(deadline) then
-  -- The caller has given up on this batch: commit nothing.
-  return {serverNowMs, 0}
-end
-local inExpiry = ARGV[2] == 'e' and (redis.REDIS_VERSION_NUM or 0) >= 0x070000
+export const PRELUDE_LUA = `
+-- The call's own state, set by CALL_HEAD_LUA at the start of every call: as
+-- upvalues, the functions below are defined once per Redis Function library
+-- (or once per EVAL) and read the current call's values.
+local explicitClock, expiryMarginMs, serverNowMs, inExpiry
+-- Counter states read in this call, by key, so that a key is read once and
+-- written once however many requests it has; written: keys to save, in order.
+local states, written
 
 -- An integer's decimal digits. '%d' (a C long) costs about half of '%.0f' in
 -- Redis (~2k instructions against ~5k): whole numbers go that way, in two
@@ -86,11 +80,6 @@ end
 
 local NOT_OURS = 'flowgate: the key holds a value flowgate did not write'
 
--- Counter states read in this script, by key, so that a key is read once and
--- written once however many requests it has; written: keys to save, in order.
-local states = {}
-local written = {}
-
 -- Marks state s of key as changed; ttlMs: its relative TTL (value encoding),
 -- or nil to keep the key's TTL (a refund).
 local function changed(key, s, ttlMs)
@@ -100,4 +89,29 @@ local function changed(key, s, ttlMs)
   end
   if ttlMs then s.ttl = ttlMs + expiryMarginMs end
 end
+`;
+
+/**
+ * The start of every call, after the definitions (the prelude, the policies)
+ * and before the body (main.lua.ts): reads the call's arguments and the
+ * clock, and stops a call whose caller has given up.
+ */
+export const CALL_HEAD_LUA = `
+explicitClock = ARGV[1] ~= ''
+expiryMarginMs = explicitClock and tonumber(ARGV[3]) or 0
+local deadline = ARGV[4]
+serverNowMs = 0
+if not explicitClock or deadline ~= '' then
+  -- Redis < 5 needs effects replication before TIME in a writing script; a no-op since 7.0.
+  if redis.replicate_commands then redis.replicate_commands() end
+  local time = redis.call('TIME')
+  serverNowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
+if deadline ~= '' and serverNowMs > tonumber(deadline) then
+  -- The caller has given up on this batch: commit nothing.
+  return {serverNowMs, 0}
+end
+inExpiry = ARGV[2] == 'e' and (redis.REDIS_VERSION_NUM or 0) >= 0x070000
+states = {}
+written = {}
 `;
