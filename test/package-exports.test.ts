@@ -18,7 +18,15 @@ const expected: Record<string, string[]> = {
   'flowgate/prometheus': ['registerMetrics'],
   'flowgate/koa': ['rateLimit'],
   'flowgate/fetch': ['rateLimit'],
-  'flowgate/nestjs': ['FlowgateModule', 'FlowgateGuard', 'RateLimit', 'SkipRateLimit', 'RateLimitDecision'],
+  'flowgate/nestjs': [
+    'FlowgateModule',
+    'FlowgateGuard',
+    'RateLimitGuard',
+    'FlowgateExceptionFilter',
+    'RateLimit',
+    'SkipRateLimit',
+    'RateLimitDecision',
+  ],
 };
 
 function run(args: string[]): string {

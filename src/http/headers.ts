@@ -1,6 +1,7 @@
 import type { Decision } from '../policies/decision.js';
 import type { LimitSpec, SetDecision } from '../policies/limit-set.js';
 import type { Policy } from '../policies/policy.js';
+import { requestState } from './request-state.js';
 
 /**
  * Which rate-limit headers to send on every response (429 included):
@@ -52,6 +53,8 @@ export interface HeaderItem {
   readonly limitName: string;
   /** The item's `RateLimit-Policy` parameters, `;q=...;w=...`. */
   readonly params: string;
+  /** The start of the item in `RateLimit`, `"name";r=`: serialised once, not per request. */
+  readonly rateLimitPrefix: string;
 }
 
 /** Header values that do not depend on the request, computed once per middleware and limiter. */
@@ -96,7 +99,12 @@ export function planHeaders(
     if (spec.shadow) continue;
     const name = policyName === undefined ? spec.name : specs.length === 1 ? policyName : `${policyName}.${spec.name}`;
     const w = Math.max(1, Math.ceil(spec.policy.windowMs / 1000));
-    items.push({ name, limitName: spec.name, params: `;q=${spec.policy.limit};w=${w}` });
+    items.push({
+      name,
+      limitName: spec.name,
+      params: `;q=${spec.policy.limit};w=${w}`,
+      rateLimitPrefix: `${sfString(name)};r=`,
+    });
   }
   return {
     draft: mode === 'draft-10' || mode === 'both',
@@ -125,29 +133,20 @@ export function limitDecision(decision: Decision, limitName: string): Decision {
 
 /** The `RateLimit` value of one decision, e.g. `"default";r=42;t=17, "org";r=900;t=60`. */
 export function rateLimitValue(plan: HeaderPlan, decision: Decision, names?: readonly string[]): string {
+  const { items } = plan;
+  // One limit, as most middlewares have: its decision is the decision itself.
+  if (items.length === 1 && names === undefined) {
+    return `${(items[0] as HeaderItem).rateLimitPrefix}${decision.remaining};t=${resetSeconds(decision)}`;
+  }
   let value = '';
-  for (let i = 0; i < plan.items.length; i++) {
-    const item = plan.items[i] as HeaderItem;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as HeaderItem;
     const own = limitDecision(decision, item.limitName);
-    const name = names === undefined ? item.name : (names[i] as string);
-    value += `${i === 0 ? '' : ', '}${sfString(name)};r=${own.remaining};t=${resetSeconds(own)}`;
+    const prefix = names === undefined ? item.rateLimitPrefix : `${sfString(names[i] as string)};r=`;
+    value += `${i === 0 ? '' : ', '}${prefix}${own.remaining};t=${resetSeconds(own)}`;
   }
   return value;
 }
-
-/**
- * What earlier middlewares wrote on this request, kept on the request itself
- * (`tag`) so that a second `rateLimit` on the same route appends its items
- * to the lists instead of overwriting them.
- */
-interface Written {
-  names: readonly string[];
-  policy: string;
-  rateLimit: string;
-  legacyRemaining: number;
-}
-
-const WRITTEN = Symbol('flowgate.headers');
 
 /**
  * Sets the planned headers of `decision` through `set` (the adapter's own
@@ -168,34 +167,33 @@ export function writeHeaders<T>(
   onCollision?: (name: string, renamed: string) => void,
 ): readonly string[] {
   const names = plan.names;
-  const bag = tag as { [WRITTEN]?: Written };
-  const prior = bag[WRITTEN];
   let itemNames = plan.itemNames;
   if (plan.items.length > 0 && (plan.draft || plan.legacy)) {
-    if (prior !== undefined) itemNames = unique(itemNames, prior.names, onCollision);
+    const state = requestState(tag);
+    const prior = state.names;
+    if (prior !== undefined) itemNames = unique(itemNames, prior, onCollision);
     const renamed = prior !== undefined && itemNames.some((n, i) => n !== plan.items[i]?.name);
     const policy = renamed ? policyList(plan.items, itemNames) : plan.policyValue;
     const rateLimit = rateLimitValue(plan, decision, renamed ? itemNames : undefined);
-    const written: Written =
-      prior === undefined
-        ? { names: itemNames, policy, rateLimit, legacyRemaining: Number.POSITIVE_INFINITY }
-        : {
-            names: [...prior.names, ...itemNames],
-            policy: `${prior.policy}, ${policy}`,
-            rateLimit: `${prior.rateLimit}, ${rateLimit}`,
-            legacyRemaining: prior.legacyRemaining,
-          };
-    if (plan.draft) {
-      set(target, names.policy, written.policy);
-      set(target, names.rateLimit, written.rateLimit);
+    if (prior === undefined) {
+      state.names = itemNames;
+      state.policy = policy;
+      state.rateLimit = rateLimit;
+    } else {
+      state.names = [...prior, ...itemNames];
+      state.policy = `${state.policy}, ${policy}`;
+      state.rateLimit = `${state.rateLimit}, ${rateLimit}`;
     }
-    if (plan.legacy && decision.remaining < written.legacyRemaining) {
-      written.legacyRemaining = decision.remaining;
+    if (plan.draft) {
+      set(target, names.policy, state.policy);
+      set(target, names.rateLimit, state.rateLimit);
+    }
+    if (plan.legacy && decision.remaining < state.legacyRemaining) {
+      state.legacyRemaining = decision.remaining;
       set(target, names.limit, String(decision.limit));
       set(target, names.remaining, String(decision.remaining));
       set(target, names.reset, String(Math.ceil(nowMs / 1000) + resetSeconds(decision)));
     }
-    bag[WRITTEN] = written;
   }
   if (!decision.allowed) set(target, names.retryAfter, String(resetSeconds(decision)));
   return itemNames;

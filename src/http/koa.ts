@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Context, Middleware, Next } from 'koa';
 import { IssueList } from '../errors.js';
 import { HttpLimiter, type Verdict } from './core.js';
@@ -25,8 +26,9 @@ declare module 'koa' {
   }
 }
 
-function setHeader(ctx: Context, name: string, value: string): void {
-  ctx.set(name, value);
+// On the node response: what ctx.set does, less its checks (the headers are not sent yet: this runs before next()).
+function setHeader(res: ServerResponse, name: string, value: string): void {
+  res.setHeader(name, value);
 }
 
 /** Holds the request `delayMs`; false if the client went away first (then nothing is served). */
@@ -81,18 +83,28 @@ export function rateLimit(options: KoaRateLimitOptions): Middleware {
     ctx.body = core.problemBody(verdict);
   };
 
-  return async function rateLimitMiddleware(ctx: Context, next: Next): Promise<void> {
-    // Mounted in another framework by mistake (Express passes its request): say so.
-    if (ctx?.req?.socket === undefined) throw notARequest(scope, ctx);
-    const pending = core.decide(ctx, ctx.req.socket.remoteAddress, ctx.req.headers, ctx.req);
-    const verdict = pending instanceof Promise ? await pending : pending;
+  /**
+   * The rest of the middleware once the request is decided. Not async, like
+   * the middleware itself: an admitted request returns `next()`'s own promise,
+   * without a promise of its own and the microtasks an `await` adds.
+   */
+  const proceed = (ctx: Context, next: Next, verdict: Verdict | undefined): Promise<void> => {
     if (verdict === undefined) return next();
     const decision = verdict.decision;
     ctx.state.rateLimit = decision;
-    core.writeHeaders(verdict, ctx, setHeader, ctx.req);
+    core.writeHeaders(verdict, ctx.res, setHeader, ctx.req);
     if (!decision.allowed) return deny(ctx, verdict);
     if (core.countsResponses) core.settleWhenSent(verdict, ctx.res, ctx);
-    if (decision.delayMs > 0 && !(await hold(ctx, decision.delayMs))) return;
-    await next();
+    if (decision.delayMs > 0) return hold(ctx, decision.delayMs).then((served) => (served ? next() : undefined));
+    return next();
+  };
+
+  // What this throws synchronously, koa-compose turns into a rejection: Koa's error path.
+  return function rateLimitMiddleware(ctx: Context, next: Next): Promise<void> {
+    // Mounted in another framework by mistake (Express passes its request): say so.
+    if (ctx?.req?.socket === undefined) throw notARequest(scope, ctx);
+    const pending = core.decide(ctx, ctx.req.socket.remoteAddress, ctx.req.headers, ctx.req);
+    if (pending instanceof Promise) return pending.then((verdict) => proceed(ctx, next, verdict));
+    return proceed(ctx, next, pending);
   };
 }

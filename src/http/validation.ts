@@ -1,5 +1,6 @@
 import { type ErrorCode, errorDocs } from '../errors.js';
 import type { HeaderBag, ProxyHeader } from './forwarded.js';
+import { requestState } from './request-state.js';
 
 /** Where the middleware reports configuration mistakes it can only see at run time. @default console */
 export interface Logger {
@@ -17,7 +18,6 @@ const firstUser = new WeakMap<object, object>();
 // Keyed by logger: one report per destination, even when a new limiter is built per request.
 const reportedCreatedInRequest = new WeakSet<object>();
 let createdDuringDispatch = 0;
-const DECIDED = Symbol('flowgate.decided');
 
 /**
  * Run-time checks, in the spirit of express-rate-limit's validations: each
@@ -77,12 +77,13 @@ export class RuntimeChecks {
 
   /** Records that `limiter` decided `key` for the request `tag`, and reports a second decision. */
   decided(tag: object, limiter: object, key: string): void {
-    const bag = tag as { [DECIDED]?: unknown[] };
-    const seen = bag[DECIDED];
-    if (seen === undefined) {
-      bag[DECIDED] = [limiter, key];
+    const state = requestState(tag);
+    if (state.limiter === undefined) {
+      state.limiter = limiter;
+      state.key = key;
       return;
     }
+    const seen = [state.limiter, state.key, ...(state.more ?? [])];
     for (let i = 0; i < seen.length; i += 2) {
       if (seen[i] === limiter && seen[i + 1] === key && !this.reportedDoubleCount) {
         this.reportedDoubleCount = true;
@@ -96,7 +97,7 @@ export class RuntimeChecks {
         );
       }
     }
-    seen.push(limiter, key);
+    state.more = [...(state.more ?? []), limiter, key];
   }
 
   /** Reports, once, a request whose socket address is unknown; such requests share the key 'unknown'. */

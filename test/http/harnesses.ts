@@ -17,6 +17,7 @@ import { rateLimit as honoRateLimit } from '../../src/http/hono.js';
 import { rateLimit as koaRateLimit } from '../../src/http/koa.js';
 import { rateLimit as nodeRateLimit } from '../../src/http/node.js';
 import type { Decision } from '../../src/index.js';
+import { nestHarness } from './harness-nestjs.js';
 
 /** Framework-neutral settings; each harness turns them into its adapter's options. */
 export interface Setup {
@@ -79,12 +80,12 @@ export interface Harness {
   start(setup: Setup): Promise<Running>;
 }
 
-type HeaderOf = (req: unknown, name: string) => string | undefined;
+export type HeaderOf = (req: unknown, name: string) => string | undefined;
 
 /** Reads the status of what countResponse receives (a response, a reply, a context). */
-type StatusOf = (res: unknown) => number;
+export type StatusOf = (res: unknown) => number;
 
-function options(
+export function options(
   setup: Setup,
   header: HeaderOf,
   onLimited: unknown,
@@ -137,7 +138,7 @@ function failingHooks(
     (misbehave(req, 'onLimited') ?? { value: onLimited(req, ...rest) }).value;
 }
 
-function track(server: Server, running: Running): void {
+export function track(server: Server, running: Running): void {
   server.on('connection', (socket: Socket) => running.sockets.push(socket));
 }
 
@@ -156,11 +157,11 @@ function closer(server: Server): () => Promise<void> {
   };
 }
 
-interface Counting {
+export interface Counting {
   count(): void;
 }
 
-function fresh(setup: Setup): Running & Counting {
+export function fresh(setup: Setup): Running & Counting {
   let asked = 0;
   let waiters: { n: number; resolve: () => void }[] = [];
   return {
@@ -188,7 +189,7 @@ function fresh(setup: Setup): Running & Counting {
 }
 
 /** The status a route answers: the x-status request header, else 200. */
-function statusFor(header: string | undefined): number {
+export function statusFor(header: string | undefined): number {
   return header === undefined ? 200 : Number(header);
 }
 
@@ -196,7 +197,7 @@ const nodeHeader: HeaderOf = (req, name) => (req as IncomingMessage).headers[nam
 const nodeStatus: StatusOf = (res) => (res as ServerResponse).statusCode;
 
 /** The options of the stacked second middleware: its own limiter, keyed like the first. */
-function stackedOptions(setup: Setup, header: HeaderOf): Record<string, unknown> {
+export function stackedOptions(setup: Setup, header: HeaderOf): Record<string, unknown> {
   const o: Record<string, unknown> = { ...setup.stacked };
   if (setup.keyHeader) o.key = (req: unknown) => header(req, setup.keyHeader as string) ?? 'none';
   return o;
@@ -488,4 +489,6 @@ export const harnesses: readonly Harness[] = [
   nodeHarness,
   koaHarness,
   fetchHarness,
+  nestHarness('nestjs (express platform)', 'express'),
+  nestHarness('nestjs (fastify platform)', 'fastify'),
 ];

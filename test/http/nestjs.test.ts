@@ -14,6 +14,7 @@ import {
   type FlowgateModuleOptions,
   RateLimit,
   RateLimitDecision,
+  RateLimitGuard,
   type RateLimitInfo,
   SkipRateLimit,
 } from '../../src/http/nestjs/index.js';
@@ -188,4 +189,11 @@ test('bad module options stop the start-up with flowgate codes', () => {
     code: 'FG_UNKNOWN_OPTION',
   });
   assert.throws(() => RateLimit({ cost: 0 }), /@RateLimit\(\)\.cost: received 0/);
+  assert.throws(() => RateLimitGuard({ limiter: limiterOf(1), onLimited: 'log' } as never), {
+    code: 'FG_HTTP_OPTION_INVALID',
+    message: /RateLimitGuard\.onLimited/,
+  });
+  assert.throws(() => FlowgateModule.forRoot({ limiter: limiterOf(1), ipv6Subnet: 0 }), {
+    code: 'FG_IPV6_SUBNET_INVALID',
+  });
 });
