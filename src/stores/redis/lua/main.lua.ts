@@ -18,8 +18,8 @@ for j = 1, L do
     impl = ALGORITHMS[code],
     p = {tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4]), algorithm = code},
     shadow = ARGV[at + 5] == 's',
-    -- Counter states are read once per script; a log is read afresh by each request.
-    cached = code ~= 'sl',
+    -- States (a log's too: it keeps what it knows of its list) are read once per script.
+    cached = true,
   }
 end
 local cursor = 6 + 5 * L
