@@ -2,7 +2,7 @@
 // decision counted by callgrind (with --callgrind; deterministic, so it holds
 // on a loaded machine) or Redis's own usec per decision (INFO commandstats).
 // Client CPU: this process's user+system time per decision (process.cpuUsage).
-// Not a test: run `npm run bench:redis-cost [-- --callgrind] [--calls N]`.
+// Not a test: run `npm run bench:redis-cost [-- --callgrind] [--calls N] [--only <case>] [--encoding value]`.
 //
 // Cases: `lone` (one limit() at a time on a hot key: what a sequential caller
 // pays), `hot64` (64 in flight on one key: batches share a script call),
@@ -25,7 +25,7 @@ import {
   slidingWindow,
   tokenBucket,
 } from '../src/index.js';
-import { RedisStore } from '../src/stores/redis/index.js';
+import { RedisStore, type StateEncoding } from '../src/stores/redis/index.js';
 import { freePort } from '../test/support/redis-server.js';
 
 const { values } = parseArgs({
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     callgrind: { type: 'boolean', default: false },
     calls: { type: 'string', default: '400' },
     only: { type: 'string' },
+    encoding: { type: 'string', default: 'auto' },
   },
 });
 const CALLS = Number(values.calls);
@@ -118,7 +119,7 @@ process.stdout.write(
 for (const [name, policy] of Object.entries(POLICIES)) {
   const limiter = new RateLimiter({
     policy: policy(),
-    store: new RedisStore({ client }),
+    store: new RedisStore({ client, encoding: values.encoding as StateEncoding }),
     onStoreError: 'throw',
     timeoutMs: Number.POSITIVE_INFINITY,
   });
@@ -131,7 +132,7 @@ const set = new RateLimiter({
     org: fixedWindow({ limit: HIGH, window: '1h' }),
     global: fixedWindow({ limit: HIGH, window: '1h' }),
   },
-  store: new RedisStore({ client }),
+  store: new RedisStore({ client, encoding: values.encoding as StateEncoding }),
   prefix: 'set3',
   onStoreError: 'throw',
   timeoutMs: Number.POSITIVE_INFINITY,
