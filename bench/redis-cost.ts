@@ -60,6 +60,8 @@ const server = values.callgrind
       },
     )
   : spawn('redis-server', serverArgs, { stdio: 'ignore' });
+// A run that fails (a timeout, a denied call) must not leave an instrumented server behind.
+process.on('exit', () => server.kill('SIGKILL'));
 for (let attempt = 0; ; attempt++) {
   try {
     if (execFileSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).includes('PONG')) break;
