@@ -2,7 +2,7 @@
 // decision counted by callgrind (with --callgrind; deterministic, so it holds
 // on a loaded machine) or Redis's own usec per decision (INFO commandstats).
 // Client CPU: this process's user+system time per decision (process.cpuUsage).
-// Not a test: run `npm run bench:redis-cost [-- --callgrind] [--calls N]`.
+// Not a test: run `npm run bench:redis-cost [-- --callgrind] [--calls N] [--only <case>] [--encoding value]`.
 //
 // Cases: `lone` (one limit() at a time on a hot key: what a sequential caller
 // pays), `hot64` (64 in flight on one key: batches share a script call),
@@ -25,7 +25,7 @@ import {
   slidingWindow,
   tokenBucket,
 } from '../src/index.js';
-import { RedisStore } from '../src/stores/redis/index.js';
+import { RedisStore, type StateEncoding } from '../src/stores/redis/index.js';
 import { freePort } from '../test/support/redis-server.js';
 
 const { values } = parseArgs({
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     callgrind: { type: 'boolean', default: false },
     calls: { type: 'string', default: '400' },
     only: { type: 'string' },
+    encoding: { type: 'string', default: 'auto' },
   },
 });
 const CALLS = Number(values.calls);
@@ -48,7 +49,8 @@ const POLICIES: Record<string, () => Policy> = {
 
 const dir = mkdtempSync(join(tmpdir(), 'redisperf-cost-'));
 const port = await freePort();
-const serverArgs = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+// hz 1: the server's cron (10 times a second by default) would add a load-dependent share to each slow, instrumented call.
+const serverArgs = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--hz', '1'];
 const server = values.callgrind
   ? spawn(
       'valgrind',
@@ -58,6 +60,8 @@ const server = values.callgrind
       },
     )
   : spawn('redis-server', serverArgs, { stdio: 'ignore' });
+// A run that fails (a timeout, a denied call) must not leave an instrumented server behind.
+process.on('exit', () => server.kill('SIGKILL'));
 for (let attempt = 0; ; attempt++) {
   try {
     if (execFileSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).includes('PONG')) break;
@@ -115,7 +119,12 @@ process.stdout.write(
   `| case | in flight${values.callgrind ? ' | instructions / decision' : ''} | Redis usec / decision | client CPU usec / decision |\n|---|---:|${values.callgrind ? '---:|' : ''}---:|---:|\n`,
 );
 for (const [name, policy] of Object.entries(POLICIES)) {
-  const limiter = new RateLimiter({ policy: policy(), store: new RedisStore({ client }), onStoreError: 'throw' });
+  const limiter = new RateLimiter({
+    policy: policy(),
+    store: new RedisStore({ client, encoding: values.encoding as StateEncoding }),
+    onStoreError: 'throw',
+    timeoutMs: Number.POSITIVE_INFINITY,
+  });
   await measure(`${name} lone`, () => limiter.limit('hot'), 1);
   await measure(`${name} hot64`, () => limiter.limit('hot'), 64);
 }
@@ -125,9 +134,10 @@ const set = new RateLimiter({
     org: fixedWindow({ limit: HIGH, window: '1h' }),
     global: fixedWindow({ limit: HIGH, window: '1h' }),
   },
-  store: new RedisStore({ client }),
+  store: new RedisStore({ client, encoding: values.encoding as StateEncoding }),
   prefix: 'set3',
   onStoreError: 'throw',
+  timeoutMs: Number.POSITIVE_INFINITY,
 });
 await measure('set3 lone', () => set.limit({ user: 'u0', org: 'o0', global: 'all' }), 1);
 await measure('set3 hot64', () => set.limit({ user: 'u0', org: 'o0', global: 'all' }), 64);

@@ -10,8 +10,7 @@ import { after, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { fixedWindow, RateLimiter, slidingLog, tokenBucket } from '../../src/index.js';
-import { type RedisClientLike, RedisStore } from '../../src/stores/redis/index.js';
-import { LIBRARY } from '../../src/stores/redis/scripts.js';
+import { LIBRARY, type RedisClientLike, RedisStore } from '../../src/stores/redis/index.js';
 import { CLIENT_KINDS, connectClient } from '../support/redis-clients.js';
 import { redisFixture } from '../support/redis-fixture.js';
 import { freePort, spawnRedis } from '../support/redis-server.js';
@@ -199,6 +198,28 @@ describe('where Functions are refused, calls go as scripts and decide the same',
         assert.equal(await sent(db.admin, 'fcall'), 0, 'the store had given up on Functions at the reset');
         assert.equal(await sent(db.admin, 'evalsha'), 2);
         assert.deepEqual(await libraries(db.admin), []);
+      } finally {
+        await connection.close();
+      }
+    }
+  });
+
+  test('an ACL user allowed fcall but not FUNCTION LOAD calls a library an administrator loaded', async () => {
+    await db.admin.call('ACL', 'SETUSER', 'noload', 'on', '>pw', '~*', '+@all', '-function|load');
+    for (const kind of CLIENT_KINDS) {
+      const url = new URL(db.server.url);
+      url.username = 'noload';
+      url.password = 'pw';
+      const connection = await connectClient(kind, url.toString());
+      try {
+        await db.admin.call('FUNCTION', 'FLUSH');
+        await db.admin.call('FUNCTION', 'LOAD', LIBRARY.code);
+        const limiter = limiterOn(connection.client, `preloaded-${kind}`);
+        await db.admin.config('RESETSTAT');
+        assert.equal((await limiter.limit('k')).remaining, 9);
+        assert.equal((await limiter.limit('k', { cost: 3 })).remaining, 6);
+        assert.equal(await sent(db.admin, 'fcall'), 2);
+        assert.equal(await sent(db.admin, 'evalsha'), 0);
       } finally {
         await connection.close();
       }

@@ -1,3 +1,3 @@
 export type { IoRedisLike, NodeRedisLike, RedisClientLike, SendCommandLike } from './client.js';
 export { RedisStore, type RedisStoreOptions, type StateEncoding } from './redis-store.js';
-export { SCRIPT, type Script } from './scripts.js';
+export { LIBRARY, type Library, SCRIPT, type Script } from './scripts.js';

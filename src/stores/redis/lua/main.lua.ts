@@ -18,8 +18,8 @@ for j = 1, L do
     impl = ALGORITHMS[code],
     p = {tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4]), algorithm = code},
     shadow = ARGV[at + 5] == 's',
-    -- Counter states are read once per script; a log is read afresh by each request.
-    cached = code ~= 'sl',
+    -- States (a log's too: it keeps what it knows of its list) are read once per script.
+    cached = true,
   }
 end
 local cursor = 6 + 5 * L
@@ -193,10 +193,19 @@ for r = 1, #KEYS / L do
     if loaded then
       local commit = op ~= 'p'
       local results = decideSet(first, loaded, nowMs, cost, commit)
-      reply[#reply + 1] = 1
+      local n = #reply + 1
+      reply[n] = 1
       for j = 1, L do
+        -- Unrolled: an inner loop costs Redis about 2k instructions a limit.
         local result = results[j]
-        for k = 1, 7 do reply[#reply + 1] = result[k] end
+        reply[n + 1] = result[1]
+        reply[n + 2] = result[2]
+        reply[n + 3] = result[3]
+        reply[n + 4] = result[4]
+        reply[n + 5] = result[5]
+        reply[n + 6] = result[6]
+        reply[n + 7] = result[7]
+        n = n + 7
       end
     else
       reply[#reply + 1] = 0

@@ -10,6 +10,11 @@
  * for, and an admission drops the entries that left the window at once
  * (LTRIM). As in the twin, only an admission drops anything. A missing key is
  * the empty log; an admission after everything left the window starts a new one.
+ *
+ * Like a counter's state, a log's is read once per script: the entries read
+ * stay known (by index) and each admission or refund updates what is known,
+ * so the requests of a batch on one key do not read the list again; its
+ * expiry is set once, when the script saves.
  */
 export const SLIDING_LOG_LUA = `
 local slidingLog = {}
@@ -83,6 +88,46 @@ local function logCountFrom(s, i)
   return s.newestCum - (i > 1 and select(2, logAt(s, i - 1)) or s.base)
 end
 
+-- Writes an admission of cost at now (count: the units live before it; live: the
+-- first live entry) and keeps s what the list now is, so that the next request of
+-- the script on this key reads nothing it already knows.
+local function logAdmit(key, s, now, cost, count, live)
+  local total = s.newestCum
+  if count == 0 then
+    if s.newest ~= -math.huge then redis.call('DEL', key) end
+    redis.call('RPUSH', key, '0:0', fmt(now) .. ':' .. fmt(cost))
+    s.base, s.size, s.t, s.c = 0, 1, {now}, {cost}
+    s.newest, s.newestCum = now, cost
+    return
+  end
+  if live > 1 then
+    redis.call('LTRIM', key, live - 1, -1)
+    -- Entry live - 1 is the new sentinel (its total the new base), entry live the new entry 1.
+    local shift = live - 1
+    local t1, c1 = s.t[live], s.c[live]
+    s.base = s.c[shift]
+    s.t, s.c = {}, {}
+    if t1 ~= nil then s.t[1], s.c[1] = t1, c1 end
+    if s.size then s.size = s.size - shift end
+  end
+  if s.newest == now then
+    redis.call('LSET', key, -1, fmt(now) .. ':' .. fmt(total + cost))
+    -- The newest entry's total changed; it is the only entry stamped now.
+    if s.size then
+      if s.t[s.size] ~= nil then s.c[s.size] = total + cost end
+    else
+      local t1, c1 = s.t[1], s.c[1]
+      s.t, s.c = {}, {}
+      if t1 ~= nil then s.t[1], s.c[1] = t1, t1 == now and total + cost or c1 end
+    end
+  else
+    local length = redis.call('RPUSH', key, fmt(now) .. ':' .. fmt(total + cost))
+    s.size = length - 1
+    s.t[s.size], s.c[s.size] = now, total + cost
+  end
+  s.newest, s.newestCum = now, total + cost
+end
+
 function slidingLog.decide(key, s, p, nowMs, cost, commit)
   local limit, windowMs = p[1], p[2]
   local newest = s.newest
@@ -98,19 +143,9 @@ function slidingLog.decide(key, s, p, nowMs, cost, commit)
     if commit then
       -- Only an admission drops what left the window: its entry becomes the newest,
       -- so no caller is decided before that instant again.
-      local total = s.newestCum
-      if count == 0 then
-        if s.newest ~= -math.huge then redis.call('DEL', key) end
-        redis.call('RPUSH', key, '0:0', fmt(now) .. ':' .. fmt(cost))
-      else
-        if live > 1 then redis.call('LTRIM', key, live - 1, -1) end
-        if s.newest == now then
-          redis.call('LSET', key, -1, fmt(now) .. ':' .. fmt(total + cost))
-        else
-          redis.call('RPUSH', key, fmt(now) .. ':' .. fmt(total + cost))
-        end
-      end
-      redis.call('PEXPIRE', key, fmt(resetMs + expiryMarginMs))
+      logAdmit(key, s, now, cost, count, live)
+      -- Its expiry is set once per script, when the log is saved.
+      changed(key, s, resetMs)
     end
     return 1, limit - count - cost, resetMs, 0, 0, now, commit and cost or 0
   end
@@ -132,12 +167,13 @@ function slidingLog.decide(key, s, p, nowMs, cost, commit)
   return 0, math.max(0, limit - count), newest + windowMs - nowMs, s.t[i] + windowMs - nowMs, 0, now, 0
 end
 
-function slidingLog.refund(key, s, p, nowMs, cost, atMs, resetMs)
-  if s.newest == -math.huge then return end
+-- Gives back up to cost units of the admission at atMs; true when the list changed.
+local function logRefund(key, s, p, nowMs, cost, atMs)
+  if s.newest == -math.huge then return false end
   -- Without an instant (nil), the admission is the key's latest: its newest entry.
   atMs = atMs or s.newest
   -- Units that already left the window are not given back.
-  if atMs + p[2] <= math.max(nowMs, s.newest) or atMs > s.newest then return end
+  if atMs + p[2] <= math.max(nowMs, s.newest) or atMs > s.newest then return false end
   -- Search from the newest entry, where refunds usually land, in growing chunks
   -- that end with the entry before the match (the sentinel at worst).
   local size = 8
@@ -154,13 +190,13 @@ function slidingLog.refund(key, s, p, nowMs, cost, atMs, resetMs)
       q = j
       break
     end
-    if t < atMs then return end
+    if t < atMs then return false end
   end
-  if q == 0 then return end
+  if q == 0 then return false end
   local _, before = logEntry(chunk[q - 1])
   local t, cum = logEntry(chunk[q])
   local taken = math.min(cost, cum - before)
-  if taken <= 0 then return end
+  if taken <= 0 then return false end
   -- Every later running total drops by what is given back.
   for j = q + 1, #chunk do
     local tj, cj = logEntry(chunk[j])
@@ -175,5 +211,18 @@ function slidingLog.refund(key, s, p, nowMs, cost, atMs, resetMs)
     redis.call('LSET', key, q - #chunk - 1, '#')
     redis.call('LREM', key, -1, '#')
   end
+  return true
+end
+
+function slidingLog.refund(key, s, p, nowMs, cost, atMs, resetMs)
+  if not logRefund(key, s, p, nowMs, cost, atMs) then return end
+  -- Entries moved or changed: what s knows of the list is read again (the script may decide on it).
+  local fresh = slidingLog.load(key, p)
+  s.base, s.newest, s.newestCum, s.size, s.t, s.c = fresh.base, fresh.newest, fresh.newestCum, fresh.size, fresh.t, fresh.c
+end
+
+-- The expiry of a log that admitted in this script: its last admission's.
+function slidingLog.save(key, s, p)
+  redis.call('PEXPIRE', key, fmt(s.ttl))
 end
 `;
