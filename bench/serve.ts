@@ -13,7 +13,7 @@
 // Not a test: `npm run bench:serve` (BENCH_SECONDS=5, BENCH_RATES=…,
 // BENCH_GENERATORS=h2load,grpc-js,json). Writes bench/results/serve.md.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +46,17 @@ descriptors:
 `,
 );
 
-async function startServe(extra: string[]): Promise<{ grpc: number; http: number; stop(): Promise<void> }> {
+/** CPU seconds (user + system) of process `pid` so far, or of this process's waited-for children with `children`. */
+function cpuSeconds(pid: number | 'self', children = false): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // After the command: utime and stime are fields 12 and 13, cutime and cstime 14 and 15 (0-based), in ticks of 10 ms.
+  const at = children ? 13 : 11;
+  return (Number(fields[at]) + Number(fields[at + 1])) / 100;
+}
+
+async function startServe(
+  extra: string[],
+): Promise<{ grpc: number; http: number; pid: number; stop(): Promise<void> }> {
   const child = spawn(
     process.execPath,
     [MAIN, 'serve', '--config', config, '--grpc-port', '0', '--http-port', '0', ...extra],
@@ -65,6 +75,7 @@ async function startServe(extra: string[]): Promise<{ grpc: number; http: number
   });
   return {
     ...ports,
+    pid: child.pid as number,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());
@@ -79,6 +90,9 @@ interface Result {
   p50: number;
   p99: number;
   errors: number;
+  /** CPU µs per answered call: of the service, and of the load generator. */
+  serviceUs?: number;
+  generatorUs?: number;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -202,8 +216,26 @@ async function bench(store: string, extra: string[]): Promise<Row[]> {
   if (GENERATORS.includes('json')) runs.push(['POST /json', (rate) => openLoop(rate, postJson)]);
   for (const [generator, run] of runs) {
     for (const rate of RATES) {
+      // h2load is a child (its CPU lands in this process's children's time once it exits); grpc-js and
+      // node:http run in this process.
+      const external = generator.includes('h2load');
+      const serviceBefore = cpuSeconds(serve.pid);
+      const generatorBefore = external ? cpuSeconds('self', true) : process.cpuUsage();
       const r = await run(rate);
-      const row: Row = { ...r, store, generator };
+      const calls = (r.achieved * SECONDS) / 1e6;
+      const generatorSeconds = external
+        ? cpuSeconds('self', true) - (generatorBefore as number)
+        : (() => {
+            const used = process.cpuUsage(generatorBefore as NodeJS.CpuUsage);
+            return (used.user + used.system) / 1e6;
+          })();
+      const row: Row = {
+        ...r,
+        store,
+        generator,
+        serviceUs: Math.round((cpuSeconds(serve.pid) - serviceBefore) / calls),
+        generatorUs: Math.round(generatorSeconds / calls),
+      };
       console.log(rowText(row));
       rows.push(row);
       // Past the budget with the rate not held, higher rates only queue longer: skip them.
@@ -216,15 +248,20 @@ async function bench(store: string, extra: string[]): Promise<Row[]> {
   return rows;
 }
 
+function median(values: number[]): number {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
 function rowText(r: Row): string {
-  return `| ${r.store} | ${r.generator} | ${r.offered} | ${r.achieved} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} |`;
+  return `| ${r.store} | ${r.generator} | ${r.offered} | ${r.achieved} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${r.serviceUs ?? ''} | ${r.generatorUs ?? ''} |`;
 }
 
 /** Per store and generator: the highest offered rate held (95 % answered, no error) with p99 under the budget. */
 function summary(rows: readonly Row[]): string[] {
   const lines = [
-    `| store | generator | highest offered req/s with p99 < ${P99_BUDGET_MS} ms | its p99 ms |`,
-    '|---|---|---:|---:|',
+    `| store | generator | highest offered req/s with p99 < ${P99_BUDGET_MS} ms | its p99 ms | service CPU µs/call (median) | generator CPU µs/call (median) |`,
+    '|---|---|---:|---:|---:|---:|',
   ];
   const groups = new Map<string, Row[]>();
   for (const row of rows) {
@@ -236,15 +273,15 @@ function summary(rows: readonly Row[]): string[] {
     const best = held.sort((a, b) => b.offered - a.offered)[0];
     const first = group[0] as Row;
     lines.push(
-      `| ${first.store} | ${first.generator} | ${best === undefined ? `none of ${RATES.join(', ')}` : best.offered} | ${best === undefined ? '' : best.p99.toFixed(2)} |`,
+      `| ${first.store} | ${first.generator} | ${best === undefined ? `none of ${RATES.join(', ')}` : best.offered} | ${best === undefined ? '' : best.p99.toFixed(2)} | ${median(group.map((r) => r.serviceUs ?? Number.NaN))} | ${median(group.map((r) => r.generatorUs ?? Number.NaN))} |`,
     );
   }
   return lines;
 }
 
 const header = [
-  '| store | generator | offered req/s | answered req/s | p50 ms | p99 ms | errors |',
-  '|---|---|---:|---:|---:|---:|---:|',
+  '| store | generator | offered req/s | answered req/s | p50 ms | p99 ms | errors | service CPU µs/call | generator CPU µs/call |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|',
 ];
 console.log(header.join('\n'));
 const uptimeBefore = loadavg()
