@@ -157,7 +157,7 @@ export class Decider {
       if (limit.unlimited) return { kind: 'unlimited' };
       const shadow = match.rule.shadowMode;
       if (limit.requestsPerUnit === 0) return { kind: 'deny-all', match, limit, shadow };
-      const rule = this.limiters.of(request.domain, match.rule.fullKey, limit, shadow) as RuleLimiter;
+      const rule = this.limiters.ofRule(match.rule) as RuleLimiter;
       // A cost no state could ever admit is over the limit (the library would reject it as an argument).
       if (requested > rule.policy.limit) return { kind: 'deny-all', match, limit, shadow };
       return { kind: 'count', match, key: match.key, limit, rule, shadow, cost: requested };

@@ -3,7 +3,7 @@ import { RateLimiter } from '../limiter.js';
 import { type Logger, SHARED_STATE } from '../limiter-options.js';
 import type { Policy } from '../policies/policy.js';
 import type { Store } from '../stores/store.js';
-import type { RuleLimit, ServiceConfig } from './config.js';
+import type { Rule, RuleLimit, ServiceConfig } from './config.js';
 import { policyOfRule } from './rule-policy.js';
 
 /** What every limiter of the service shares. */
@@ -44,6 +44,8 @@ export interface ShapeLimiter {
  */
 export class Limiters {
   private readonly byIdentity = new Map<string, RuleLimiter>();
+  /** The same, by the configuration's rule objects: found per descriptor without building its identity. */
+  private readonly byRule = new Map<Rule, RuleLimiter>();
   private readonly shapes = new Map<string, ShapeLimiter>();
   private overrides = 0;
 
@@ -55,14 +57,16 @@ export class Limiters {
       for (const rule of domain.rules) {
         if (rule.limit === undefined) continue;
         const built = this.build(domain.domain, rule.fullKey, rule.limit, rule.shadowMode);
-        if (built !== undefined) this.byIdentity.set(built.identity, built);
+        if (built === undefined) continue;
+        this.byIdentity.set(built.identity, built);
+        this.byRule.set(rule, built);
       }
     }
   }
 
-  /** The policy of a rule of `domain`, or undefined for `unlimited` and `requests_per_unit: 0`. */
-  of(domain: string, fullKey: string, limit: RuleLimit, shadow: boolean): RuleLimiter | undefined {
-    return this.byIdentity.get(identityOf(domain, fullKey, limit, shadow));
+  /** The policy of a rule of the configuration these limiters were built for; undefined for `unlimited` and `requests_per_unit: 0`. */
+  ofRule(rule: Rule): RuleLimiter | undefined {
+    return this.byRule.get(rule);
   }
 
   /**

@@ -21,6 +21,8 @@ export class ServiceMetrics implements DecisionRecorder {
   readonly configLoads: Counter;
   readonly configErrors: Counter;
   private readonly storeErrors: Counter;
+  private readonly rules = new Map<string, RuleCounters>();
+  private readonly requestCounters = new Map<string, { inc(): void }>();
 
   constructor() {
     const registers = [this.registry];
@@ -90,18 +92,56 @@ export class ServiceMetrics implements DecisionRecorder {
   }
 
   descriptor(domain: string, key: string, hits: number, outcome: 'within' | 'near' | 'over' | 'shadow_over'): void {
-    const labels = { domain, key };
-    if (hits > 0) this.hits.inc(labels, hits);
-    if (outcome === 'over') this.overLimit.inc(labels);
-    else if (outcome === 'shadow_over') this.shadowOverLimit.inc(labels);
+    const rule = this.ruleCounters(domain, key);
+    if (hits > 0) rule.hits.inc(hits);
+    if (outcome === 'over') rule.over.inc();
+    else if (outcome === 'shadow_over') rule.shadowOver.inc();
     else {
-      this.withinLimit.inc(labels);
-      if (outcome === 'near') this.nearLimit.inc(labels);
+      rule.within.inc();
+      if (outcome === 'near') rule.near.inc();
     }
   }
 
   request(transport: 'grpc' | 'http', code: string, seconds: number): void {
-    this.requests.inc({ transport, code });
-    this.latency.observe({ transport }, seconds);
+    const id = `${transport} ${code}`;
+    let counter = this.requestCounters.get(id);
+    if (counter === undefined) {
+      counter = this.requests.labels(transport, code);
+      this.requestCounters.set(id, counter);
+    }
+    counter.inc();
+    this.latency.labels(transport).observe(seconds);
+  }
+
+  /**
+   * A rule's counters, looked up once: prom-client hashes the labels of every
+   * `inc(labels, …)`, five times per descriptor. Bounded: past the bound (rules with
+   * `detailed_metric` and many values), the counters are looked up each time.
+   */
+  private ruleCounters(domain: string, key: string): RuleCounters {
+    const id = `${domain}\u0000${key}`;
+    let found = this.rules.get(id);
+    if (found !== undefined) return found;
+    found = {
+      hits: this.hits.labels(domain, key),
+      over: this.overLimit.labels(domain, key),
+      near: this.nearLimit.labels(domain, key),
+      within: this.withinLimit.labels(domain, key),
+      shadowOver: this.shadowOverLimit.labels(domain, key),
+    };
+    if (this.rules.size < MAX_CACHED_RULES) this.rules.set(id, found);
+    return found;
   }
 }
+
+/** A rule's counters, by the label values (domain, key) they were looked up with. */
+interface RuleCounters {
+  readonly hits: { inc(value?: number): void };
+  readonly over: { inc(): void };
+  readonly near: { inc(): void };
+  readonly within: { inc(): void };
+  readonly shadowOver: { inc(): void };
+}
+
+/** Rules (domain and key label values) whose counters are kept looked up. */
+const MAX_CACHED_RULES = 10_000;

@@ -113,3 +113,23 @@ test('a request that fits is never refused by doomed requests sent with it (noth
     assert.equal((await client.call('scenarios', [broad])).overallCode, 'OVER_LIMIT', 'and the broad limit is full');
   }
 });
+
+test('a request that a requests_per_unit: 0 descriptor refuses spends nothing in its other descriptors, in one call', async () => {
+  scriptCallsSinceReset();
+  const refused = await client.call('scenarios', [
+    d('zero', 'z'),
+    { ...d('per_minute', 'zero-too'), hitsAddend: { value: 2 } },
+  ]);
+  assert.equal(refused.overallCode, 'OVER_LIMIT');
+  // The other descriptor is only looked at: its count as it stands (3 of 3 left), within its limit.
+  assert.deepEqual(
+    refused.statuses.map((s) => [s.code, s.limitRemaining]),
+    [
+      ['OVER_LIMIT', 0],
+      ['OK', 3],
+    ],
+  );
+  assert.deepEqual(scriptCallsSinceReset(), { evalsha: 1 });
+  const alone = await client.call('scenarios', [d('per_minute', 'zero-too')]);
+  assert.equal(alone.statuses[0]?.limitRemaining, 2, 'nothing was spent');
+});
