@@ -219,7 +219,7 @@ export class Tally implements DecisionRecorder {
     if (this.warned) return;
     this.warned = true;
     process.emitWarning(
-      `flowgate metrics: a message on a flowgate channel could not be counted (${error instanceof Error ? error.message : String(error)}); ` +
+      `flowgate metrics: a decision or a message on a flowgate channel could not be counted (${error instanceof Error ? error.message : String(error)}); ` +
         'the decision was not affected. Reported once.',
       { code: 'FG_METRICS_MESSAGE_INVALID' },
     );
