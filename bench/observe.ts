@@ -190,12 +190,14 @@ ${section('redis')}
   \`PeriodicExportingMetricReader\` collecting every second into an exporter that drops what it gets.
   "flowgate/prometheus": \`registerMetrics(registry)\` on a prom-client \`Registry\` rendered
   (\`registry.metrics()\`) every second. Collection costs are counted.
-- With no subscriber, a limiter reads \`hasSubscribers\` once per decision and builds nothing.${
-  baselineDir
-    ? `\n- The "${args.baseline}" row is the same measurement on the source of commit ${baselineCommit} (exported with
+- With no subscriber, a limiter reads \`hasSubscribers\` once per decision and builds nothing. With only flowgate's
+  exporters subscribed, it builds no message either: it calls the exporters' counting sinks directly
+  (\`src/observe/recorders.ts\`).${
+    baselineDir
+      ? `\n- The "${args.baseline}" row is the same measurement on the source of commit ${baselineCommit} (exported with
   \`git archive\`), for the cost of the events code itself when nobody listens.`
-    : ''
-}
+      : ''
+  }
 `;
 
 process.stdout.write(`${report}\n`);

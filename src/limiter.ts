@@ -6,6 +6,7 @@ import type { Gate } from './gate.js';
 import { type RateLimiterOptions, resolveOptions } from './limiter-options.js';
 import { DecisionMessage, decisionChannel } from './observe/events.js';
 import { outcomesOf } from './observe/outcomes.js';
+import { type DecisionSink, LimiterSinks, othersListen } from './observe/recorders.js';
 import { OutageWatch } from './outage.js';
 import type { Decision } from './policies/decision.js';
 import { combineDecisions, type LimitSpec, type SetDecision } from './policies/limit-set.js';
@@ -126,6 +127,8 @@ export class RateLimiter<Name extends string = never> {
   private readonly outage: OutageWatch;
   private readonly clock: () => number;
   private readonly requestKeys: RequestKeys;
+  /** flowgate's exporters, counting this limiter's decisions with no message (observe/recorders.ts). */
+  private readonly sinks: LimiterSinks;
 
   constructor(options: RateLimiterOptions<Name>) {
     const o = resolveOptions(options);
@@ -142,6 +145,7 @@ export class RateLimiter<Name extends string = never> {
     this.setOfOne = o.isSet && o.limits.length === 1;
     this.storeDecisionOf = o.shards > 1 && (this.shadowOne || this.setOfOne) ? new WeakMap() : undefined;
     this.names = o.limits.map((spec) => spec.name);
+    this.sinks = new LimiterSinks(o.name, o.limits);
     this.requestKeys = new RequestKeys(this.names, o.isSet);
     this.clock = o.clock ?? Date.now;
     this.deadlines = o.timeoutMs === Number.POSITIVE_INFINITY ? undefined : new Deadlines(o.timeoutMs);
@@ -376,6 +380,9 @@ export class RateLimiter<Name extends string = never> {
     keys: readonly string[],
     storeMs: number | undefined,
   ): void {
+    const sinks = this.sinks.current();
+    for (let i = 0; i < sinks.length; i++) (sinks[i] as DecisionSink).decision(operation, decided, result, storeMs);
+    if (!othersListen(decisionChannel)) return;
     const outcomes = outcomesOf(this.limits, decided);
     // One limit: its key as a string, since `keys` may be the array reused by the next call (events may outlive it).
     // A set's keys are a fresh array per call.

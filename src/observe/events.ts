@@ -1,5 +1,6 @@
 import { channel } from 'node:diagnostics_channel';
 import type { Decision } from '../policies/decision.js';
+import { COUNTED } from './recorders.js';
 
 /**
  * What every limiter publishes on Node's `diagnostics_channel`. Messages are
@@ -110,6 +111,9 @@ export class DecisionMessage implements DecisionEvent {
     return typeof keys === 'string' ? [keys] : keys;
   }
 }
+
+// Every message a limiter builds was counted by the registered recorders before it was published.
+Object.defineProperty(DecisionMessage.prototype, COUNTED, { value: true });
 
 /** The outcomes of a one-limit decision, shared: a limiter with one policy allocates no array per event. */
 export const ONE_OUTCOME: Readonly<Record<Outcome, readonly Outcome[]>> = {

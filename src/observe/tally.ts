@@ -1,8 +1,9 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Decision } from '../policies/decision.js';
-import type { SetDecision } from '../policies/limit-set.js';
+import type { LimitSpec, SetDecision } from '../policies/limit-set.js';
 import { CHANNELS, type DecisionEvent, type Outcome, type StoreErrorEvent, type StoreErrorKind } from './events.js';
 import type { ResolvedMetricsOptions } from './metrics-options.js';
+import { COUNTED, type DecisionRecorder, type DecisionSink, register, unregister } from './recorders.js';
 
 /** Every outcome, in the order of {@link LimitTally.outcomes}. */
 export const OUTCOMES: readonly Outcome[] = [
@@ -64,13 +65,15 @@ interface Route {
 export type DurationSink = (limiter: LimiterTally, seconds: number) => void;
 
 /**
- * Counts what the limiters publish, in plain numbers, for an exporter to
- * read when it is collected. A subscriber runs inside every decision:
- * counting there costs a few array increments, where a metrics library's
- * own counters would hash their labels on every call. Counts are exact and
- * only grow (until `reset`).
+ * Counts what the limiters decide, in plain numbers, for an exporter to
+ * read when it is collected. Counting runs inside every decision: it costs
+ * a few array increments, where a metrics library's own counters would hash
+ * their labels on every call. Limiters hand their decisions to a sink bound
+ * to them (`bind`, through the recorder registry), with no message; what
+ * arrives on the channel unmarked (published by anyone else) is counted from
+ * the message. Counts are exact and only grow (until `reset`).
  */
-export class Tally {
+export class Tally implements DecisionRecorder {
   readonly limiters = new Map<string, LimiterTally>();
   private readonly routes = new Map<string, Route | null>();
   /** The last limiter seen, by the identity of its `limits` array (one per limiter): most events need no lookup. */
@@ -88,9 +91,16 @@ export class Tally {
     this.nearLimitShare = options.nearLimitShare;
   }
 
+  /** @internal For {@link RouteSink}. */
+  nearLimitShareOf(): number {
+    return this.nearLimitShare;
+  }
+
   start(): void {
     if (this.subscribed) return;
     this.subscribed = true;
+    // Registered before subscribing: a limiter that sees the subscriber finds the recorder.
+    register(this);
     subscribe(CHANNELS.decision, this.onDecision);
     subscribe(CHANNELS.storeError, this.onStoreError);
   }
@@ -100,12 +110,27 @@ export class Tally {
     this.subscribed = false;
     unsubscribe(CHANNELS.decision, this.onDecision);
     unsubscribe(CHANNELS.storeError, this.onStoreError);
+    unregister(this);
+  }
+
+  get handler(): (message: unknown) => void {
+    return this.onDecision;
+  }
+
+  bind(name: string, limits: readonly LimitSpec[]): DecisionSink | undefined {
+    const route = this.routeOf(
+      name,
+      limits.map((spec) => spec.name),
+    );
+    return route === null ? undefined : new RouteSink(this, route, limits);
   }
 
   // Arrow properties: one function each, so `unsubscribe` finds what `subscribe` got.
   // A throw would reach the process as an uncaught exception (diagnostics_channel's rule): never let one out.
   private readonly onDecision = (message: unknown): void => {
     try {
+      // Counted through a sink already: see recorders.ts.
+      if ((message as { [COUNTED]?: unknown } | null)?.[COUNTED] === true) return;
       this.decision(message as DecisionEvent);
     } catch (error) {
       this.warnOnce(error);
@@ -154,7 +179,8 @@ export class Tally {
     }
   }
 
-  private duration(limiter: LimiterTally, seconds: number): void {
+  /** @internal For {@link RouteSink}. */
+  duration(limiter: LimiterTally, seconds: number): void {
     if (this.durationSink !== undefined) {
       this.durationSink(limiter, seconds);
       return;
@@ -188,15 +214,92 @@ export class Tally {
     return limiter;
   }
 
-  private warnOnce(error: unknown): void {
+  /** @internal For {@link RouteSink}. */
+  warnOnce(error: unknown): void {
     if (this.warned) return;
     this.warned = true;
     process.emitWarning(
-      `flowgate metrics: a message on a flowgate channel could not be counted (${error instanceof Error ? error.message : String(error)}); ` +
+      `flowgate metrics: a decision or a message on a flowgate channel could not be counted (${error instanceof Error ? error.message : String(error)}); ` +
         'the decision was not affected. Reported once.',
       { code: 'FG_METRICS_MESSAGE_INVALID' },
     );
   }
+}
+
+/**
+ * What one limiter's decisions do to one tally, read from the decision
+ * itself: the counts {@link Tally.decision} takes from a message (outcomes
+ * as `outcomesOf` in outcomes.ts gives them), without the message. This runs
+ * inside every decision, so it tests booleans with `=== true` (a `Decision`'s
+ * flags are booleans; a bare truth test of its untyped fields costs a dozen
+ * instructions each) and has a path of its own for one decision per call.
+ */
+class RouteSink implements DecisionSink {
+  private readonly shadow: readonly boolean[];
+  /** The limiter has one limit: a decision without `limits` needs no loop. */
+  private readonly one: LimitTally | undefined;
+  private readonly oneShadow: boolean;
+  private readonly nearLimitShare: number;
+
+  constructor(
+    private readonly tally: Tally,
+    private readonly route: Route,
+    limits: readonly LimitSpec[],
+  ) {
+    this.shadow = limits.map((spec) => spec.shadow);
+    this.one = route.limits.length === 1 ? route.limits[0] : undefined;
+    this.oneShadow = this.shadow[0] === true;
+    this.nearLimitShare = tally.nearLimitShareOf();
+  }
+
+  decision(operation: 'limit' | 'peek', decided: Decision, result: Decision, storeMs: number | undefined): void {
+    try {
+      if (storeMs !== undefined) this.tally.duration(this.route.limiter, storeMs / 1000);
+      if (operation !== 'limit') return;
+      const one = this.one;
+      if (one !== undefined && (decided as Partial<SetDecision>).limits === undefined)
+        this.countOne(one, decided, result);
+      else this.countEach(decided, result);
+    } catch (error) {
+      this.tally.warnOnce(error);
+    }
+  }
+
+  private countOne(limit: LimitTally, decided: Decision, result: Decision): void {
+    const o = outcomeIndexOf(decided, this.oneShadow);
+    limit.outcomes[o] = (limit.outcomes[o] as number) + 1;
+    if (o !== ALLOWED || result.allowed !== true || result.degraded === true) return;
+    // A set of one: the caller's decision carries the limit's own.
+    const own = (result as Partial<SetDecision>).limits;
+    const d = own === undefined ? result : (own[limit.name] as Decision);
+    if (d.remaining < this.nearLimitShare * d.limit) limit.nearLimit++;
+  }
+
+  private countEach(decided: Decision, result: Decision): void {
+    const admitted = result.allowed === true && result.degraded !== true;
+    const resultOwn = (result as Partial<SetDecision>).limits;
+    const own = (decided as Partial<SetDecision>).limits;
+    const { limits } = this.route;
+    for (let i = 0; i < limits.length; i++) {
+      const limit = limits[i] as LimitTally;
+      // One decision for every limit, or a set's own.
+      const o = outcomeIndexOf(own === undefined ? decided : (own[limit.name] as Decision), this.shadow[i] === true);
+      limit.outcomes[o] = (limit.outcomes[o] as number) + 1;
+      if (admitted && o === ALLOWED) {
+        const d = resultOwn === undefined ? result : (resultOwn[limit.name] as Decision);
+        if (d.remaining < this.nearLimitShare * d.limit) limit.nearLimit++;
+      }
+    }
+  }
+}
+
+const ALLOWED = 0;
+
+/** {@link outcomeIndex} of `outcomeOf(decided, shadow)` (outcomes.ts), with no string in between. */
+function outcomeIndexOf(decided: Decision, shadow: boolean): number {
+  if (decided.degraded === true) return decided.allowed === true ? 3 : 4;
+  if (decided.allowed === true) return ALLOWED;
+  return shadow ? 2 : 1;
 }
 
 function outcomeIndex(outcome: Outcome): number {
