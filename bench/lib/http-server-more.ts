@@ -1,20 +1,26 @@
 // Koa and NestJS servers of bench/lib/http-server.ts: bare, with flowgate, and with
-// their best-known peer (koa-ratelimit's memory driver, @nestjs/throttler).
+// their best-known peer (koa-ratelimit's memory driver, @nestjs/throttler). NestJS runs
+// on its Express platform (`nestjs...`) or its Fastify one (`nestjs-fastify...`);
+// `nestjs+noop-guard` is a global guard that admits everything: what Nest's guard
+// pipeline itself costs, which any guard (flowgate's, the throttler's) pays.
 import 'reflect-metadata';
+import { createServer, type RequestListener } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { Controller, Get, Module } from '@nestjs/common';
 import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import Koa from 'koa';
 // @ts-expect-error koa-ratelimit ships no types.
 import koaRatelimit from 'koa-ratelimit';
+import { inject as lightInject } from 'light-my-request';
 import { rateLimit as flowgateKoa } from '../../src/http/koa.js';
 import { FlowgateGuard, FlowgateModule } from '../../src/http/nestjs/index.js';
 import type { RateLimiter } from '../../src/index.js';
 
-export async function koaServer(config: string, limit: number, windowMs: number, limiter: () => RateLimiter) {
+export function koaServer(config: string, limit: number, windowMs: number, limiter: () => RateLimiter): BenchApp {
   const app = new Koa();
   if (config === 'koa+flowgate') app.use(flowgateKoa({ limiter: limiter() }));
   if (config === 'koa+koa-ratelimit') {
@@ -31,12 +37,15 @@ export async function koaServer(config: string, limit: number, windowMs: number,
   app.use((ctx) => {
     ctx.body = { hello: 'world' };
   });
-  return await new Promise<number>((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
-  });
+  return nodeApp(app.callback());
 }
 
-export async function nestServer(config: string, limit: number, windowMs: number, limiter: () => RateLimiter) {
+export async function nestServer(
+  config: string,
+  limit: number,
+  windowMs: number,
+  limiter: () => RateLimiter,
+): Promise<BenchApp> {
   class AppController {
     hello() {
       return { hello: 'world' };
@@ -47,11 +56,13 @@ export async function nestServer(config: string, limit: number, windowMs: number
   Get()(AppController.prototype, 'hello', descriptor);
   const imports: unknown[] = [];
   const providers: unknown[] = [];
-  if (config === 'nestjs+flowgate') {
+  const [base, extra] = config.split('+');
+  if (extra === 'noop-guard') providers.push({ provide: APP_GUARD, useValue: { canActivate: () => true } });
+  if (extra === 'flowgate') {
     imports.push(FlowgateModule.forRoot({ limiter: limiter() }));
     providers.push({ provide: APP_GUARD, useClass: FlowgateGuard });
   }
-  if (config === 'nestjs+@nestjs/throttler') {
+  if (extra === '@nestjs/throttler') {
     imports.push(ThrottlerModule.forRoot([{ ttl: windowMs, limit }]));
     providers.push({ provide: APP_GUARD, useClass: ThrottlerGuard });
     // @nestjs/throttler is CommonJS: under tsx its require('@nestjs/core') loads a second copy of
@@ -61,7 +72,42 @@ export async function nestServer(config: string, limit: number, windowMs: number
   }
   class AppModule {}
   Module({ imports: imports as never[], controllers: [AppController], providers: providers as never[] })(AppModule);
-  const app = await NestFactory.create(AppModule, new ExpressAdapter(), { logger: false, abortOnError: false });
-  await app.listen(0, '127.0.0.1');
-  return (app.getHttpServer().address() as AddressInfo).port;
+  const adapter = base === 'nestjs-fastify' ? new FastifyAdapter() : new ExpressAdapter();
+  const app = await NestFactory.create(AppModule, adapter as never, { logger: false, abortOnError: false });
+  await app.init();
+  const platform = app.getHttpAdapter().getInstance() as { inject?: (o: object) => Promise<Injected> };
+  return {
+    listen: async () => {
+      await app.listen(0, '127.0.0.1');
+      return (app.getHttpServer().address() as AddressInfo).port;
+    },
+    // On Fastify, its own inject (light-my-request inside); on Express, the express app is the listener.
+    inject: platform.inject
+      ? () => (platform.inject as (o: object) => Promise<Injected>)({ method: 'GET', url: '/' })
+      : nodeApp(platform as unknown as RequestListener).inject,
+  };
+}
+
+/** A status code, as light-my-request's response and Fastify's inject give it. */
+interface Injected {
+  statusCode: number;
+}
+
+/** A served app: listen on 127.0.0.1 (bench/http.ts's socket transport) or answer one injected request. */
+export interface BenchApp {
+  listen(): Promise<number>;
+  inject(): Promise<Injected>;
+}
+
+/** A node request listener (Express app, Koa callback) as a {@link BenchApp}. */
+export function nodeApp(listener: RequestListener): BenchApp {
+  return {
+    listen: () =>
+      new Promise<number>((resolve) => {
+        const server = createServer(listener).listen(0, '127.0.0.1', () =>
+          resolve((server.address() as AddressInfo).port),
+        );
+      }),
+    inject: () => lightInject(listener, { method: 'GET', url: '/', remoteAddress: '127.0.0.1' }),
+  };
 }

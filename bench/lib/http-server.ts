@@ -1,7 +1,10 @@
-// Child process of bench/http.ts: serves ONE configuration on 127.0.0.1 and
-// prints `port <n>` once listening. One process per configuration and
-// repetition, so no framework or limiter warms the JIT for another.
-// Usage: node --import tsx bench/lib/http-server.ts <config> [redisPort]
+// Child process of bench/http.ts: builds ONE configuration's app, in its own process
+// so that no framework or limiter warms the JIT for another. With the socket transport
+// it serves on 127.0.0.1 and prints `port <n>`; with the inject transport it prints
+// `ready` and, asked `{ injectMs, concurrency }` over IPC, answers requests made
+// in-process (light-my-request, or Fastify's inject), `concurrency` at a time, for
+// `injectMs`, and reports how many and the CPU time they took.
+// Usage: node --import tsx bench/lib/http-server.ts <config> [redisPort] [socket|inject]
 
 import type { AddressInfo } from 'node:net';
 import fastifyRateLimit from '@fastify/rate-limit';
@@ -14,7 +17,7 @@ import { rateLimit as flowgateFastify } from '../../src/http/fastify.js';
 import { fixedWindow, RateLimiter } from '../../src/index.js';
 import { RedisStore } from '../../src/stores/redis/index.js';
 import { CONFIGS } from './http-configs.js';
-import { koaServer, nestServer } from './http-server-more.js';
+import { type BenchApp, koaServer, nestServer, nodeApp } from './http-server-more.js';
 
 // Limits so high that every request is admitted: the cost of the middleware, not of a 429.
 const LIMIT = 1_000_000_000;
@@ -32,7 +35,7 @@ function flowgateLimiter(redisPort?: string): RateLimiter {
   );
 }
 
-async function fastifyServer(config: string, redisPort?: string) {
+async function fastifyServer(config: string, redisPort?: string): Promise<BenchApp> {
   const app = Fastify({ logger: false });
   if (config === 'fastify+flowgate') {
     await app.register(flowgateFastify, { limiter: flowgateLimiter(), validate: process.env.FG_VALIDATE !== '0' });
@@ -46,11 +49,17 @@ async function fastifyServer(config: string, redisPort?: string) {
     await app.register(fastifyRateLimit, { max: LIMIT, timeWindow: WINDOW_MS, redis: redis(redisPort) });
   }
   app.get('/', async () => ({ hello: 'world' }));
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  return (app.server.address() as AddressInfo).port;
+  await app.ready();
+  return {
+    listen: async () => {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      return (app.server.address() as AddressInfo).port;
+    },
+    inject: () => app.inject({ method: 'GET', url: '/' }),
+  };
 }
 
-async function expressServer(config: string) {
+function expressServer(config: string): BenchApp {
   const app = express();
   app.disable('x-powered-by');
   if (config === 'express+flowgate') app.use(flowgateExpress({ limiter: flowgateLimiter() }));
@@ -60,24 +69,50 @@ async function expressServer(config: string) {
   app.get('/', (_req, res) => {
     res.json({ hello: 'world' });
   });
-  return await new Promise<number>((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
-  });
+  return nodeApp(app);
 }
 
-const [config = '', redisPort] = process.argv.slice(2);
+const [config = '', redisPort, transport = 'socket'] = process.argv.slice(2);
 if (!(CONFIGS as readonly string[]).includes(config)) throw new Error(`unknown config ${config}; known: ${CONFIGS}`);
-const port = config.startsWith('fastify')
+const app = config.startsWith('fastify')
   ? await fastifyServer(config, redisPort)
   : config.startsWith('koa')
-    ? await koaServer(config, LIMIT, WINDOW_MS, () => flowgateLimiter())
+    ? koaServer(config, LIMIT, WINDOW_MS, () => flowgateLimiter())
     : config.startsWith('nestjs')
       ? await nestServer(config, LIMIT, WINDOW_MS, () => flowgateLimiter())
-      : await expressServer(config);
-// The parent asks for CPU time around each load run: CPU µs per request is far
-// less sensitive than req/s to other processes sharing the machine.
-process.on('message', () => {
+      : expressServer(config);
+
+/** Answers injected requests, `concurrency` in flight, until `ms` have passed; throws on any status but 200. */
+async function injectFor(ms: number, concurrency: number): Promise<number> {
+  const deadline = performance.now() + ms;
+  let answered = 0;
+  const lane = async () => {
+    while (performance.now() < deadline) {
+      const { statusCode } = await app.inject();
+      if (statusCode !== 200) throw new Error(`${config}: status ${statusCode}; raise the limits`);
+      answered++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  return answered;
+}
+
+const cpuNow = () => {
   const { user, system } = process.cpuUsage();
-  process.send?.({ cpuUs: user + system });
+  return user + system;
+};
+// The parent asks for CPU time around each load run (socket), or for a turn of injected
+// requests with its count and CPU time (inject).
+process.on('message', (m: { injectMs?: number; concurrency?: number }) => {
+  if (m.injectMs === undefined) {
+    process.send?.({ cpuUs: cpuNow() });
+    return;
+  }
+  const before = cpuNow();
+  const t0 = performance.now();
+  injectFor(m.injectMs, m.concurrency ?? 1).then(
+    (count) => process.send?.({ count, cpuUs: cpuNow() - before, ms: performance.now() - t0 }),
+    (error: Error) => process.send?.({ error: error.message }),
+  );
 });
-process.stdout.write(`port ${port}\n`);
+process.stdout.write(transport === 'inject' ? 'ready\n' : `port ${await app.listen()}\n`);
