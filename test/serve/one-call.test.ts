@@ -32,7 +32,7 @@ after(async () => {
 
 /**
  * Script calls Redis ran since the last reset (INFO commandstats `calls` of
- * EVALSHA and EVAL: every decision, refund or reset of the store is one),
+ * FCALL, or EVALSHA and EVAL where Functions are refused: every decision, refund or reset of the store is one),
  * then resets. (The commands a script runs are counted too, under their own
  * names: not calls of the service.)
  */
@@ -51,7 +51,7 @@ test('upstream hits_addend 5 against 10, a mixed-addend request and a refused on
   const codes: string[] = [];
   for (let i = 0; i < 3; i++) {
     codes.push((await client.call('scenarios', [{ ...d('hits', 'one-call'), hitsAddend: { value: 5 } }])).overallCode);
-    assert.deepEqual(scriptCallsSinceReset(), { evalsha: 1 }, `call ${i + 1}`);
+    assert.deepEqual(scriptCallsSinceReset(), { fcall: 1 }, `call ${i + 1}`);
   }
   assert.deepEqual(codes, ['OK', 'OK', 'OVER_LIMIT']);
   // Two descriptors, two rules, hits_addend 4 and 1 (and a third rule at the request's default of 1).
@@ -65,7 +65,7 @@ test('upstream hits_addend 5 against 10, a mixed-addend request and a refused on
     mixed.statuses.map((s) => s.limitRemaining),
     [6, 2, 9],
   );
-  assert.deepEqual(scriptCallsSinceReset(), { evalsha: 1 });
+  assert.deepEqual(scriptCallsSinceReset(), { fcall: 1 });
   // Refused by its second descriptor: still one call, and nothing spent in the first (no refund to send).
   const refused = await client.call('scenarios', [
     { ...d('hits', 'mixed'), hitsAddend: { value: 2 } },
@@ -79,7 +79,7 @@ test('upstream hits_addend 5 against 10, a mixed-addend request and a refused on
       ['OVER_LIMIT', 2],
     ],
   );
-  assert.deepEqual(scriptCallsSinceReset(), { evalsha: 1 });
+  assert.deepEqual(scriptCallsSinceReset(), { fcall: 1 });
 });
 
 test('a request that fits is never refused by doomed requests sent with it (nothing is reserved, then released)', async () => {
@@ -129,7 +129,7 @@ test('a request that a requests_per_unit: 0 descriptor refuses spends nothing in
       ['OK', 3],
     ],
   );
-  assert.deepEqual(scriptCallsSinceReset(), { evalsha: 1 });
+  assert.deepEqual(scriptCallsSinceReset(), { fcall: 1 });
   const alone = await client.call('scenarios', [d('per_minute', 'zero-too')]);
   assert.equal(alone.statuses[0]?.limitRemaining, 2, 'nothing was spent');
 });
