@@ -139,7 +139,7 @@ class MemoryBinding implements BoundStore {
       const slot = refund === undefined ? undefined : table.find(keys[i] as string);
       if (slot === undefined) continue;
       const policy = (this.specs[i] as LimitSpec).policy;
-      policy.refund(stateOf(table, slot), offsetOf(table, slot), now, (refund as Refund).cost, refund as Refund);
+      policy.refund(stateOf(table), offsetOf(table, slot), now, (refund as Refund).cost, refund as Refund);
     }
     return undefined;
   }
@@ -157,13 +157,7 @@ class MemoryBinding implements BoundStore {
   private limitOne(key: string, cost: number, now: number): Decision {
     const table = this.tables[0] as SlotTable;
     const slot = this.slotOf(0, key);
-    const result = (this.specs[0] as LimitSpec).policy.decide(
-      stateOf(table, slot),
-      offsetOf(table, slot),
-      now,
-      cost,
-      true,
-    );
+    const result = (this.specs[0] as LimitSpec).policy.decide(stateOf(table), offsetOf(table, slot), now, cost, true);
     if (result.allowed) table.expiresAt[slot] = now + result.resetMs;
     return result;
   }
@@ -175,7 +169,7 @@ class MemoryBinding implements BoundStore {
     const decisions = specs.map((spec, i) => {
       const table = tables[i] as SlotTable;
       const slot = slots[i] as number;
-      return spec.policy.decide(stateOf(table, slot), offsetOf(table, slot), now, cost, false);
+      return spec.policy.decide(stateOf(table), offsetOf(table, slot), now, cost, false);
     });
     if (!admitsAll(specs, decisions)) return combineDecisions(specs, this.settle(decisions, keys, now));
     for (let i = 0; i < specs.length; i++) {
@@ -184,7 +178,7 @@ class MemoryBinding implements BoundStore {
       if (!(decisions[i] as Decision).allowed) continue;
       const table = tables[i] as SlotTable;
       const slot = slots[i] as number;
-      const committed = spec.policy.decide(stateOf(table, slot), offsetOf(table, slot), now, cost, true);
+      const committed = spec.policy.decide(stateOf(table), offsetOf(table, slot), now, cost, true);
       decisions[i] = committed;
       table.expiresAt[slot] = now + committed.resetMs;
     }
@@ -208,7 +202,7 @@ class MemoryBinding implements BoundStore {
     const table = this.tables[i] as SlotTable;
     const { policy } = this.specs[i] as LimitSpec;
     const slot = table.find(key);
-    if (slot !== undefined) return policy.decide(stateOf(table, slot), offsetOf(table, slot), now, cost, false);
+    if (slot !== undefined) return policy.decide(stateOf(table), offsetOf(table, slot), now, cost, false);
     const scratch = this.scratch[i] as StateVector;
     policy.init(scratch, 0);
     return policy.decide(scratch, 0, now, cost, false);
@@ -224,16 +218,7 @@ class MemoryBinding implements BoundStore {
     }
     slot = table.add(key);
     const { policy } = this.specs[i] as LimitSpec;
-    if (policy.stateSize === 0) {
-      let log = table.logs[slot];
-      if (log === undefined) {
-        log = new LogState();
-        table.logs[slot] = log;
-      }
-      policy.init(log, 0);
-    } else {
-      policy.init(table.state, slot * table.stride);
-    }
+    policy.init(stateOf(table), offsetOf(table, slot));
     // Nothing spent yet: reclaimable until an admission says otherwise.
     table.expiresAt[slot] = Number.NEGATIVE_INFINITY;
     return slot;
@@ -248,10 +233,11 @@ function admitsAll(specs: readonly LimitSpec[], decisions: readonly Decision[]):
   return true;
 }
 
-function stateOf(table: SlotTable, slot: number): StateVector {
-  return table.stride === 0 ? (table.logs[slot] as LogState) : table.state;
+function stateOf(table: SlotTable): StateVector {
+  return table.stride === 0 ? table.logs : table.state;
 }
 
+/** Where `slot`'s state starts in {@link stateOf}: its first number, or its log's index. */
 function offsetOf(table: SlotTable, slot: number): number {
-  return slot * table.stride;
+  return table.stride === 0 ? slot : slot * table.stride;
 }
