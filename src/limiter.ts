@@ -167,7 +167,8 @@ export class RateLimiter<Name extends string = never> {
   decide(keys: LimiterKeys<Name>, options?: LimitOptions): LimiterDecision<Name> | Promise<LimiterDecision<Name>> {
     // Only an absent cost means 1: `cost: null` is a mistake to report, not a default.
     const cost = options?.cost === undefined ? 1 : options.cost;
-    const problem = this.checkCost(cost);
+    // A cost of 1 is always valid (every limit is at least 1): no call on the usual path.
+    const problem = cost === 1 ? undefined : this.checkCost(cost);
     if (problem !== undefined) return Promise.reject(problem);
     const storeKeys = this.requestKeys.of(keys);
     if (storeKeys instanceof Error) return Promise.reject(storeKeys);

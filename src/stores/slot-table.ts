@@ -48,11 +48,19 @@ export class SlotTable {
     return this.index.get(key);
   }
 
-  /** Marks `slot` as the most recently used. */
-  touch(slot: number): void {
-    if (slot === this.head) return;
-    this.unlink(slot);
-    this.linkAtHead(slot);
+  /**
+   * The slot of `key` marked as the most recently used, or -1 when the key is
+   * not held: the hit path of every decision in one small call (find and
+   * touch as two calls did not fit the compiler's inlining budget).
+   */
+  use(key: string): number {
+    const slot = this.index.get(key);
+    if (slot === undefined) return -1;
+    if (slot !== this.head) {
+      this.unlink(slot);
+      this.linkAtHead(slot);
+    }
+    return slot;
   }
 
   /** A new slot for `key`, evicting the least recently used key when full. */
