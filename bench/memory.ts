@@ -40,7 +40,9 @@ for (const id of ids)
   if (!ADAPTERS[id]) throw new Error(`--only: unknown library ${id}; known: ${Object.keys(ADAPTERS)}`);
 // removeTokens and tryRemoveTokens keep the same bucket per key: one heap row covers both.
 // decide() and limit() share one store: the limit() rows cover heap.
-const heapIds = ids.filter((id) => id !== 'limiter-async' && id !== 'floor' && !id.startsWith('flowgate-decide:'));
+const heapIds = ids.filter(
+  (id) => id !== 'limiter-async' && !id.startsWith('floor') && !id.startsWith('flowgate-decide:'),
+);
 
 function child(nodeFlags: string[], script: string, childArgs: string[]): Record<string, number> {
   const run = spawnSync(process.execPath, [...nodeFlags, '--import', 'tsx', join(here, 'lib', script), ...childArgs], {
@@ -129,9 +131,11 @@ ${spread(samples, ids)}
   \`limiter\` has no keyed store, so the loop keeps one \`TokenBucket\` per key in a \`Map\` (a new bucket is
   filled, as every other library starts a new key full); \`tryRemoveTokens\` is synchronous and not awaited;
   \`removeTokens\` waits for tokens rather than denying, so it has no reject-path numbers.
-- The reference row is not a limiter: one Map lookup, one \`Date.now()\` and one awaited, already-resolved promise
-  per call, the least a promise-based limiter that reads the clock does. No such limiter can beat it by much;
-  a target above it cannot be met without a synchronous API or a clock not read per call.
+- The reference rows are not limiters: one Map lookup, one \`Date.now()\` and one awaited, already-resolved promise
+  per call, the least a promise-based limiter that reads the clock does; and the synchronous one: one Map lookup,
+  one \`Date.now()\` and one fresh object with a Decision's nine fields, the least \`decide()\` can do. No limiter of
+  that kind can beat its row by much; a target above it cannot be met while the clock is read per call.
+  Under **Targets**, each target line ends with what its reference row reaches against the same peer.
 - **Heap**: a fresh process with \`--expose-gc\` per library and repetition; (heapUsed + arrayBuffers after two
   gc() passes with N keys) − (the same before any key), ÷ N. Each key is a \`user:\${i}\` string made on the fly and
   held only by the library. ArrayBuffer bytes are counted because flowgate keeps state in typed arrays.

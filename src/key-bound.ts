@@ -15,7 +15,11 @@ export const MAX_KEY_LENGTH = 512;
  * boundKey('x'.repeat(10_000)); // '\0' + 43 base64url characters
  */
 export function boundKey(key: string): string {
-  if (key.length <= MAX_KEY_LENGTH && key.charCodeAt(0) !== 0) return key;
+  return key.length <= MAX_KEY_LENGTH && key.charCodeAt(0) !== 0 ? key : escapedKey(key);
+}
+
+/** {@link boundKey} of a key too long or starting with NUL: out of line, so the usual case inlines. */
+function escapedKey(key: string): string {
   if (key.length <= MAX_KEY_LENGTH) return `\u0000${key}`;
   return `\u0000${createHash('sha256').update(key).digest('base64url')}`;
 }

@@ -10,13 +10,25 @@ import { boundKey } from './key-bound.js';
 export class RequestKeys {
   /** The keys of a one-limit request, reused: stores read keys only during the call. */
   private readonly oneKey: string[] = [''];
+  private readonly single: boolean;
 
   constructor(
     private readonly names: readonly string[],
     private readonly isSet: boolean,
-  ) {}
+  ) {
+    this.single = names.length === 1;
+  }
 
   of(keys: unknown): readonly string[] | Error {
+    // One key for one limit, every request's case, in a call small enough to be inlined.
+    if (typeof keys === 'string' && keys.length > 0 && this.single) {
+      this.oneKey[0] = boundKey(keys);
+      return this.oneKey;
+    }
+    return this.other(keys);
+  }
+
+  private other(keys: unknown): readonly string[] | Error {
     const { names } = this;
     if (typeof keys === 'string' && keys.length > 0) {
       const key = boundKey(keys);

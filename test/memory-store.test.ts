@@ -198,3 +198,14 @@ describe('the botnet case', () => {
     assert.equal(result.oldestRemaining, 9, 'the first key was evicted: it starts fresh');
   });
 });
+
+test('regression: a sliding log of one entry costs no object per key (517 bytes a key at 1M keys, now ~110)', () => {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'support', 'log-heap.ts');
+  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', script, '200000'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  const { bytesPerKey } = JSON.parse(out.trim().split('\n').pop() as string) as { bytesPerKey: number };
+  // The key string, the index entry, the LRU links, the expiry and the inline entry: ~110 bytes.
+  assert.ok(bytesPerKey <= 150, `${bytesPerKey} bytes per key`);
+});

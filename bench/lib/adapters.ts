@@ -291,6 +291,51 @@ const floor: Adapter = {
   },
 };
 
+/**
+ * Not a rate limiter: the least work any synchronous keyed limiter that reads
+ * `Date.now()` and answers with a fresh decision object does per call (one Map
+ * lookup, one clock read, one object of the Decision's nine fields). It bounds
+ * what `decide()` can reach on this machine, as the promise row bounds `limit()`.
+ */
+const floorSync: Adapter = {
+  label: '(reference) Map.get + Date.now() + a Decision object, synchronous',
+  api: 'synchronous, no decision made',
+  supports: () => true,
+  create(path) {
+    const seen = new Map<string, number>();
+    const spend = path === 'reject';
+    return {
+      run(keys, start, count) {
+        let admitted = 0;
+        let i = start % keys.length;
+        for (let n = 0; n < count; n++) {
+          const key = keys[i] as string;
+          const now = Date.now();
+          let verdict = seen.get(key);
+          if (verdict === undefined) {
+            verdict = 1;
+            seen.set(key, spend ? 0 : 1);
+          }
+          const decision = {
+            allowed: verdict === 1,
+            limit: 1,
+            remaining: verdict,
+            resetMs: 0,
+            retryAfterMs: 0,
+            delayMs: 0,
+            degraded: false,
+            atMs: now,
+            spent: verdict,
+          };
+          if (decision.allowed) admitted++;
+          if (++i === keys.length) i = 0;
+        }
+        return Promise.resolve(admitted);
+      },
+    };
+  },
+};
+
 export const POLICIES = ['fixed-window', 'sliding-window', 'sliding-log', 'token-bucket', 'leaky-bucket'] as const;
 
 /** Every library under test, by id; the rate-limiter-flexible row is the baseline of the ratios shown. */
@@ -302,6 +347,7 @@ export const ADAPTERS: Record<string, Adapter> = {
   'limiter-sync': limiterSync,
   'limiter-async': limiterAsync,
   floor,
+  'floor-sync': floorSync,
 };
 
 export const BASELINE = 'rlf';

@@ -7,8 +7,8 @@ export type Algorithm = 'fixed-window' | 'sliding-log' | 'sliding-window' | 'tok
 /**
  * Mutable per-key state. Counter policies use `stateSize` numbers starting at
  * `at` in a shared `Float64Array`, so a store holds millions of keys without
- * one object each; the sliding log (`stateSize` 0) keeps a {@link LogState}
- * per key.
+ * one object each; the sliding log (`stateSize` 0) keeps its log at index `at`
+ * of a {@link LogState}, which holds the logs of many keys in the same way.
  */
 export type StateVector = Float64Array | LogState;
 

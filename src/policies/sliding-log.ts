@@ -19,7 +19,7 @@ export const MAX_LOG_LIMIT = 100_000;
  * Sliding log: the exact answer. Keeps the admitted timestamps (one entry per
  * distinct admission instant, with its units); a unit admitted at `t` counts
  * while `now < t + window`. Memory per key grows with the limit (at most
- * `limit` entries), the work per decision does not (see {@link LogState}).
+ * `limit` entries), the work per decision does not (see `RunLog`).
  *
  * @example
  * const policy = slidingLog({ limit: 100, window: '1m' });
@@ -36,16 +36,15 @@ function slidingLogPolicy(limit: number, windowMs: number): Policy {
     windowMs,
     stateSize: 0,
     params: [limit, windowMs],
-    init(state: LogState): void {
-      state.clear();
+    init(state: LogState, at: number): void {
+      state.clear(at);
     },
-    decide(state: LogState, _at: number, nowMs: number, cost: number, commit: boolean): Decision {
-      const log = state;
-      const newest = log.newest();
+    decide(log: LogState, at: number, nowMs: number, cost: number, commit: boolean): Decision {
+      const newest = log.newest(at);
       // A clock behind the newest entry: decide as if at that entry's time.
       const now = Math.max(nowMs, newest);
-      const live = log.firstLive(now, windowMs);
-      const count = log.countFrom(live);
+      const live = log.firstLive(at, now, windowMs);
+      const count = log.countFrom(at, live);
       if (count + cost <= limit) {
         // Cost 0: the state as it is.
         if (cost === 0)
@@ -53,24 +52,23 @@ function slidingLogPolicy(limit: number, windowMs: number): Policy {
         if (commit) {
           // Only an admission drops what left the window: its entry becomes the newest, so no
           // caller, however far its clock is behind, is decided before that instant again.
-          log.dropBefore(live);
-          log.push(now, cost);
+          log.dropBefore(at, live);
+          log.push(at, now, cost);
         }
         // Waits are measured on the caller's clock (\`nowMs\`), behind \`now\` when the clock went backwards.
         return decision(true, limit, limit - count - cost, now + windowMs - nowMs, 0, 0, now, commit ? cost : 0);
       }
       // Admitted once the oldest \`count + cost - limit\` live units have left the window.
-      const unblocking = log.timeOfUnit(live, count + cost - limit);
+      const unblocking = log.timeOfUnit(at, live, count + cost - limit);
       const remaining = Math.max(0, limit - count);
       return decision(false, limit, remaining, newest + windowMs - nowMs, unblocking + windowMs - nowMs, 0, now, 0);
     },
-    refund(state: LogState, _at: number, nowMs: number, cost: number, admitted: Admission): void {
-      const log = state;
-      const newest = log.newest();
+    refund(log: LogState, at: number, nowMs: number, cost: number, admitted: Admission): void {
+      const newest = log.newest(at);
       // Units that already left the window are not given back; without an
       // instant (NaN), the admission is the key's latest: its newest entry.
       const horizon = Math.max(nowMs, newest) - windowMs;
-      log.refund(Number.isNaN(admitted.atMs) ? newest : admitted.atMs, cost, horizon);
+      log.refund(at, Number.isNaN(admitted.atMs) ? newest : admitted.atMs, cost, horizon);
     },
     part(index: number, count: number): Policy {
       return slidingLogPolicy(share(limit, index, count), windowMs);

@@ -108,6 +108,9 @@ class ReclaimClock {
 class MemoryBinding implements BoundStore {
   readonly synchronous = true;
   private readonly single: boolean;
+  /** The first limit's table and policy: a one-limit decision reads no array to find them. */
+  private readonly table: SlotTable;
+  private readonly policy: Policy;
   private readonly reclaimClock = new ReclaimClock();
   /** One spare state per limit, for peeks at keys the store does not hold. */
   private readonly scratch: StateVector[];
@@ -118,19 +121,16 @@ class MemoryBinding implements BoundStore {
     private readonly clock: () => number,
   ) {
     this.single = specs.length === 1;
+    this.table = tables[0] as SlotTable;
+    this.policy = (specs[0] as LimitSpec).policy;
     this.scratch = specs.map((spec) =>
       spec.policy.stateSize === 0 ? new LogState() : new Float64Array(spec.policy.stateSize),
     );
   }
 
   limit(keys: readonly string[], cost: StoreCost): Decision {
-    const now = Math.floor(this.clock());
-    const result = this.single
-      ? this.limitOne(keys[0] as string, costOf(cost, 0), now)
-      : this.limitAll(keys, cost, now);
-    const reclaimBy = this.reclaimClock.next(now) - RECLAIM_MARGIN_MS;
-    for (const table of this.tables) table.reclaim(reclaimBy, RECLAIM_PER_WRITE);
-    return result;
+    // Two small methods rather than one: the compiler inlines the one-limit path whole.
+    return this.single ? this.limitOne(keys[0] as string, costOf(cost, 0)) : this.limitAll(keys, cost);
   }
 
   peek(keys: readonly string[]): Decision {
@@ -148,7 +148,7 @@ class MemoryBinding implements BoundStore {
       const slot = refund === undefined ? undefined : table.find(keys[i] as string);
       if (slot === undefined) continue;
       const policy = (this.specs[i] as LimitSpec).policy;
-      policy.refund(stateOf(table, slot), offsetOf(table, slot), now, (refund as Refund).cost, refund as Refund);
+      policy.refund(stateOf(table), offsetOf(table, slot), now, (refund as Refund).cost, refund as Refund);
     }
     return undefined;
   }
@@ -163,28 +163,33 @@ class MemoryBinding implements BoundStore {
   }
 
   /** One limit: decide and commit in one step. */
-  private limitOne(key: string, cost: number, now: number): Decision {
-    const table = this.tables[0] as SlotTable;
-    const slot = this.slotOf(0, key);
-    const result = (this.specs[0] as LimitSpec).policy.decide(
-      stateOf(table, slot),
-      offsetOf(table, slot),
-      now,
-      cost,
-      true,
-    );
+  private limitOne(key: string, cost: number): Decision {
+    const now = Math.floor(this.clock());
+    const { table } = this;
+    let slot = table.use(key);
+    if (slot < 0) slot = this.create(0, key);
+    const result = this.policy.decide(stateOf(table), offsetOf(table, slot), now, cost, true);
     if (result.allowed) table.expiresAt[slot] = now + result.resetMs;
+    table.reclaim(this.reclaimClock.next(now) - RECLAIM_MARGIN_MS, RECLAIM_PER_WRITE);
     return result;
   }
 
   /** Several limits, all or nothing: evaluate every one (each for its own cost), then commit to every one or to none. */
-  private limitAll(keys: readonly string[], cost: StoreCost, now: number): Decision {
+  private limitAll(keys: readonly string[], cost: StoreCost): Decision {
+    const now = Math.floor(this.clock());
+    const decided = this.decideAll(keys, cost, now);
+    const reclaimBy = this.reclaimClock.next(now) - RECLAIM_MARGIN_MS;
+    for (const table of this.tables) table.reclaim(reclaimBy, RECLAIM_PER_WRITE);
+    return decided;
+  }
+
+  private decideAll(keys: readonly string[], cost: StoreCost, now: number): Decision {
     const { specs, tables } = this;
     const slots = keys.map((key, i) => this.slotOf(i, key));
     const decisions = specs.map((spec, i) => {
       const table = tables[i] as SlotTable;
       const slot = slots[i] as number;
-      return spec.policy.decide(stateOf(table, slot), offsetOf(table, slot), now, costOf(cost, i), false);
+      return spec.policy.decide(stateOf(table), offsetOf(table, slot), now, costOf(cost, i), false);
     });
     if (!admitsAll(specs, decisions)) return combineDecisions(specs, this.settle(decisions, keys, now));
     for (let i = 0; i < specs.length; i++) {
@@ -193,7 +198,7 @@ class MemoryBinding implements BoundStore {
       if (!(decisions[i] as Decision).allowed) continue;
       const table = tables[i] as SlotTable;
       const slot = slots[i] as number;
-      const committed = spec.policy.decide(stateOf(table, slot), offsetOf(table, slot), now, costOf(cost, i), true);
+      const committed = spec.policy.decide(stateOf(table), offsetOf(table, slot), now, costOf(cost, i), true);
       decisions[i] = committed;
       table.expiresAt[slot] = now + committed.resetMs;
     }
@@ -217,7 +222,7 @@ class MemoryBinding implements BoundStore {
     const table = this.tables[i] as SlotTable;
     const { policy } = this.specs[i] as LimitSpec;
     const slot = table.find(key);
-    if (slot !== undefined) return policy.decide(stateOf(table, slot), offsetOf(table, slot), now, cost, false);
+    if (slot !== undefined) return policy.decide(stateOf(table), offsetOf(table, slot), now, cost, false);
     const scratch = this.scratch[i] as StateVector;
     policy.init(scratch, 0);
     return policy.decide(scratch, 0, now, cost, false);
@@ -225,24 +230,16 @@ class MemoryBinding implements BoundStore {
 
   /** The slot of `key` in limit `i`'s table, created (full capacity, reclaimable at once) when missing. */
   private slotOf(i: number, key: string): number {
+    const slot = (this.tables[i] as SlotTable).use(key);
+    return slot < 0 ? this.create(i, key) : slot;
+  }
+
+  /** A new slot for `key` in limit `i`'s table, at full capacity and reclaimable at once. */
+  private create(i: number, key: string): number {
     const table = this.tables[i] as SlotTable;
-    let slot = table.find(key);
-    if (slot !== undefined) {
-      table.touch(slot);
-      return slot;
-    }
-    slot = table.add(key);
+    const slot = table.add(key);
     const { policy } = this.specs[i] as LimitSpec;
-    if (policy.stateSize === 0) {
-      let log = table.logs[slot];
-      if (log === undefined) {
-        log = new LogState();
-        table.logs[slot] = log;
-      }
-      policy.init(log, 0);
-    } else {
-      policy.init(table.state, slot * table.stride);
-    }
+    policy.init(stateOf(table), offsetOf(table, slot));
     // Nothing spent yet: reclaimable until an admission says otherwise.
     table.expiresAt[slot] = Number.NEGATIVE_INFINITY;
     return slot;
@@ -268,10 +265,11 @@ function admitsAll(specs: readonly LimitSpec[], decisions: readonly Decision[]):
   return true;
 }
 
-function stateOf(table: SlotTable, slot: number): StateVector {
-  return table.stride === 0 ? (table.logs[slot] as LogState) : table.state;
+function stateOf(table: SlotTable): StateVector {
+  return table.stride === 0 ? table.logs : table.state;
 }
 
+/** Where `slot`'s state starts in {@link stateOf}: its first number, or its log's index. */
 function offsetOf(table: SlotTable, slot: number): number {
-  return slot * table.stride;
+  return table.stride === 0 ? slot : slot * table.stride;
 }

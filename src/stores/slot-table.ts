@@ -1,4 +1,4 @@
-import type { LogState } from '../policies/log-state.js';
+import { LogState } from '../policies/log-state.js';
 
 /**
  * Maps keys to slots of preallocated typed arrays and keeps them in
@@ -10,8 +10,8 @@ export class SlotTable {
   // Plain arrays sized to `capacity` like the typed arrays: appending would
   // reserve up to 50 % more, several bytes per key at a million keys.
   private keys: (string | undefined)[];
-  /** One object per slot, for policies whose state is not a fixed count of numbers (the sliding log). */
-  logs: (LogState | undefined)[];
+  /** The logs of the slots, for the policy whose state is not a fixed count of numbers (the sliding log, `stride` 0). */
+  logs: LogState;
   private previous: Int32Array;
   private next: Int32Array;
   /** Clock time (ms) at which each slot's key is back at full capacity; reclaimable from then on. */
@@ -36,7 +36,7 @@ export class SlotTable {
     this.expiresAt = new Float64Array(this.capacity);
     this.state = new Float64Array(this.capacity * stride);
     this.keys = new Array(this.capacity);
-    this.logs = new Array(stride === 0 ? this.capacity : 0);
+    this.logs = new LogState(stride === 0 ? this.capacity : 0);
   }
 
   get size(): number {
@@ -48,11 +48,19 @@ export class SlotTable {
     return this.index.get(key);
   }
 
-  /** Marks `slot` as the most recently used. */
-  touch(slot: number): void {
-    if (slot === this.head) return;
-    this.unlink(slot);
-    this.linkAtHead(slot);
+  /**
+   * The slot of `key` marked as the most recently used, or -1 when the key is
+   * not held: the hit path of every decision in one small call (find and
+   * touch as two calls did not fit the compiler's inlining budget).
+   */
+  use(key: string): number {
+    const slot = this.index.get(key);
+    if (slot === undefined) return -1;
+    if (slot !== this.head) {
+      this.unlink(slot);
+      this.linkAtHead(slot);
+    }
+    return slot;
   }
 
   /** A new slot for `key`, evicting the least recently used key when full. */
@@ -75,6 +83,8 @@ export class SlotTable {
     if (key === undefined) return;
     this.index.delete(key);
     this.keys[slot] = undefined;
+    // A log's entries go with its key (a counter's numbers are overwritten when the slot is reused).
+    if (this.stride === 0) this.logs.clear(slot);
     this.unlink(slot);
     this.freeSlots.push(slot);
   }
@@ -95,7 +105,7 @@ export class SlotTable {
   clear(): void {
     this.index.clear();
     this.keys = new Array(this.capacity);
-    if (this.stride === 0) this.logs = new Array(this.capacity);
+    if (this.stride === 0) this.logs = new LogState(this.capacity);
     this.freeSlots.length = 0;
     this.head = -1;
     this.tail = -1;
@@ -116,7 +126,7 @@ export class SlotTable {
     state.set(this.state);
     this.state = state;
     this.keys = resized(this.keys, capacity);
-    if (this.stride === 0) this.logs = resized(this.logs, capacity);
+    if (this.stride === 0) this.logs.resize(capacity);
     this.capacity = capacity;
   }
 
