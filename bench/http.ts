@@ -270,9 +270,11 @@ const verdicts: string[] = [];
 for (const { framework, ours, theirs } of MATCHES) {
   if (!configs.includes(ours as never) || !configs.includes(theirs as never)) continue;
   const ratio = costOf(ours) / costOf(theirs);
+  // A cost whose paired values fall on both sides of zero is not told from noise by this run.
+  const unresolved = [ours, theirs].filter((c) => Math.min(...(paired[c] as number[])) <= 0);
   const verdict =
-    costOf(theirs) <= 0
-      ? 'no ratio: the peer measured no cost'
+    unresolved.length > 0
+      ? `not resolved by this run (the paired costs of ${unresolved.join(' and ')} reach 0 or below)`
       : `${ratio.toFixed(2)}× theirs (${ratio <= 0.5 ? 'meets' : 'misses'} the ≤ 0.5× target)`;
   verdicts.push(
     `- ${framework}: flowgate ${percent(costOf(ours))}, ${theirs.split('+')[1]} ${percent(costOf(theirs))}: ${verdict}.`,
