@@ -6,13 +6,15 @@
 // req/s follows how much of a core the server was given. Every configuration runs in
 // its own long-lived child process (started once, warmed up once, idle between its
 // turns). Two transports:
-// - inject (default): the child answers requests made in-process (light-my-request on
-//   the framework's listener, Fastify's inject): the JavaScript of framework and
-//   middleware, without the kernel's socket work or a load generator competing for
-//   the same cores, so the steadiest on a shared machine;
-// - socket: autocannon in this process loads the child over 127.0.0.1, at a fixed rate
-//   per framework (the same for its configurations, below saturation, so that the
-//   event loop batches requests alike): end to end, but noisier.
+// - socket (default): autocannon in this process loads the child over 127.0.0.1, at a
+//   fixed rate per framework (the same for its configurations, below saturation, so
+//   that the event loop batches requests alike): end to end;
+// - inject: the child answers requests made in-process (light-my-request on the
+//   framework's listener, Fastify's inject): the JavaScript of framework and
+//   middleware, without the kernel's socket work or a load generator competing for the
+//   cores. For short looks only: light-my-request 6.8 keeps ~10 KB of every injected
+//   request reachable (bare Koa and Fastify alike), so a long-lived child's heap, and
+//   the cost of its GC, grow through the run.
 // Repetitions are interleaved: in each, the configurations of one framework run back
 // to back, in an order rotated from one repetition to the next, and each one's cost is
 // paired with its bare framework's of the SAME repetition (cpu / cpu(bare) − 1), so
@@ -23,7 +25,7 @@
 //
 //   npm run bench:http                                        # full run, writes bench/results/http.md
 //   npm run bench:http -- --reps 3 --duration 2 --no-write    # quick look
-//   npm run bench:http -- --transport socket                  # over real sockets
+//   npm run bench:http -- --transport inject --reps 3 --duration 2 --no-write   # in-process
 //   npm run bench:http -- --only koa+flowgate,koa+koa-ratelimit   # some configurations (and their bare framework)
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -49,7 +51,7 @@ const { values: args } = parseArgs({
     slice: { type: 'string', default: '0.2' },
     connections: { type: 'string', default: '50' },
     load: { type: 'string', default: '0.6' },
-    transport: { type: 'string', default: 'inject' },
+    transport: { type: 'string', default: 'socket' },
     only: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
   },
@@ -270,9 +272,11 @@ const verdicts: string[] = [];
 for (const { framework, ours, theirs } of MATCHES) {
   if (!configs.includes(ours as never) || !configs.includes(theirs as never)) continue;
   const ratio = costOf(ours) / costOf(theirs);
+  // A cost whose paired values fall on both sides of zero is not told from noise by this run.
+  const unresolved = [ours, theirs].filter((c) => Math.min(...(paired[c] as number[])) <= 0);
   const verdict =
-    costOf(theirs) <= 0
-      ? 'no ratio: the peer measured no cost'
+    unresolved.length > 0
+      ? `not resolved by this run (the paired costs of ${unresolved.join(' and ')} reach 0 or below)`
       : `${ratio.toFixed(2)}× theirs (${ratio <= 0.5 ? 'meets' : 'misses'} the ≤ 0.5× target)`;
   verdicts.push(
     `- ${framework}: flowgate ${percent(costOf(ours))}, ${theirs.split('+')[1]} ${percent(costOf(theirs))}: ${verdict}.`,
