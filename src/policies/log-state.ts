@@ -17,12 +17,15 @@ import { RunLog } from './run-log.js';
  * policy.init(state, 0);
  */
 export class LogState {
+  // No `private` fields: this class is part of the public `Policy` type, and a class with
+  // private members is nominal, so the ESM and CJS copies of the declarations would not
+  // match (Fastify's route config is declared once for both). Internal all the same.
   /** The instant of each inline entry (ms). */
-  private instants: Float64Array;
+  instants: Float64Array;
   /** The units of each inline entry; 0 for an empty inline log. */
-  private units: Int32Array;
+  units: Int32Array;
   /** The log of each index holding two entries or more; undefined where the log is inline. */
-  private runs: (RunLog | undefined)[];
+  runs: (RunLog | undefined)[];
 
   constructor(capacity = 1) {
     this.instants = new Float64Array(capacity);
