@@ -9,65 +9,16 @@ import { outcomesOf } from './observe/outcomes.js';
 import { type DecisionSink, LimiterSinks, othersListen } from './observe/recorders.js';
 import { OutageWatch } from './outage.js';
 import type { Decision } from './policies/decision.js';
-import { combineDecisions, type LimitSpec, type SetDecision } from './policies/limit-set.js';
+import { combineDecisions, type LimitSpec } from './policies/limit-set.js';
 import type { Policy } from './policies/policy.js';
 import { RefundLedger } from './refund-ledger.js';
 import { RequestKeys } from './request-keys.js';
 import { ShardedGate } from './sharding.js';
 import { MemoryStore } from './stores/memory.js';
 
-/**
- * What a request spends: a positive whole number for every limit, or (a
- * limiter with `limits`) a record with a whole number for every limit by
- * name, 0 where the request does not count.
- */
-export type LimitCost<Name extends string = never> = [Name] extends [never]
-  ? number
-  : number | Readonly<Record<Name, number>>;
+export type { LimitCost, LimiterDecision, LimiterKeys, LimitOptions, RefundOptions } from './call-types.js';
 
-/** Options of {@link RateLimiter.limit}. */
-export interface LimitOptions<Name extends string = never> {
-  /**
-   * Units this request spends: a positive whole number (in every limit, so at
-   * most the smallest limit), or with `limits` one per limit by name, e.g.
-   * `{ requests: 1, tokens: 500 }`. A record names every limit and only
-   * those (a missing name is an error, not a default); each cost is a whole
-   * number from 0 to that limit's limit, 0 meaning the request does not
-   * count in that limit. All or nothing as ever: the request is admitted
-   * only if every enforced limit admits its own cost.
-   * @default 1
-   */
-  cost?: LimitCost<Name>;
-  /** With `shards`, callers with the same `shardKey` always use the same sub-key. */
-  shardKey?: string;
-}
-
-/** Options of {@link RateLimiter.refund}. */
-export interface RefundOptions<Name extends string = never> {
-  /**
-   * Units to give back: a positive whole number (in every limit), or with
-   * `limits` one per limit by name, as in {@link LimitOptions.cost}; never
-   * more, in any limit, than the admission spent there. @default 1
-   */
-  cost?: LimitCost<Name>;
-  /**
-   * The decision of the admission being undone, so that exactly what it
-   * spent is given back (its window, its log entry, its share of a bucket's
-   * queue). Without it, the refund takes from the key's most recent
-   * admissions: exact when nothing else was admitted since.
-   */
-  decision?: Decision;
-  /** With `shards` and no `decision` from this process: the `shardKey` the admission used. */
-  shardKey?: string;
-}
-
-/** The keys of a request: one string for every limit, or (with `limits`) one per limit by name. */
-export type LimiterKeys<Name extends string> = [Name] extends [never]
-  ? string
-  : string | Readonly<Record<Name, string>>;
-
-/** What a limiter decides: a `Decision`, or with `limits` a `SetDecision` naming each limit. */
-export type LimiterDecision<Name extends string> = [Name] extends [never] ? Decision : SetDecision<Name>;
+import type { LimiterDecision, LimiterKeys, LimitOptions, RefundOptions } from './call-types.js';
 
 /**
  * Decides, per key, whether a request may proceed: against one `policy`, or
