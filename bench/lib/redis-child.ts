@@ -4,19 +4,24 @@
 // for another. Prints one JSON line: { [cell]: number }.
 // Usage: node --import tsx bench/lib/redis-child.ts <id> <redis-url> <auto-pipelining 0|1> <measure-ms>
 
+import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { RedisStore as RateLimitRedisStore } from 'rate-limit-redis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
-import {
-  fixedWindow,
-  leakyBucket,
-  type Policy,
-  RateLimiter,
-  slidingLog,
-  slidingWindow,
-  tokenBucket,
-} from '../../src/index.js';
-import { RedisStore } from '../../src/stores/redis/index.js';
+import type * as Flowgate from '../../src/index.js';
+import type * as FlowgateRedis from '../../src/stores/redis/index.js';
+
+// `base:` subjects load flowgate from another checkout's src/ (FLOWGATE_BASE), so a
+// branch and its base run side by side in one interleaved run.
+const id0 = process.argv[2] ?? '';
+const root = id0.startsWith('base:')
+  ? pathToFileURL(`${process.env.FLOWGATE_BASE ?? ''}/src/`).href
+  : new URL('../../src/', import.meta.url).href;
+const { fixedWindow, leakyBucket, RateLimiter, slidingLog, slidingWindow, tokenBucket } = (await import(
+  `${root}index.ts`
+)) as typeof Flowgate;
+const { RedisStore } = (await import(`${root}stores/redis/index.ts`)) as typeof FlowgateRedis;
+type Policy = Flowgate.Policy;
 
 const HIGH = 1_000_000_000;
 
@@ -45,9 +50,9 @@ function policy(name: string, hot: boolean): Policy {
 
 /** The subject `id` with its own client; `hot` selects the hot-key configuration where it differs. */
 async function subject(id: string, client: Redis, hot: boolean): Promise<Call> {
-  if (id.startsWith('flowgate:')) {
+  if (id.startsWith('flowgate:') || id.startsWith('base:')) {
     const limiter = new RateLimiter({
-      policy: policy(id.slice('flowgate:'.length), hot),
+      policy: policy(id.slice(id.indexOf(':') + 1), hot),
       store: new RedisStore({ client }),
     });
     return async (key) => (await limiter.limit(key)).allowed;
@@ -118,10 +123,25 @@ async function concurrent(call: Call, keys: readonly string[], inFlight: number,
   return (done / (performance.now() - started)) * 1000;
 }
 
+/**
+ * Calls of the commands a library sends per decision (flowgate FCALL, RLF EVALSHA or
+ * EVAL, rate-limit-redis EVALSHA) and the microseconds Redis spent in them.
+ */
+function scriptStats(commandstats: string): { calls: number; usec: number } {
+  let calls = 0;
+  let usec = 0;
+  for (const m of commandstats.matchAll(/cmdstat_(?:fcall|evalsha|eval):calls=(\d+),usec=(\d+)/g)) {
+    calls += Number(m[1]);
+    usec += Number(m[2]);
+  }
+  return { calls, usec };
+}
+
 async function main(): Promise<void> {
   const [id = '', url = '', pipelining = '0', msArg = '1000'] = process.argv.slice(2);
   const ms = Number(msArg);
   const client = new Redis(url, { enableAutoPipelining: pipelining === '1' });
+  const admin = new Redis(url);
   const out: Record<string, number> = {};
   for (const [name, keys] of [
     ['hot', HOT],
@@ -136,9 +156,24 @@ async function main(): Promise<void> {
     out[`${name}-p50`] = p50;
     out[`${name}-p99`] = p99;
     out[`${name}-x1`] = rate;
-    out[`${name}-x64`] = await concurrent(call, keys, 64, ms);
+    // Client CPU and Redis's own time per decision, beside the rate: the machine is shared, so
+    // the rate alone cannot tell a slower library from a busier neighbour.
+    await admin.config('RESETSTAT');
+    const cpu = process.cpuUsage();
+    let calls = 0;
+    const counted: Call = (key) => {
+      calls++;
+      return call(key);
+    };
+    out[`${name}-x64`] = await concurrent(counted, keys, 64, ms);
+    const used = process.cpuUsage(cpu);
+    out[`${name}-x64-cpu`] = (used.user + used.system) / calls;
+    const stats = scriptStats(await admin.info('commandstats'));
+    out[`${name}-x64-redis`] = stats.usec / calls;
+    out[`${name}-x64-batch`] = stats.calls > 0 ? calls / stats.calls : 0;
   }
   client.disconnect();
+  admin.disconnect();
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 

@@ -10,6 +10,22 @@ import type { ServerClock } from './server-clock.js';
 /** Most requests in one script call: bounds how long one call holds the (single-threaded) server. */
 export const MAX_BATCH = 256;
 
+/**
+ * Script calls in flight below which a new request leaves at the end of the
+ * current job. Two keep client and server busy at once: while Redis runs one
+ * call, the client decodes the reply before it and sends the next; with one,
+ * callers answered together re-enter together and the two take turns.
+ */
+export const PIPELINE_DEPTH = 2;
+
+/**
+ * A batch made while nothing is in flight goes as two calls once each half
+ * holds at least this many requests, which starts the pipeline: Redis runs
+ * the second half while the client handles the first one's reply. Smaller
+ * bursts stay one call (a second call would cost more than the overlap gains).
+ */
+export const MIN_SPLIT = 8;
+
 /** Numbers per limit in the script's reply: see lua/prelude.lua.ts. */
 const FIELDS = 7;
 
@@ -71,10 +87,21 @@ export class Link {
  * made, each exactly as it would alone; only their replies arrive together.
  * On a cluster a batch holds the requests of one slot.
  *
- * A request made while no call of the store is in flight goes out at the
- * end of the current job (a microtask), so a lone call waits for nothing;
- * while calls are in flight, requests gather until the loop has handled its
- * I/O (setImmediate), so an HTTP server's requests of one turn share a call.
+ * A request made while fewer than {@link PIPELINE_DEPTH} calls of the store
+ * are in flight goes out at the end of the current job (a microtask), so a
+ * lone call waits for nothing and the callers of a reply leave before the
+ * next reply is read; with that many in flight, requests gather until the
+ * loop has handled its I/O (setImmediate), so an HTTP server's requests of
+ * one turn share a call. A batch of at least 2 × {@link MIN_SPLIT} made in
+ * one job while nothing is in flight goes as two calls, so that a hot key's
+ * callers, answered together and re-entering together, do not stay in
+ * lockstep with one call in flight: the client then handles one reply while
+ * Redis runs the other call, and sends the next before reading the other reply.
+ *
+ * Several calls in flight stay exact: they go in order on one connection
+ * (one per slot on a cluster, a batch never spanning two nodes), and Redis
+ * runs the commands of one connection in order, so every request is decided
+ * after each made before it, as in one call.
  *
  * Each call carries the earliest deadline of its requests, on the server's
  * clock: a call that reaches Redis after its callers gave up (a paused or
@@ -112,17 +139,25 @@ export class Batcher {
       this.pending.push({ keys, op, nowMs, extra, deadline, resolve, reject });
       if (this.scheduled) return;
       this.scheduled = true;
-      if (link.callsInFlight === 0) queueMicrotask(this.flush);
-      else setImmediate(this.flush);
+      if (link.callsInFlight < PIPELINE_DEPTH) queueMicrotask(this.flushJob);
+      else setImmediate(this.flushTurn);
     });
   }
 
-  private readonly flush = (): void => {
+  /** Flushes the requests of one job: callers answered by one reply re-enter in one job, in lockstep. */
+  private readonly flushJob = (): void => this.flush(true);
+
+  /** Flushes the requests gathered over a turn while calls were in flight. */
+  private readonly flushTurn = (): void => this.flush(false);
+
+  /** Sends what is pending; `lockstep`: split a large batch if nothing is in flight (see MIN_SPLIT). */
+  private flush(lockstep: boolean): void {
     this.scheduled = false;
     const requests = this.pending;
     this.pending = [];
+    const idle = lockstep && this.link.callsInFlight === 0;
     if (!this.link.cluster || requests.length === 1) {
-      this.sendAll(requests);
+      this.sendAll(requests, idle);
       return;
     }
     const bySlot = new Map<number, Request[]>();
@@ -132,15 +167,22 @@ export class Batcher {
       if (group === undefined) bySlot.set(slot, [request]);
       else group.push(request);
     }
-    for (const group of bySlot.values()) this.sendAll(group);
-  };
+    // Several slots already make several calls in flight: only a lone slot's batch is split.
+    const split = idle && bySlot.size === 1;
+    for (const group of bySlot.values()) this.sendAll(group, split);
+  }
 
-  private sendAll(requests: Request[]): void {
-    if (requests.length <= MAX_BATCH) {
+  /** Sends `requests` in order, as calls of at most MAX_BATCH, and as two calls when `split` and large enough. */
+  private sendAll(requests: Request[], split: boolean): void {
+    const count = requests.length;
+    let calls = Math.ceil(count / MAX_BATCH);
+    if (calls === 1 && split && count >= 2 * MIN_SPLIT) calls = 2;
+    if (calls === 1) {
       this.send(requests);
       return;
     }
-    for (let from = 0; from < requests.length; from += MAX_BATCH) this.send(requests.slice(from, from + MAX_BATCH));
+    const size = Math.ceil(count / calls);
+    for (let from = 0; from < count; from += size) this.send(requests.slice(from, from + size));
   }
 
   private send(requests: readonly Request[]): void {
