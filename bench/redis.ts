@@ -7,6 +7,9 @@
 //
 //   npm run bench:redis                 # full run, writes bench/results/redis.md
 //   npm run bench:redis -- --quick      # 1 repetition of 500 ms cells, not written
+//   npm run bench:redis:vs-main         # this checkout beside main's src/, default client options,
+//                                       # written to bench/results/redis-vs-main.md
+//   ... -- --against DIR --settings 0 --only a,b --out FILE   (see parseArgs below)
 
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
