@@ -204,6 +204,18 @@ for (const kind of CLIENT_KINDS) {
       assert.equal((await limiter.limit('paused')).remaining, 99);
     });
 
+    test('FUNCTION FLUSH under a split burst: both calls find no function, one load, both go again in order', async () => {
+      const limiter = limiterOn(db.client(kind).client);
+      await limiter.peek('warm');
+      await db.admin.call('FUNCTION', 'FLUSH');
+      const decisions = await Promise.all(Array.from({ length: 40 }, () => limiter.limit('flushed')));
+      assert.deepEqual(
+        decisions.map((d) => d.remaining),
+        Array.from({ length: 40 }, (_, i) => 99 - i),
+      );
+      assert.equal((await limiter.limit('flushed')).remaining, 59);
+    });
+
     test('maxInFlight counts the requests of both calls: the excess is refused at once, the rest decided in order', async () => {
       const limiter = new RateLimiter({
         policy: tokenBucket({ capacity: 100, refillPerSecond: 1 / 3600 }),
