@@ -10,6 +10,15 @@ import type { DescriptorStatus, RlsRequest, RlsResponse } from './rls.js';
 
 const MAX_UINT32 = 2 ** 32 - 1;
 
+/**
+ * Most descriptors decided in one request. A request's descriptors are one
+ * limit set (one limiter per request shape, kept), and matching and merging
+ * them is quadratic: thousands in one request held the event loop for
+ * seconds and grew the kept limiters without end. Envoy sends one
+ * descriptor per `rate_limits` action, a handful per route.
+ */
+export const MAX_DESCRIPTORS = 64;
+
 /** What the decisions report to the metrics, per descriptor with a rule. */
 export interface DecisionRecorder {
   descriptor(
@@ -260,6 +269,10 @@ function checkRequest(request: RlsRequest): void {
     throw new ServeRequestError('domain: found "", expected the non-empty domain of a configuration file');
   if (request.descriptors.length === 0)
     throw new ServeRequestError('descriptors: found none, expected at least one descriptor');
+  if (request.descriptors.length > MAX_DESCRIPTORS)
+    throw new ServeRequestError(
+      `descriptors: found ${request.descriptors.length}, expected at most ${MAX_DESCRIPTORS} descriptors per request (Envoy sends one per rate_limits action)`,
+    );
   request.descriptors.forEach((descriptor, i) => {
     if (descriptor.entries.length === 0) {
       throw new ServeRequestError(`descriptors[${i}].entries: found none, expected at least one entry`);
