@@ -29,7 +29,9 @@ export class OutageWatch {
       // One key the store cannot decide, not an outage: said once, and the store stays healthy.
       if (!this.reportedRequestFailure) {
         this.reportedRequestFailure = true;
-        this.logger?.error(
+        log(
+          this.logger,
+          'error',
           `flowgate: limiter ${JSON.stringify(this.name)}: ${describe(error)}; such requests are decided by ` +
             `onStoreError '${this.onStoreError}' (reported once) [FG_STORE_REQUEST_FAILED, see docs/errors.md#fg_store_request_failed]`,
         );
@@ -39,7 +41,9 @@ export class OutageWatch {
     this.degraded++;
     if (this.since !== undefined) return;
     this.since = performance.now();
-    this.logger?.error(
+    log(
+      this.logger,
+      'error',
       `flowgate: limiter ${JSON.stringify(this.name)}: the store failed (${describe(error)}); ` +
         `deciding by onStoreError '${this.onStoreError}' (${POLICY_WORDS[this.onStoreError]}) until it answers again ` +
         '[FG_STORE_DEGRADED, see docs/errors.md#fg_store_degraded]',
@@ -54,7 +58,9 @@ export class OutageWatch {
     const degradedDecisions = this.degraded;
     this.since = undefined;
     this.degraded = 0;
-    this.logger?.warn(
+    log(
+      this.logger,
+      'warn',
       `flowgate: limiter ${JSON.stringify(this.name)}: the store answers again after ${outageMs} ms; ` +
         `${degradedDecisions} calls were answered by onStoreError meanwhile [FG_STORE_RECOVERED, see docs/errors.md#fg_store_recovered]`,
     );
@@ -82,6 +88,24 @@ function kindOf(error: unknown): StoreErrorKind {
   if (e?.code === 'FG_STORE_REQUEST_FAILED') return 'request';
   return 'error';
 }
+
+/**
+ * Writes a line through the application's logger, which runs inside a
+ * decision: whatever it throws, or rejects (an async logger), stays here, so
+ * that a log line never changes a decision nor ends the process.
+ */
+function log(logger: Logger | undefined, level: 'warn' | 'error', line: string): void {
+  if (logger === undefined) return;
+  try {
+    const written: unknown = logger[level](line);
+    if (typeof (written as Promise<void> | undefined)?.then === 'function')
+      (written as Promise<void>).then(undefined, ignore);
+  } catch {
+    // The logger's own failure has nowhere better to go.
+  }
+}
+
+function ignore(): void {}
 
 function describe(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
