@@ -91,7 +91,8 @@ export class Decider {
     for (const [i, plan] of plans.entries()) {
       if (plan.kind === 'deny-all' && !plan.shadow) blocked = true;
       if (plan.kind !== 'count') continue;
-      let m = members.findIndex((member) => member.rule === plan.rule && member.key === plan.key);
+      // By identity: an override past MAX_OVERRIDES is a new object per descriptor, on the same count.
+      let m = members.findIndex((member) => member.rule.identity === plan.rule.identity && member.key === plan.key);
       if (m < 0) m = members.push({ rule: plan.rule, key: plan.key, cost: 0 }) - 1;
       (members[m] as Member).cost += plan.cost;
       memberOf[i] = m;
