@@ -143,6 +143,9 @@ export class Decider {
     });
     return request.descriptors.map((descriptor, i): Plan => {
       const requested = descriptor.hitsAddend ?? (request.hitsAddend === 0 ? 1 : request.hitsAddend);
+      // An unknown domain has no limits, overrides included (as upstream): a client's made-up domains
+      // would otherwise be counted, and labelled in the metrics, without end.
+      if (domain === undefined) return { kind: 'none' };
       if (descriptor.limit !== undefined) {
         // Envoy's own limit for this descriptor: a fixed window, never shadowed, as upstream.
         const limit: RuleLimit = {
