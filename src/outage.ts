@@ -1,6 +1,7 @@
 import type { StoreErrorPolicy } from './failure.js';
 import type { Logger } from './limiter-options.js';
 import { healthChannel, type StoreErrorKind, storeErrorChannel } from './observe/events.js';
+import { logSafely } from './safe-log.js';
 
 /**
  * Notices a limiter's store failing and recovering, so an outage is never
@@ -29,7 +30,7 @@ export class OutageWatch {
       // One key the store cannot decide, not an outage: said once, and the store stays healthy.
       if (!this.reportedRequestFailure) {
         this.reportedRequestFailure = true;
-        log(
+        logSafely(
           this.logger,
           'error',
           `flowgate: limiter ${JSON.stringify(this.name)}: ${describe(error)}; such requests are decided by ` +
@@ -41,7 +42,7 @@ export class OutageWatch {
     this.degraded++;
     if (this.since !== undefined) return;
     this.since = performance.now();
-    log(
+    logSafely(
       this.logger,
       'error',
       `flowgate: limiter ${JSON.stringify(this.name)}: the store failed (${describe(error)}); ` +
@@ -58,7 +59,7 @@ export class OutageWatch {
     const degradedDecisions = this.degraded;
     this.since = undefined;
     this.degraded = 0;
-    log(
+    logSafely(
       this.logger,
       'warn',
       `flowgate: limiter ${JSON.stringify(this.name)}: the store answers again after ${outageMs} ms; ` +
@@ -88,24 +89,6 @@ function kindOf(error: unknown): StoreErrorKind {
   if (e?.code === 'FG_STORE_REQUEST_FAILED') return 'request';
   return 'error';
 }
-
-/**
- * Writes a line through the application's logger, which runs inside a
- * decision: whatever it throws, or rejects (an async logger), stays here, so
- * that a log line never changes a decision nor ends the process.
- */
-function log(logger: Logger | undefined, level: 'warn' | 'error', line: string): void {
-  if (logger === undefined) return;
-  try {
-    const written: unknown = logger[level](line);
-    if (typeof (written as Promise<void> | undefined)?.then === 'function')
-      (written as Promise<void>).then(undefined, ignore);
-  } catch {
-    // The logger's own failure has nowhere better to go.
-  }
-}
-
-function ignore(): void {}
 
 function describe(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
