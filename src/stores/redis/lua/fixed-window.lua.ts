@@ -73,9 +73,9 @@ end
 
 function fixedWindow.save(key, s, p)
   if inExpiry then
-    redis.call('SET', key, fmt(s.count), 'PXAT', fmt((s.index + 1) * p[2]))
+    redis.call('SET', key, s.count, 'PXAT', (s.index + 1) * p[2])
   elseif s.ttl then
-    redis.call('SET', key, fmt(s.index) .. ':' .. fmt(s.count), 'PX', fmt(s.ttl))
+    redis.call('SET', key, fmt(s.index) .. ':' .. fmt(s.count), 'PX', s.ttl)
   else
     redis.call('SET', key, fmt(s.index) .. ':' .. fmt(s.count), 'KEEPTTL')
   end

@@ -34,8 +34,11 @@
  *
  * Lua numbers are doubles, like JS numbers; math.fmod is C's fmod, the same
  * truncated remainder as JS `%` (exact, where `a % b` in Lua 5.1 divides and
- * can round). Numbers are written back with '%.0f', exact up to 2^53, never
- * with tostring (which uses %.14g).
+ * can round). Numbers inside a stored string are written with fmt below,
+ * never with tostring or '..' (which use %.14g). A whole argument that is an
+ * integer (a count, an expiry, a TTL) goes to redis.call as a Lua number:
+ * Redis 7.0 formats it with %.17g, exact for integers below 10^17, and 7.2+
+ * with its integer printer; both without a Lua string to build and intern.
  */
 export const PRELUDE_LUA = `
 -- The call's own state, set by CALL_HEAD_LUA at the start of every call: as

@@ -115,9 +115,9 @@ end
 function slidingWindow.save(key, s, p)
   local previous, current = s.previous, s.current
   if inExpiry then
-    local expireAt = fmt((s.index + 2) * p[2])
+    local expireAt = (s.index + 2) * p[2]
     if previous < 2 * PACK and current < PACK then
-      redis.call('SET', key, fmt(previous * PACK + current), 'PXAT', expireAt)
+      redis.call('SET', key, previous * PACK + current, 'PXAT', expireAt)
     else
       redis.call('SET', key, fmt(previous) .. ':' .. fmt(current), 'PXAT', expireAt)
     end
@@ -125,7 +125,7 @@ function slidingWindow.save(key, s, p)
   end
   local state = fmt(s.index) .. ':' .. fmt(previous) .. ':' .. fmt(current)
   if s.ttl then
-    redis.call('SET', key, state, 'PX', fmt(s.ttl))
+    redis.call('SET', key, state, 'PX', s.ttl)
   else
     redis.call('SET', key, state, 'KEEPTTL')
   end
