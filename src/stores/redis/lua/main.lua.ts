@@ -1,6 +1,6 @@
 /**
  * The body of flowgate's script (after the prelude and the policies): reads
- * each limit's policy, then decides the batch's requests in order, each one
+ * each limit's policy (limits.lua.ts), then decides the batch's requests in order, each one
  * all or nothing across its limits, and finally writes every changed counter
  * once. A request whose key cannot be read (a wrong type, a value flowgate
  * did not write) gets an error of its own; it decides, fails and commits
@@ -9,20 +9,8 @@
  */
 export const MAIN_LUA = `
 
-local L = tonumber(ARGV[5])
-local limits = {}
-for j = 1, L do
-  local at = 5 + (j - 1) * 5
-  local code = ARGV[at + 1]
-  limits[j] = {
-    impl = ALGORITHMS[code],
-    p = {tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4]), algorithm = code},
-    shadow = ARGV[at + 5] == 's',
-    -- States (a log's too: it keeps what it knows of its list) are read once per script.
-    cached = true,
-  }
-end
-local cursor = 6 + 5 * L
+local limits, cursor, compact = readLimits(ARGV)
+local L = limits.n
 -- On the server's TIME a batch of cost-1 limits (the common case) comes without per-request arguments.
 local plain = #ARGV < cursor
 

@@ -15,8 +15,10 @@
  *   state (room for callers whose clocks lag).
  * ARGV[4] deadline: the server time (ms) after which the caller has given up
  *   and nothing may be committed, or ''.
- * ARGV[5] L: limits per request. Then 5 per limit: algorithm ('fw', 'sw',
- *   'sl', 'tb', 'lb'), three parameters, 's' for a shadow limit (else '').
+ * ARGV[5] the limits of each request (L of them): per limit its algorithm
+ *   ('fw', 'sw', 'sl', 'tb', 'lb'), three parameters and 's' for a shadow
+ *   limit (else ''), either as one string, `code,p1,p2,p3,s;` per limit, or
+ *   expanded: L, then those 5 arguments per limit (see limits.lua.ts).
  * Then each request's arguments, or none at all for a batch of cost-1
  *   limits on the server's TIME: an op (a cost: limit; 'p': peek; 'd':
  *   reset; 'r': refund; 'R': refund, then report each limit's state; 'z':
