@@ -10,6 +10,8 @@
  */
 export const BUCKET_LUA = `
 local bucket = {}
+-- Its state's fields are all in keepState (prelude): a set may undo a tentative commit.
+bucket.undoable = true
 -- TICK_EPOCH_MS of src/policies/rate.ts
 local TICK_EPOCH_MS = 1767225600000
 

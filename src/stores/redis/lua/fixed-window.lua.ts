@@ -10,6 +10,8 @@
  */
 export const FIXED_WINDOW_LUA = `
 local fixedWindow = {}
+-- Its state's fields are all in keepState (prelude): a set may undo a tentative commit.
+fixedWindow.undoable = true
 
 function fixedWindow.load(key, p)
   local stored = redis.pcall('GET', key)

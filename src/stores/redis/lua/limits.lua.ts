@@ -33,6 +33,16 @@ local function limitOf(code, a, b, c, shadow)
   }
 end
 
+-- Marks limits whose every policy can undo a tentative commit (see decideSetOnce in main.lua.ts).
+local function undoable(limits)
+  local all = true
+  for j = 1, limits.n do
+    if not limits[j].impl.undoable then all = false end
+  end
+  limits.undoable = all
+  return limits
+end
+
 local function parseLimits(described)
   local limits = {}
   local n = 0
@@ -41,7 +51,7 @@ local function parseLimits(described)
     limits[n] = limitOf(code, a, b, c, shadow)
   end
   limits.n = n
-  return limits
+  return undoable(limits)
 end
 
 local function readLimits(ARGV)
@@ -55,7 +65,7 @@ local function readLimits(ARGV)
       local at = 5 + (j - 1) * 5
       limits[j] = limitOf(ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4], ARGV[at + 5])
     end
-    return limits, 6 + 5 * L, false
+    return undoable(limits), 6 + 5 * L, false
   end
   limits = parseLimits(described)
   if limitCache and #described <= LIMIT_CACHE_KEY_MAX then

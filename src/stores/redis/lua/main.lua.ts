@@ -55,10 +55,51 @@ local function costsAt(from)
   return costs
 end
 
+-- A limit of a set in one pass: each limit commits as it admits; when an enforced
+-- limit denies, what the earlier ones committed is undone (see undoable in the
+-- prelude) and the others decide without committing. The same results as the two
+-- passes below, with one decision per limit when the set admits. Limits sharing a
+-- state (one key) go the two passes (nil): there the later ones decide on the state
+-- as it was, not as an earlier limit left it.
+local function decideSetOnce(first, loaded, nowMs, cost)
+  for j = 2, L do
+    for i = 1, j - 1 do
+      if loaded[i] == loaded[j] then return nil end
+    end
+  end
+  local results = {}
+  local kept = {}
+  local mark = #written
+  local denied = false
+  for j = 1, L do
+    local limit = limits[j]
+    local s = loaded[j]
+    if not denied then kept[j] = keepState(s) end
+    local result = {limit.impl.decide(KEYS[first + j], s, limit.p, nowMs, costOf(cost, j), not denied)}
+    results[j] = result
+    if result[1] == 0 and not limit.shadow then denied = true end
+  end
+  if not denied then return results end
+  for j = #kept, 1, -1 do restoreState(loaded[j], kept[j]) end
+  for i = #written, mark + 1, -1 do written[i] = nil end
+  -- Nothing spent: a limit that admitted reports its state as it is.
+  for j = 1, L do
+    if results[j][1] == 1 then
+      local limit = limits[j]
+      results[j] = {limit.impl.decide(KEYS[first + j], loaded[j], limit.p, nowMs, 0, false)}
+    end
+  end
+  return results
+end
+
 local function decideSet(first, loaded, nowMs, cost, commit)
   if L == 1 then
     local limit = limits[1]
     return {{limit.impl.decide(KEYS[first + 1], loaded[1], limit.p, nowMs, costOf(cost, 1), commit)}}
+  end
+  if commit and limits.undoable then
+    local results = decideSetOnce(first, loaded, nowMs, cost)
+    if results then return results end
   end
   local results = {}
   local all = true

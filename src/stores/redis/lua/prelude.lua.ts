@@ -85,6 +85,18 @@ end
 
 local NOT_OURS = 'flowgate: the key holds a value flowgate did not write'
 
+-- What a decision can change in a fixed window's, a sliding window's or a bucket's
+-- state (the modules marked undoable), kept before a tentative commit in a set:
+-- keepState's copy, put back by restoreState, undoes it (with written truncated).
+-- A sliding log writes its list as it decides and is never undone this way.
+local function keepState(s)
+  return {s.index, s.count, s.previous, s.current, s.tat, s.dirty, s.ttl}
+end
+
+local function restoreState(s, k)
+  s.index, s.count, s.previous, s.current, s.tat, s.dirty, s.ttl = k[1], k[2], k[3], k[4], k[5], k[6], k[7]
+end
+
 -- Marks state s of key as changed; ttlMs: its relative TTL (value encoding),
 -- or nil to keep the key's TTL (a refund).
 local function changed(key, s, ttlMs)

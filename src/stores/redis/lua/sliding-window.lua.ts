@@ -12,6 +12,8 @@
  */
 export const SLIDING_WINDOW_LUA = `
 local slidingWindow = {}
+-- Its state's fields are all in keepState (prelude): a set may undo a tentative commit.
+slidingWindow.undoable = true
 local PACK = 67108864
 
 -- Least whole wait after which cost fits, if nothing else arrives.
