@@ -121,6 +121,19 @@ local function decideSet(first, loaded, nowMs, cost, commit)
   return results
 end
 
+-- Whether every limit admitted cost (one number for all) at nowMs, with no wait and
+-- no delay: all a compact reply leaves out is then known to the caller.
+local function plainlyAdmitted(results, nowMs, cost)
+  if type(cost) ~= 'number' then return false end
+  for j = 1, L do
+    local result = results[j]
+    if result[1] ~= 1 or result[4] ~= 0 or result[5] ~= 0 or result[6] ~= nowMs or result[7] ~= cost then
+      return false
+    end
+  end
+  return true
+end
+
 -- Appends each limit's state as it is now (a cost-0 evaluation), once load(first) has
 -- succeeded for the request (so reading a log afresh cannot fail).
 report = function(first, nowMs)
@@ -223,18 +236,29 @@ for r = 1, #KEYS / L do
       local commit = op ~= 'p'
       local results = decideSet(first, loaded, nowMs, cost, commit)
       local n = #reply + 1
-      reply[n] = 1
-      for j = 1, L do
-        -- Unrolled: an inner loop costs Redis about 2k instructions a limit.
-        local result = results[j]
-        reply[n + 1] = result[1]
-        reply[n + 2] = result[2]
-        reply[n + 3] = result[3]
-        reply[n + 4] = result[4]
-        reply[n + 5] = result[5]
-        reply[n + 6] = result[6]
-        reply[n + 7] = result[7]
-        n = n + 7
+      if compact and commit and plainlyAdmitted(results, nowMs, cost) then
+        -- Status 2: per limit only remaining and resetMs; the caller knows the rest.
+        reply[n] = 2
+        for j = 1, L do
+          local result = results[j]
+          reply[n + 1] = result[2]
+          reply[n + 2] = result[3]
+          n = n + 2
+        end
+      else
+        reply[n] = 1
+        for j = 1, L do
+          -- Unrolled: an inner loop costs Redis about 2k instructions a limit.
+          local result = results[j]
+          reply[n + 1] = result[1]
+          reply[n + 2] = result[2]
+          reply[n + 3] = result[3]
+          reply[n + 4] = result[4]
+          reply[n + 5] = result[5]
+          reply[n + 6] = result[6]
+          reply[n + 7] = result[7]
+          n = n + 7
+        end
       end
     else
       reply[#reply + 1] = 0

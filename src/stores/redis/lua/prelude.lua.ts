@@ -32,7 +32,11 @@
  * passed (then nothing was done and nothing follows); then per request a
  * status, 1 or 0, and for 0 an error message; for a limit, a peek, 'R', 'z'
  * and 'e', 7 numbers per limit: allowed (1|0), remaining, resetMs, retryAfterMs,
- * delayMs, atMs, spent (the units committed).
+ * delayMs, atMs, spent (the units committed). With the limits as one string
+ * (ARGV[5]), a limit of one cost for all that every limit admitted at the
+ * request's nowMs with no wait and no delay has status 2 and only remaining
+ * and resetMs per limit (allowed 1, retryAfterMs and delayMs 0, atMs its
+ * nowMs, spent its cost).
  *
  * Lua numbers are doubles, like JS numbers; math.fmod is C's fmod, the same
  * truncated remainder as JS `%` (exact, where `a % b` in Lua 5.1 divides and
