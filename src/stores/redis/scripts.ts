@@ -4,6 +4,7 @@ import { FIXED_WINDOW_LUA } from './lua/fixed-window.lua.js';
 import { limitsLua } from './lua/limits.lua.js';
 import { MAIN_LUA } from './lua/main.lua.js';
 import { CALL_HEAD_LUA, PRELUDE_LUA } from './lua/prelude.lua.js';
+import { REQUESTS_LUA } from './lua/requests.lua.js';
 import { SLIDING_LOG_LUA } from './lua/sliding-log.lua.js';
 import { SLIDING_WINDOW_LUA } from './lua/sliding-window.lua.js';
 
@@ -34,13 +35,13 @@ function modulesFor(codes: ReadonlySet<string>): typeof MODULES {
 
 /**
  * The definitions (run once per library, or once per EVAL): the prelude, the
- * policies, their table and how a call reads its limits (kept across calls
- * by a library: `cache`).
+ * policies, their table, how a call reads its limits (kept across calls by a
+ * library: `cache`) and how it decides a request.
  */
 function definitions(codes: ReadonlySet<string>, cache: boolean): string {
   const modules = modulesFor(codes);
   const entries = modules.flatMap((module) => module.codes.map((code) => `${code} = ${module.table}`));
-  return `${PRELUDE_LUA}${modules.map((module) => module.text).join('')}\nlocal ALGORITHMS = {${entries.join(', ')}}\n${limitsLua(cache)}`;
+  return `${PRELUDE_LUA}${modules.map((module) => module.text).join('')}\nlocal ALGORITHMS = {${entries.join(', ')}}\n${limitsLua(cache)}${REQUESTS_LUA}`;
 }
 
 /** What every call runs: its head (arguments, clock, deadline), then the body. Reads KEYS and ARGV. */
