@@ -105,29 +105,28 @@ for r = 1, #KEYS / L do
     local loaded, err = load(first)
     if loaded then
       local commit = op ~= 'p'
-      local results = decideSet(first, loaded, nowMs, cost, commit)
+      decideSet(first, nowMs, cost, commit)
+      -- The decisions are in out (requests.lua.ts): 7 numbers per limit.
       local n = #reply + 1
-      if compact and commit and plainlyAdmitted(results, nowMs, cost) then
+      if compact and commit and plainlyAdmitted(nowMs, cost) then
         -- Status 2: per limit only remaining and resetMs; the caller knows the rest.
         reply[n] = 2
-        for j = 1, L do
-          local result = results[j]
-          reply[n + 1] = result[2]
-          reply[n + 2] = result[3]
+        for at = 0, 7 * L - 7, 7 do
+          reply[n + 1] = out[at + 2]
+          reply[n + 2] = out[at + 3]
           n = n + 2
         end
       else
         reply[n] = 1
-        for j = 1, L do
+        for at = 0, 7 * L - 7, 7 do
           -- Unrolled: an inner loop costs Redis about 2k instructions a limit.
-          local result = results[j]
-          reply[n + 1] = result[1]
-          reply[n + 2] = result[2]
-          reply[n + 3] = result[3]
-          reply[n + 4] = result[4]
-          reply[n + 5] = result[5]
-          reply[n + 6] = result[6]
-          reply[n + 7] = result[7]
+          reply[n + 1] = out[at + 1]
+          reply[n + 2] = out[at + 2]
+          reply[n + 3] = out[at + 3]
+          reply[n + 4] = out[at + 4]
+          reply[n + 5] = out[at + 5]
+          reply[n + 6] = out[at + 6]
+          reply[n + 7] = out[at + 7]
           n = n + 7
         end
       end

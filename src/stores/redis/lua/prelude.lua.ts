@@ -90,15 +90,18 @@ end
 local NOT_OURS = 'flowgate: the key holds a value flowgate did not write'
 
 -- What a decision can change in a fixed window's, a sliding window's or a bucket's
--- state (the modules marked undoable), kept before a tentative commit in a set:
--- keepState's copy, put back by restoreState, undoes it (with written truncated).
--- A sliding log writes its list as it decides and is never undone this way.
-local function keepState(s)
-  return {s.index, s.count, s.previous, s.current, s.tat, s.dirty, s.ttl}
+-- state (the modules marked undoable), kept at kept[at + 1 .. at + 7] before a
+-- tentative commit in a set: restoreState puts it back, which undoes the commit
+-- (with written truncated). A sliding log writes its list as it decides and is
+-- never undone this way.
+local function keepState(kept, at, s)
+  kept[at + 1], kept[at + 2], kept[at + 3], kept[at + 4], kept[at + 5], kept[at + 6], kept[at + 7] =
+    s.index, s.count, s.previous, s.current, s.tat, s.dirty, s.ttl
 end
 
-local function restoreState(s, k)
-  s.index, s.count, s.previous, s.current, s.tat, s.dirty, s.ttl = k[1], k[2], k[3], k[4], k[5], k[6], k[7]
+local function restoreState(kept, at, s)
+  s.index, s.count, s.previous, s.current, s.tat, s.dirty, s.ttl =
+    kept[at + 1], kept[at + 2], kept[at + 3], kept[at + 4], kept[at + 5], kept[at + 6], kept[at + 7]
 end
 
 -- Marks state s of key as changed; ttlMs: its relative TTL (value encoding),

@@ -23,9 +23,10 @@ local function stateOf(limit, key)
   return s, err
 end
 
--- Reads the states of request r's limits, or returns nil and the first error.
+-- Reads the states of request r's limits into loaded (reused by every request), or
+-- returns nil and the first error.
+local loaded = {}
 local function load(first)
-  local loaded = {}
   for j = 1, L do
     local s, err = stateOf(limits[j], callKeys[first + j])
     if not s then return nil, err end
@@ -47,79 +48,80 @@ local function costsAt(from)
   return costs
 end
 
--- A limit of a set in one pass: each limit commits as it admits; when an enforced
--- limit denies, what the earlier ones committed is undone (see undoable in the
--- prelude) and the others decide without committing. The same results as the two
--- passes below, with one decision per limit when the set admits. Limits sharing a
--- state (one key) go the two passes (nil): there the later ones decide on the state
--- as it was, not as an earlier limit left it.
-local function decideSetOnce(first, loaded, nowMs, cost)
+-- The request's decision in limit j, its 7 numbers (see the reply in the prelude) at
+-- out[7j - 6 .. 7j]: one flat table for every request, no table per decision.
+local out = {}
+local function decideInto(j, first, s, nowMs, cost, commit)
+  local limit = limits[j]
+  local at = 7 * j - 7
+  out[at + 1], out[at + 2], out[at + 3], out[at + 4], out[at + 5], out[at + 6], out[at + 7] =
+    limit.impl.decide(callKeys[first + j], s, limit.p, nowMs, cost, commit)
+  return out[at + 1]
+end
+
+-- A set in one pass: each limit commits as it admits; when an enforced limit
+-- denies, what the earlier ones committed is undone (keepState in the prelude)
+-- and the others decide without committing. The same decisions as the two passes
+-- of decideSet, with one decision per limit when the set admits. Limits sharing a
+-- state (one key) go the two passes (false): there the later ones decide on the
+-- state as it was, not as an earlier limit left it.
+local kept = {}
+local function decideSetOnce(first, nowMs, cost, each)
   for j = 2, L do
     for i = 1, j - 1 do
-      if loaded[i] == loaded[j] then return nil end
+      if loaded[i] == loaded[j] then return false end
     end
   end
-  local results = {}
-  local kept = {}
   local mark = #written
-  local denied = false
+  local committed = 0
   for j = 1, L do
-    local limit = limits[j]
     local s = loaded[j]
-    if not denied then kept[j] = keepState(s) end
-    local result = {limit.impl.decide(callKeys[first + j], s, limit.p, nowMs, costOf(cost, j), not denied)}
-    results[j] = result
-    if result[1] == 0 and not limit.shadow then denied = true end
+    local commit = committed == j - 1
+    if commit then keepState(kept, 7 * j - 7, s) end
+    if decideInto(j, first, s, nowMs, each and cost[j] or cost, commit) == 1 or limits[j].shadow then
+      if commit then committed = j end
+    end
   end
-  if not denied then return results end
-  for j = #kept, 1, -1 do restoreState(loaded[j], kept[j]) end
+  if committed == L then return true end
+  for j = committed, 1, -1 do restoreState(kept, 7 * j - 7, loaded[j]) end
   for i = #written, mark + 1, -1 do written[i] = nil end
   -- Nothing spent: a limit that admitted reports its state as it is.
   for j = 1, L do
-    if results[j][1] == 1 then
-      local limit = limits[j]
-      results[j] = {limit.impl.decide(callKeys[first + j], loaded[j], limit.p, nowMs, 0, false)}
-    end
+    if out[7 * j - 6] == 1 then decideInto(j, first, loaded[j], nowMs, 0, false) end
   end
-  return results
+  return true
 end
 
-local function decideSet(first, loaded, nowMs, cost, commit)
+-- Decides request first's limits (loaded) into out, all or nothing.
+local function decideSet(first, nowMs, cost, commit)
   if L == 1 then
-    local limit = limits[1]
-    return {{limit.impl.decide(callKeys[first + 1], loaded[1], limit.p, nowMs, costOf(cost, 1), commit)}}
+    decideInto(1, first, loaded[1], nowMs, costOf(cost, 1), commit)
+    return
   end
-  if commit and limits.undoable then
-    local results = decideSetOnce(first, loaded, nowMs, cost)
-    if results then return results end
-  end
-  local results = {}
+  local each = type(cost) == 'table'
+  if commit and limits.undoable and decideSetOnce(first, nowMs, cost, each) then return end
   local all = true
   for j = 1, L do
-    local limit = limits[j]
-    results[j] = {limit.impl.decide(callKeys[first + j], loaded[j], limit.p, nowMs, costOf(cost, j), false)}
-    if results[j][1] == 0 and not limit.shadow then all = false end
+    if decideInto(j, first, loaded[j], nowMs, each and cost[j] or cost, false) == 0 and not limits[j].shadow then
+      all = false
+    end
   end
   -- All or nothing: commit to every limit that admits (a shadow limit spends only what it admits),
   -- or, when an enforced limit denies, report the others' unchanged state.
-  if all and not commit then return results end
-  local settledCost = all and cost or 0
+  if all and not commit then return end
   for j = 1, L do
-    if results[j][1] == 1 then
-      local limit = limits[j]
-      results[j] = {limit.impl.decide(callKeys[first + j], loaded[j], limit.p, nowMs, costOf(settledCost, j), all)}
+    if out[7 * j - 6] == 1 then
+      decideInto(j, first, loaded[j], nowMs, all and (each and cost[j] or cost) or 0, all)
     end
   end
-  return results
 end
 
 -- Whether every limit admitted cost (one number for all) at nowMs, with no wait and
--- no delay: all a compact reply leaves out is then known to the caller.
-local function plainlyAdmitted(results, nowMs, cost)
+-- no delay (out, after decideSet): all a compact reply leaves out is then known to the caller.
+local function plainlyAdmitted(nowMs, cost)
   if type(cost) ~= 'number' then return false end
-  for j = 1, L do
-    local result = results[j]
-    if result[1] ~= 1 or result[4] ~= 0 or result[5] ~= 0 or result[6] ~= nowMs or result[7] ~= cost then
+  for at = 0, 7 * L - 7, 7 do
+    if out[at + 1] ~= 1 or out[at + 4] ~= 0 or out[at + 5] ~= 0 or out[at + 6] ~= nowMs or out[at + 7] ~= cost then
       return false
     end
   end
