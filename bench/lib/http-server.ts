@@ -103,7 +103,10 @@ const cpuNow = () => {
 };
 // The parent asks for CPU time around each load run (socket), or for a turn of injected
 // requests with its count and CPU time (inject).
-process.on('message', (m: { injectMs?: number; concurrency?: number }) => {
+// bench/http-instructions.ts runs this child under valgrind and asks it to exit: its counts are
+// printed when the process ends.
+process.on('message', (m: 'exit' | { injectMs?: number; concurrency?: number }) => {
+  if (m === 'exit') process.exit(0);
   if (m.injectMs === undefined) {
     process.send?.({ cpuUs: cpuNow() });
     return;
