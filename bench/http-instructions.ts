@@ -32,8 +32,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const { values: args } = parseArgs({
   options: {
-    small: { type: 'string', default: '1000' },
-    large: { type: 'string', default: '4000' },
+    small: { type: 'string', default: '3000' },
+    large: { type: 'string', default: '9000' },
     reps: { type: 'string', default: '3' },
     connections: { type: 'string', default: '1' },
     jobs: { type: 'string', default: '2' },
