@@ -277,8 +277,9 @@ function limitSpecs(issues: IssueList, policy: unknown, limits: unknown, shadowA
   const specs: LimitSpec[] = [];
   for (const [name, value] of Object.entries(limits)) {
     const option = `RateLimiter.limits.${name}`;
-    if (!LIMIT_NAME.test(name)) {
-      issues.add('FG_LIMIT_NAME_INVALID', option, name, 'a name of 1 to 64 letters, digits, _ . or -');
+    // __proto__ would set a decision's prototype instead of naming its entry in `limits`.
+    if (!LIMIT_NAME.test(name) || name === '__proto__') {
+      issues.add('FG_LIMIT_NAME_INVALID', option, name, 'a name of 1 to 64 letters, digits, _ . or -, not __proto__');
     }
     if (isPolicy(value)) {
       specs.push({ name, policy: value, shadow: shadowAll });

@@ -188,12 +188,19 @@ export class RateLimiter<Name extends string = never> {
     if (refunds === undefined) return;
     const deadline = this.deadlines === undefined ? Number.POSITIVE_INFINITY : this.deadlines.deadline();
     const admitted = decision === undefined ? undefined : (this.storeDecisionOf?.get(decision) ?? decision);
+    let done: Promise<void> | undefined;
     try {
-      const done = this.gate.refund(storeKeys.slice(), refunds, deadline, shardKey, admitted);
+      done = this.gate.refund(storeKeys.slice(), refunds, deadline, shardKey, admitted);
       if (done !== undefined) await (this.deadlines === undefined ? done : this.deadlines.race(done, deadline));
     } catch (error) {
-      // Not given back (or not known to be): a later refund of the decision may try again.
-      this.refunds.putBack(decision, refunds);
+      // Not given back: a later refund of the decision may try again. Timed out, the store's answer
+      // is still to come and the refund may have applied: put back only if that answer is a failure,
+      // or a retry would give the units back twice.
+      if (done !== undefined && (error as { code?: unknown })?.code === 'FG_STORE_TIMEOUT') {
+        done.then(undefined, () => this.refunds.putBack(decision, refunds));
+      } else {
+        this.refunds.putBack(decision, refunds);
+      }
       this.outage.failed('refund', error);
       if (this.onStoreError === 'throw') throw error;
     }

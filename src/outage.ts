@@ -1,6 +1,7 @@
 import type { StoreErrorPolicy } from './failure.js';
 import type { Logger } from './limiter-options.js';
 import { healthChannel, type StoreErrorKind, storeErrorChannel } from './observe/events.js';
+import { logSafely } from './safe-log.js';
 
 /**
  * Notices a limiter's store failing and recovering, so an outage is never
@@ -29,7 +30,9 @@ export class OutageWatch {
       // One key the store cannot decide, not an outage: said once, and the store stays healthy.
       if (!this.reportedRequestFailure) {
         this.reportedRequestFailure = true;
-        this.logger?.error(
+        logSafely(
+          this.logger,
+          'error',
           `flowgate: limiter ${JSON.stringify(this.name)}: ${describe(error)}; such requests are decided by ` +
             `onStoreError '${this.onStoreError}' (reported once) [FG_STORE_REQUEST_FAILED, see docs/errors.md#fg_store_request_failed]`,
         );
@@ -39,7 +42,9 @@ export class OutageWatch {
     this.degraded++;
     if (this.since !== undefined) return;
     this.since = performance.now();
-    this.logger?.error(
+    logSafely(
+      this.logger,
+      'error',
       `flowgate: limiter ${JSON.stringify(this.name)}: the store failed (${describe(error)}); ` +
         `deciding by onStoreError '${this.onStoreError}' (${POLICY_WORDS[this.onStoreError]}) until it answers again ` +
         '[FG_STORE_DEGRADED, see docs/errors.md#fg_store_degraded]',
@@ -54,7 +59,9 @@ export class OutageWatch {
     const degradedDecisions = this.degraded;
     this.since = undefined;
     this.degraded = 0;
-    this.logger?.warn(
+    logSafely(
+      this.logger,
+      'warn',
       `flowgate: limiter ${JSON.stringify(this.name)}: the store answers again after ${outageMs} ms; ` +
         `${degradedDecisions} calls were answered by onStoreError meanwhile [FG_STORE_RECOVERED, see docs/errors.md#fg_store_recovered]`,
     );

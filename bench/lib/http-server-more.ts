@@ -23,6 +23,14 @@ import type { RateLimiter } from '../../src/index.js';
 export function koaServer(config: string, limit: number, windowMs: number, limiter: () => RateLimiter): BenchApp {
   const app = new Koa();
   if (config === 'koa+flowgate') app.use(flowgateKoa({ limiter: limiter() }));
+  // The floor under any limiter that sends two headers: a middleware that sets constant ones, deciding nothing.
+  if (config === 'koa+headers-only') {
+    app.use((ctx, next) => {
+      ctx.res.setHeader('RateLimit-Policy', '"default";q=1000000000;w=60');
+      ctx.res.setHeader('RateLimit', '"default";r=999999999;t=60');
+      return next();
+    });
+  }
   if (config === 'koa+koa-ratelimit') {
     app.use(
       koaRatelimit({

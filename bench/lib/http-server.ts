@@ -45,6 +45,14 @@ async function fastifyServer(config: string, redisPort?: string): Promise<BenchA
   }
   if (config === 'fastify+@fastify/rate-limit')
     await app.register(fastifyRateLimit, { max: LIMIT, timeWindow: WINDOW_MS });
+  // The floor under any limiter that sends two headers: a hook that sets constant ones, deciding nothing.
+  if (config === 'fastify+headers-only') {
+    app.addHook('onRequest', (_request, reply, done) => {
+      reply.header('ratelimit-policy', '"default";q=1000000000;w=60');
+      reply.header('ratelimit', '"default";r=999999999;t=60');
+      done();
+    });
+  }
   if (config === 'fastify+@fastify/rate-limit-redis') {
     await app.register(fastifyRateLimit, { max: LIMIT, timeWindow: WINDOW_MS, redis: redis(redisPort) });
   }
@@ -103,7 +111,10 @@ const cpuNow = () => {
 };
 // The parent asks for CPU time around each load run (socket), or for a turn of injected
 // requests with its count and CPU time (inject).
-process.on('message', (m: { injectMs?: number; concurrency?: number }) => {
+// bench/http-instructions.ts runs this child under valgrind and asks it to exit: its counts are
+// printed when the process ends.
+process.on('message', (m: 'exit' | { injectMs?: number; concurrency?: number }) => {
+  if (m === 'exit') process.exit(0);
   if (m.injectMs === undefined) {
     process.send?.({ cpuUs: cpuNow() });
     return;

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { show } from '../errors.js';
+import { logSafely } from '../safe-log.js';
 import { isPromiseLike, type Verdict } from './core.js';
 import type { MaybePromise } from './options.js';
 import { finding, type Logger } from './validation.js';
@@ -68,7 +69,10 @@ export class ResponseCounter<Res> {
   }
 
   private countFailed(error: unknown): void {
-    this.logger.error(
+    // From a response's event: a logger that throws must not end the process.
+    logSafely(
+      this.logger,
+      'error',
       finding(
         'FG_HTTP_COUNT_RESPONSE_FAILED',
         `${this.scope}: countResponse failed, so the request stays counted: ${(error as Error)?.message ?? String(error)}`,

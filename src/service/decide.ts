@@ -10,6 +10,15 @@ import type { DescriptorStatus, RlsRequest, RlsResponse } from './rls.js';
 
 const MAX_UINT32 = 2 ** 32 - 1;
 
+/**
+ * Most descriptors decided in one request. A request's descriptors are one
+ * limit set (one limiter per request shape, kept), and matching and merging
+ * them is quadratic: thousands in one request held the event loop for
+ * seconds and grew the kept limiters without end. Envoy sends one
+ * descriptor per `rate_limits` action, a handful per route.
+ */
+export const MAX_DESCRIPTORS = 64;
+
 /** What the decisions report to the metrics, per descriptor with a rule. */
 export interface DecisionRecorder {
   descriptor(
@@ -82,7 +91,8 @@ export class Decider {
     for (const [i, plan] of plans.entries()) {
       if (plan.kind === 'deny-all' && !plan.shadow) blocked = true;
       if (plan.kind !== 'count') continue;
-      let m = members.findIndex((member) => member.rule === plan.rule && member.key === plan.key);
+      // By identity: an override past MAX_OVERRIDES is a new object per descriptor, on the same count.
+      let m = members.findIndex((member) => member.rule.identity === plan.rule.identity && member.key === plan.key);
       if (m < 0) m = members.push({ rule: plan.rule, key: plan.key, cost: 0 }) - 1;
       (members[m] as Member).cost += plan.cost;
       memberOf[i] = m;
@@ -133,6 +143,9 @@ export class Decider {
     });
     return request.descriptors.map((descriptor, i): Plan => {
       const requested = descriptor.hitsAddend ?? (request.hitsAddend === 0 ? 1 : request.hitsAddend);
+      // An unknown domain has no limits, overrides included (as upstream): a client's made-up domains
+      // would otherwise be counted, and labelled in the metrics, without end.
+      if (domain === undefined) return { kind: 'none' };
       if (descriptor.limit !== undefined) {
         // Envoy's own limit for this descriptor: a fixed window, never shadowed, as upstream.
         const limit: RuleLimit = {
@@ -260,6 +273,10 @@ function checkRequest(request: RlsRequest): void {
     throw new ServeRequestError('domain: found "", expected the non-empty domain of a configuration file');
   if (request.descriptors.length === 0)
     throw new ServeRequestError('descriptors: found none, expected at least one descriptor');
+  if (request.descriptors.length > MAX_DESCRIPTORS)
+    throw new ServeRequestError(
+      `descriptors: found ${request.descriptors.length}, expected at most ${MAX_DESCRIPTORS} descriptors per request (Envoy sends one per rate_limits action)`,
+    );
   request.descriptors.forEach((descriptor, i) => {
     if (descriptor.entries.length === 0) {
       throw new ServeRequestError(`descriptors[${i}].entries: found none, expected at least one entry`);

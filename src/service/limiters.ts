@@ -76,12 +76,14 @@ export class Limiters {
   override(domain: string, limit: RuleLimit): RuleLimiter | undefined {
     const identity = identityOf(domain, OVERRIDE, limit, false);
     let found = this.byIdentity.get(identity);
+    if (found !== undefined) return found;
+    found = this.build(domain, OVERRIDE, limit, false);
     // Overrides come from Envoy's configuration, a handful of distinct limits; the cap keeps a
-    // misbehaving client from growing the map without end (past it, overrides are not enforced).
-    if (found === undefined && this.overrides < MAX_OVERRIDES) {
+    // misbehaving client from growing the map without end. Past it an override is built for its
+    // request alone (as a request shape past MAX_SHAPES): enforced all the same, its state shared.
+    if (found !== undefined && this.overrides < MAX_OVERRIDES) {
       this.overrides++;
-      found = this.build(domain, OVERRIDE, limit, false);
-      if (found !== undefined) this.byIdentity.set(identity, found);
+      this.byIdentity.set(identity, found);
     }
     return found;
   }

@@ -150,6 +150,14 @@ async function listen(server: Server, host: string): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
+/** Tracks `server`'s sockets, listens on a free port of `running.host` and closes it with `running.close`. */
+async function serveOn<R extends Running>(server: Server, running: R): Promise<R> {
+  track(server, running);
+  running.port = await listen(server, running.host);
+  running.close = closer(server);
+  return running;
+}
+
 function closer(server: Server): () => Promise<void> {
   return async () => {
     server.closeAllConnections();
@@ -238,10 +246,7 @@ function expressHarness(name: string, factory: typeof express5): Harness {
         res.end('error');
       });
       const server = createServer(app);
-      track(server, running);
-      running.port = await listen(server, running.host);
-      running.close = closer(server);
-      return running;
+      return serveOn(server, running);
     },
   };
 }
@@ -316,10 +321,7 @@ const honoHarness: Harness = {
       return c.text('error', 500);
     });
     const server = serve({ fetch: app.fetch, port: 0, hostname: running.host }) as Server;
-    track(server, running);
-    running.port = await listen(server, running.host);
-    running.close = closer(server);
-    return running;
+    return serveOn(server, running);
   },
 };
 
@@ -355,10 +357,7 @@ const nodeHarness: Harness = {
       const second = setup.mount === 'twice' ? mw : stacked;
       mw(req, res, second ? (e) => (e ? fail(e) : second(req, res, serveIt)) : serveIt);
     });
-    track(server, running);
-    running.port = await listen(server, running.host);
-    running.close = closer(server);
-    return running;
+    return serveOn(server, running);
   },
 };
 
@@ -402,10 +401,7 @@ const koaHarness: Harness = {
       ctx.body = 'ok';
     });
     const server = createServer(app.callback());
-    track(server, running);
-    running.port = await listen(server, running.host);
-    running.close = closer(server);
-    return running;
+    return serveOn(server, running);
   },
 };
 
@@ -474,10 +470,7 @@ const fetchHarness: Harness = {
         res.end('error');
       });
     });
-    track(server, running);
-    running.port = await listen(server, running.host);
-    running.close = closer(server);
-    return running;
+    return serveOn(server, running);
   },
 };
 

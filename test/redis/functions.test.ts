@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { fixedWindow, RateLimiter, slidingLog, tokenBucket } from '../../src/index.js';
 import { LIBRARY, type RedisClientLike, RedisStore } from '../../src/stores/redis/index.js';
-import { CLIENT_KINDS, connectClient } from '../support/redis-clients.js';
+import { CLIENT_KINDS, type ClientKind, connectClient } from '../support/redis-clients.js';
 import { redisFixture } from '../support/redis-fixture.js';
 import { freePort, spawnRedis } from '../support/redis-server.js';
 
@@ -165,65 +165,56 @@ describe('where Functions are refused, calls go as scripts and decide the same',
     return counts;
   }
 
-  test('an ACL user without fcall: one refused FCALL, then EVALSHA only', async () => {
-    await db.admin.call('ACL', 'SETUSER', 'nofcall', 'on', '>pw', '~*', '+@all', '-fcall');
+  /** Runs `body` once per client kind, connected as the ACL user `user` (password `pw`). */
+  async function asUser(user: string, body: (client: RedisClientLike, kind: ClientKind) => Promise<void>) {
     for (const kind of CLIENT_KINDS) {
       const url = new URL(db.server.url);
-      url.username = 'nofcall';
+      url.username = user;
       url.password = 'pw';
       const connection = await connectClient(kind, url.toString());
       try {
-        // One refused FCALL, then the six calls as scripts.
-        assert.deepEqual(await sameDecisions(connection.client, `acl-fcall-${kind}`), [1, 6], kind);
+        await body(connection.client, kind);
       } finally {
         await connection.close();
       }
     }
+  }
+
+  test('an ACL user without fcall: one refused FCALL, then EVALSHA only', async () => {
+    await db.admin.call('ACL', 'SETUSER', 'nofcall', 'on', '>pw', '~*', '+@all', '-fcall');
+    await asUser('nofcall', async (client, kind) => {
+      // One refused FCALL, then the six calls as scripts.
+      assert.deepEqual(await sameDecisions(client, `acl-fcall-${kind}`), [1, 6], kind);
+    });
   });
 
   test('an ACL user allowed fcall but not FUNCTION LOAD, on a server without the library: scripts from then on', async () => {
     await db.admin.call('ACL', 'SETUSER', 'noload', 'on', '>pw', '~*', '+@all', '-function|load');
-    for (const kind of CLIENT_KINDS) {
-      const url = new URL(db.server.url);
-      url.username = 'noload';
-      url.password = 'pw';
-      const connection = await connectClient(kind, url.toString());
-      try {
-        await db.admin.call('FUNCTION', 'FLUSH');
-        const limiter = limiterOn(connection.client, `acl-load-${kind}`);
-        await limiter.reset('k');
-        await db.admin.config('RESETSTAT');
-        assert.equal((await limiter.limit('k')).remaining, 9);
-        assert.equal((await limiter.limit('k')).remaining, 8);
-        assert.equal(await sent(db.admin, 'fcall'), 0, 'the store had given up on Functions at the reset');
-        assert.equal(await sent(db.admin, 'evalsha'), 2);
-        assert.deepEqual(await libraries(db.admin), []);
-      } finally {
-        await connection.close();
-      }
-    }
+    await asUser('noload', async (client, kind) => {
+      await db.admin.call('FUNCTION', 'FLUSH');
+      const limiter = limiterOn(client, `acl-load-${kind}`);
+      await limiter.reset('k');
+      await db.admin.config('RESETSTAT');
+      assert.equal((await limiter.limit('k')).remaining, 9);
+      assert.equal((await limiter.limit('k')).remaining, 8);
+      assert.equal(await sent(db.admin, 'fcall'), 0, 'the store had given up on Functions at the reset');
+      assert.equal(await sent(db.admin, 'evalsha'), 2);
+      assert.deepEqual(await libraries(db.admin), []);
+    });
   });
 
   test('an ACL user allowed fcall but not FUNCTION LOAD calls a library an administrator loaded', async () => {
     await db.admin.call('ACL', 'SETUSER', 'noload', 'on', '>pw', '~*', '+@all', '-function|load');
-    for (const kind of CLIENT_KINDS) {
-      const url = new URL(db.server.url);
-      url.username = 'noload';
-      url.password = 'pw';
-      const connection = await connectClient(kind, url.toString());
-      try {
-        await db.admin.call('FUNCTION', 'FLUSH');
-        await db.admin.call('FUNCTION', 'LOAD', LIBRARY.code);
-        const limiter = limiterOn(connection.client, `preloaded-${kind}`);
-        await db.admin.config('RESETSTAT');
-        assert.equal((await limiter.limit('k')).remaining, 9);
-        assert.equal((await limiter.limit('k', { cost: 3 })).remaining, 6);
-        assert.equal(await sent(db.admin, 'fcall'), 2);
-        assert.equal(await sent(db.admin, 'evalsha'), 0);
-      } finally {
-        await connection.close();
-      }
-    }
+    await asUser('noload', async (client, kind) => {
+      await db.admin.call('FUNCTION', 'FLUSH');
+      await db.admin.call('FUNCTION', 'LOAD', LIBRARY.code);
+      const limiter = limiterOn(client, `preloaded-${kind}`);
+      await db.admin.config('RESETSTAT');
+      assert.equal((await limiter.limit('k')).remaining, 9);
+      assert.equal((await limiter.limit('k', { cost: 3 })).remaining, 6);
+      assert.equal(await sent(db.admin, 'fcall'), 2);
+      assert.equal(await sent(db.admin, 'evalsha'), 0);
+    });
   });
 
   test('a server without FCALL (Redis < 7, or renamed away): EVALSHA, same decisions', async () => {

@@ -29,6 +29,10 @@ export const MIN_SPLIT = 8;
 /** Numbers per limit in the script's reply: see lua/prelude.lua.ts. */
 const FIELDS = 7;
 
+/** The status of a compact admission, and its numbers per limit (remaining, resetMs): see lua/prelude.lua.ts. */
+const COMPACT = 2;
+const COMPACT_FIELDS = 2;
+
 /** Index of the deadline in the script's ARGV (0-based here): see lua/prelude.lua.ts. */
 const DEADLINE_ARG = 3;
 
@@ -246,7 +250,8 @@ export class Batcher {
     let at = 2;
     for (const request of requests) {
       const status = Number(answer[at++]);
-      if (status !== 1) {
+      const compact = status === COMPACT;
+      if (status !== 1 && !compact) {
         request.reject(new StoreRequestError(String(answer[at++])));
         continue;
       }
@@ -254,19 +259,40 @@ export class Batcher {
         request.resolve(undefined);
         continue;
       }
-      if (at + FIELDS * count > answer.length) {
+      const fields = compact ? COMPACT_FIELDS : FIELDS;
+      if (at + fields * count > answer.length) {
         this.malformed(requests, answer);
         return;
       }
+      // A compact admission leaves out what the request itself says: its instant and its cost.
+      const atMs = compact ? (request.nowMs === undefined ? serverNowMs : Number(request.nowMs)) : 0;
+      const cost = compact ? Number(request.op) : 0;
       if (count === 1 && this.combine) {
-        request.resolve(this.read(answer, at, 0));
+        request.resolve(compact ? this.readAdmitted(answer, at, 0, atMs, cost) : this.read(answer, at, 0));
       } else {
         const decisions: Decision[] = [];
-        for (let i = 0; i < count; i++) decisions.push(this.read(answer, at + FIELDS * i, i));
+        for (let i = 0; i < count; i++) {
+          const offset = at + fields * i;
+          decisions.push(compact ? this.readAdmitted(answer, offset, i, atMs, cost) : this.read(answer, offset, i));
+        }
         request.resolve(this.combine ? combineDecisions(this.specs, decisions) : decisions);
       }
-      at += FIELDS * count;
+      at += fields * count;
     }
+  }
+
+  /** Reads limit `i`'s compact admission at `offset`: remaining, resetMs. */
+  private readAdmitted(reply: unknown[], offset: number, i: number, atMs: number, cost: number): Decision {
+    return decision(
+      true,
+      (this.specs[i] as LimitSpec).policy.limit,
+      Number(reply[offset]),
+      Number(reply[offset + 1]),
+      0,
+      0,
+      atMs,
+      cost,
+    );
   }
 
   /** Reads limit `i`'s numbers at `offset`: allowed (1|0), remaining, resetMs, retryAfterMs, delayMs, atMs, spent. */

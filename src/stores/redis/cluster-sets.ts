@@ -7,6 +7,14 @@ import type { Batcher } from './batch.js';
 import { costArg, costArgs, type RedisBinding, refundArgs } from './binding.js';
 import { keySlot } from './key-slot.js';
 
+/**
+ * Most batchers a binding keeps, one per group of limits (by their indexes)
+ * seen sharing a slot. A set of a few limits has a few groups; one of many
+ * limits whose keys a client chooses (`flowgate serve`) has as many as its
+ * subsets, so past this a group's batcher serves its call alone.
+ */
+export const MAX_KEPT_GROUPS = 64;
+
 /** One group of a set's limits whose keys share a cluster slot: their indexes and their keys. */
 interface SlotGroup {
   readonly indexes: readonly number[];
@@ -157,7 +165,7 @@ export class ClusterSetBinding implements BoundStore {
     let batcher = this.groups.get(id);
     if (batcher === undefined) {
       batcher = this.batcherOf(group.indexes);
-      this.groups.set(id, batcher);
+      if (this.groups.size < MAX_KEPT_GROUPS) this.groups.set(id, batcher);
     }
     return batcher;
   }

@@ -167,9 +167,11 @@ export class RedisStore implements Store {
     // ARGV before the requests': see lua/prelude.lua.ts. The deadline (index 3) is filled in per call.
     const head = [explicit ? 'x' : '', inExpiry ? 'e' : 'v', this.expiryMarginMs, ''];
     const batcherOf = (limits: readonly LimitSpec[], combine: boolean): Batcher => {
-      const header = [...head, String(limits.length)];
-      for (const spec of limits) header.push(algorithmTag(spec.policy), ...policyArgs(spec), spec.shadow ? 's' : '');
-      return new Batcher(this.link, header, limits, combine);
+      // Every limit in one argument: a Function library parses it once and keeps it (lua/limits.lua.ts).
+      const described = limits.map(
+        (spec) => `${[algorithmTag(spec.policy), ...policyArgs(spec), spec.shadow ? 's' : ''].join(',')};`,
+      );
+      return new Batcher(this.link, [...head, described.join('')], limits, combine);
     };
     const namer = new KeyNamer(binding.prefix, binding.limits, binding.hashTag, binding.sharedState === true);
     const binding_ = new RedisBinding(batcherOf(binding.limits, true), namer, binding.limits, binding.clock);

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { BUCKET_LUA } from './lua/bucket.lua.js';
 import { FIXED_WINDOW_LUA } from './lua/fixed-window.lua.js';
+import { limitsLua } from './lua/limits.lua.js';
 import { MAIN_LUA } from './lua/main.lua.js';
 import { CALL_HEAD_LUA, PRELUDE_LUA } from './lua/prelude.lua.js';
+import { REQUESTS_LUA } from './lua/requests.lua.js';
 import { SLIDING_LOG_LUA } from './lua/sliding-log.lua.js';
 import { SLIDING_WINDOW_LUA } from './lua/sliding-window.lua.js';
 
@@ -31,18 +33,22 @@ function modulesFor(codes: ReadonlySet<string>): typeof MODULES {
   return MODULES.filter((module) => module.codes.some((code) => codes.has(code)));
 }
 
-/** The definitions (run once per library, or once per EVAL): the prelude, the policies and their table. */
-function definitions(codes: ReadonlySet<string>): string {
+/**
+ * The definitions (run once per library, or once per EVAL): the prelude, the
+ * policies, their table, how a call reads its limits (kept across calls by a
+ * library: `cache`) and how it decides a request.
+ */
+function definitions(codes: ReadonlySet<string>, cache: boolean): string {
   const modules = modulesFor(codes);
   const entries = modules.flatMap((module) => module.codes.map((code) => `${code} = ${module.table}`));
-  return `${PRELUDE_LUA}${modules.map((module) => module.text).join('')}\nlocal ALGORITHMS = {${entries.join(', ')}}\n`;
+  return `${PRELUDE_LUA}${modules.map((module) => module.text).join('')}\nlocal ALGORITHMS = {${entries.join(', ')}}\n${limitsLua(cache)}${REQUESTS_LUA}`;
 }
 
 /** What every call runs: its head (arguments, clock, deadline), then the body. Reads KEYS and ARGV. */
 const CALL_LUA = `${CALL_HEAD_LUA}${MAIN_LUA}`;
 
 function build(codes: ReadonlySet<string>): Script {
-  return script(`${definitions(codes)}${CALL_LUA}`);
+  return script(`${definitions(codes, false)}${CALL_LUA}`);
 }
 
 /**
@@ -95,7 +101,7 @@ export interface Library {
 export const LIBRARY: Library = library();
 
 function library(): Library {
-  const body = `${definitions(new Set(ALL_CODES))}local function decide(KEYS, ARGV)\n${CALL_LUA}\nend\n`;
+  const body = `${definitions(new Set(ALL_CODES), true)}local function decide(KEYS, ARGV)\n${CALL_LUA}\nend\n`;
   const name = `flowgate_${createHash('sha1').update(body).digest('hex').slice(0, 20)}`;
   return {
     name,

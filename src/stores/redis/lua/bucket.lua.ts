@@ -10,6 +10,8 @@
  */
 export const BUCKET_LUA = `
 local bucket = {}
+-- Its state's fields are all in keepState (prelude): a set may undo a tentative commit.
+bucket.undoable = true
 -- TICK_EPOCH_MS of src/policies/rate.ts
 local TICK_EPOCH_MS = 1767225600000
 
@@ -84,10 +86,10 @@ function bucket.save(key, s, p)
   local tat = s.tat
   if inExpiry then
     local expireAt = ceilDiv(tat, ticksPerMs)
-    -- + 0 turns a -0 into 0, which Redis would otherwise store as the string "-0".
-    redis.call('SET', key, fmt(expireAt * ticksPerMs - tat + 0), 'PXAT', fmt(TICK_EPOCH_MS + expireAt))
+    -- + 0 turns a -0 into 0, which Redis 7.0 would otherwise store as the string "-0".
+    redis.call('SET', key, expireAt * ticksPerMs - tat + 0, 'PXAT', TICK_EPOCH_MS + expireAt)
   elseif s.ttl then
-    redis.call('SET', key, ':' .. fmt(tat), 'PX', fmt(s.ttl))
+    redis.call('SET', key, ':' .. fmt(tat), 'PX', s.ttl)
   else
     redis.call('SET', key, ':' .. fmt(tat), 'KEEPTTL')
   end

@@ -10,6 +10,8 @@
  */
 export const FIXED_WINDOW_LUA = `
 local fixedWindow = {}
+-- Its state's fields are all in keepState (prelude): a set may undo a tentative commit.
+fixedWindow.undoable = true
 
 function fixedWindow.load(key, p)
   local stored = redis.pcall('GET', key)
@@ -73,9 +75,9 @@ end
 
 function fixedWindow.save(key, s, p)
   if inExpiry then
-    redis.call('SET', key, fmt(s.count), 'PXAT', fmt((s.index + 1) * p[2]))
+    redis.call('SET', key, s.count, 'PXAT', (s.index + 1) * p[2])
   elseif s.ttl then
-    redis.call('SET', key, fmt(s.index) .. ':' .. fmt(s.count), 'PX', fmt(s.ttl))
+    redis.call('SET', key, fmt(s.index) .. ':' .. fmt(s.count), 'PX', s.ttl)
   else
     redis.call('SET', key, fmt(s.index) .. ':' .. fmt(s.count), 'KEEPTTL')
   end

@@ -1,108 +1,21 @@
 /**
- * The body of flowgate's script (after the prelude and the policies): reads
- * each limit's policy, then decides the batch's requests in order, each one
- * all or nothing across its limits, and finally writes every changed counter
- * once. A request whose key cannot be read (a wrong type, a value flowgate
+ * The body of flowgate's script (after the definitions: the prelude, the
+ * policies, limits.lua.ts and requests.lua.ts): reads each limit's policy,
+ * then decides the batch's requests in order, each one all or nothing across
+ * its limits, and finally writes every changed counter once. A request whose key cannot be read (a wrong type, a value flowgate
  * did not write) gets an error of its own; it decides, fails and commits
  * nothing for the others. It expects a local ALGORITHMS (code -> policy
  * table) for the algorithms the script carries: see scripts.ts.
  */
 export const MAIN_LUA = `
 
-local L = tonumber(ARGV[5])
-local limits = {}
-for j = 1, L do
-  local at = 5 + (j - 1) * 5
-  local code = ARGV[at + 1]
-  limits[j] = {
-    impl = ALGORITHMS[code],
-    p = {tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4]), algorithm = code},
-    shadow = ARGV[at + 5] == 's',
-    -- States (a log's too: it keeps what it knows of its list) are read once per script.
-    cached = true,
-  }
-end
-local cursor = 6 + 5 * L
+callKeys, callArgv = KEYS, ARGV
+local cursor, compact
+limits, cursor, compact = readLimits(ARGV)
+L = limits.n
+reply = {serverNowMs, 1}
 -- On the server's TIME a batch of cost-1 limits (the common case) comes without per-request arguments.
 local plain = #ARGV < cursor
-
-local function stateOf(limit, key)
-  if not limit.cached then return limit.impl.load(key, limit.p) end
-  local s = states[key]
-  if s then return s end
-  local err
-  s, err = limit.impl.load(key, limit.p)
-  if s then
-    s.impl = limit.impl
-    s.p = limit.p
-    states[key] = s
-  end
-  return s, err
-end
-
-local reply = {serverNowMs, 1}
-local report
-
--- Reads the states of request r's limits, or returns nil and the first error.
-local function load(first)
-  local loaded = {}
-  for j = 1, L do
-    local s, err = stateOf(limits[j], KEYS[first + j])
-    if not s then return nil, err end
-    loaded[j] = s
-  end
-  return loaded
-end
-
--- A request's cost in limit j: one number for every limit, or a table of one per limit ('c' and 'E' ops).
-local function costOf(cost, j)
-  if type(cost) == 'table' then return cost[j] end
-  return cost
-end
-
--- Reads the L costs of a 'c' or 'E' op from ARGV[from].
-local function costsAt(from)
-  local costs = {}
-  for j = 1, L do costs[j] = tonumber(ARGV[from + j - 1]) end
-  return costs
-end
-
-local function decideSet(first, loaded, nowMs, cost, commit)
-  if L == 1 then
-    local limit = limits[1]
-    return {{limit.impl.decide(KEYS[first + 1], loaded[1], limit.p, nowMs, costOf(cost, 1), commit)}}
-  end
-  local results = {}
-  local all = true
-  for j = 1, L do
-    local limit = limits[j]
-    results[j] = {limit.impl.decide(KEYS[first + j], loaded[j], limit.p, nowMs, costOf(cost, j), false)}
-    if results[j][1] == 0 and not limit.shadow then all = false end
-  end
-  -- All or nothing: commit to every limit that admits (a shadow limit spends only what it admits),
-  -- or, when an enforced limit denies, report the others' unchanged state.
-  if all and not commit then return results end
-  local settledCost = all and cost or 0
-  for j = 1, L do
-    if results[j][1] == 1 then
-      local limit = limits[j]
-      results[j] = {limit.impl.decide(KEYS[first + j], loaded[j], limit.p, nowMs, costOf(settledCost, j), all)}
-    end
-  end
-  return results
-end
-
--- Appends each limit's state as it is now (a cost-0 evaluation), once load(first) has
--- succeeded for the request (so reading a log afresh cannot fail).
-report = function(first, nowMs)
-  for j = 1, L do
-    local limit = limits[j]
-    local key = KEYS[first + j]
-    local s = stateOf(limit, key)
-    local result = {limit.impl.decide(key, s, limit.p, nowMs, 0, false)}
-    for k = 1, 7 do reply[#reply + 1] = result[k] end
-  end
-end
 
 for r = 1, #KEYS / L do
   local op = '1'
@@ -192,20 +105,30 @@ for r = 1, #KEYS / L do
     local loaded, err = load(first)
     if loaded then
       local commit = op ~= 'p'
-      local results = decideSet(first, loaded, nowMs, cost, commit)
+      decideSet(first, nowMs, cost, commit)
+      -- The decisions are in out (requests.lua.ts): 7 numbers per limit.
       local n = #reply + 1
-      reply[n] = 1
-      for j = 1, L do
-        -- Unrolled: an inner loop costs Redis about 2k instructions a limit.
-        local result = results[j]
-        reply[n + 1] = result[1]
-        reply[n + 2] = result[2]
-        reply[n + 3] = result[3]
-        reply[n + 4] = result[4]
-        reply[n + 5] = result[5]
-        reply[n + 6] = result[6]
-        reply[n + 7] = result[7]
-        n = n + 7
+      if compact and commit and plainlyAdmitted(nowMs, cost) then
+        -- Status 2: per limit only remaining and resetMs; the caller knows the rest.
+        reply[n] = 2
+        for at = 0, 7 * L - 7, 7 do
+          reply[n + 1] = out[at + 2]
+          reply[n + 2] = out[at + 3]
+          n = n + 2
+        end
+      else
+        reply[n] = 1
+        for at = 0, 7 * L - 7, 7 do
+          -- Unrolled: an inner loop costs Redis about 2k instructions a limit.
+          reply[n + 1] = out[at + 1]
+          reply[n + 2] = out[at + 2]
+          reply[n + 3] = out[at + 3]
+          reply[n + 4] = out[at + 4]
+          reply[n + 5] = out[at + 5]
+          reply[n + 6] = out[at + 6]
+          reply[n + 7] = out[at + 7]
+          n = n + 7
+        end
       end
     else
       reply[#reply + 1] = 0

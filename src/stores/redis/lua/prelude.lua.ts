@@ -15,8 +15,10 @@
  *   state (room for callers whose clocks lag).
  * ARGV[4] deadline: the server time (ms) after which the caller has given up
  *   and nothing may be committed, or ''.
- * ARGV[5] L: limits per request. Then 5 per limit: algorithm ('fw', 'sw',
- *   'sl', 'tb', 'lb'), three parameters, 's' for a shadow limit (else '').
+ * ARGV[5] the limits of each request (L of them): per limit its algorithm
+ *   ('fw', 'sw', 'sl', 'tb', 'lb'), three parameters and 's' for a shadow
+ *   limit (else ''), either as one string, `code,p1,p2,p3,s;` per limit, or
+ *   expanded: L, then those 5 arguments per limit (see limits.lua.ts).
  * Then each request's arguments, or none at all for a batch of cost-1
  *   limits on the server's TIME: an op (a cost: limit; 'p': peek; 'd':
  *   reset; 'r': refund; 'R': refund, then report each limit's state; 'z':
@@ -30,12 +32,19 @@
  * passed (then nothing was done and nothing follows); then per request a
  * status, 1 or 0, and for 0 an error message; for a limit, a peek, 'R', 'z'
  * and 'e', 7 numbers per limit: allowed (1|0), remaining, resetMs, retryAfterMs,
- * delayMs, atMs, spent (the units committed).
+ * delayMs, atMs, spent (the units committed). With the limits as one string
+ * (ARGV[5]), a limit of one cost for all that every limit admitted at the
+ * request's nowMs with no wait and no delay has status 2 and only remaining
+ * and resetMs per limit (allowed 1, retryAfterMs and delayMs 0, atMs its
+ * nowMs, spent its cost).
  *
  * Lua numbers are doubles, like JS numbers; math.fmod is C's fmod, the same
  * truncated remainder as JS `%` (exact, where `a % b` in Lua 5.1 divides and
- * can round). Numbers are written back with '%.0f', exact up to 2^53, never
- * with tostring (which uses %.14g).
+ * can round). Numbers inside a stored string are written with fmt below,
+ * never with tostring or '..' (which use %.14g). A whole argument that is an
+ * integer (a count, an expiry, a TTL) goes to redis.call as a Lua number:
+ * Redis 7.0 formats it with %.17g, exact for integers below 10^17, and 7.2+
+ * with its integer printer; both without a Lua string to build and intern.
  */
 export const PRELUDE_LUA = `
 -- The call's own state, set by CALL_HEAD_LUA at the start of every call: as
@@ -79,6 +88,21 @@ local function failed(result)
 end
 
 local NOT_OURS = 'flowgate: the key holds a value flowgate did not write'
+
+-- What a decision can change in a fixed window's, a sliding window's or a bucket's
+-- state (the modules marked undoable), kept at kept[at + 1 .. at + 7] before a
+-- tentative commit in a set: restoreState puts it back, which undoes the commit
+-- (with written truncated). A sliding log writes its list as it decides and is
+-- never undone this way.
+local function keepState(kept, at, s)
+  kept[at + 1], kept[at + 2], kept[at + 3], kept[at + 4], kept[at + 5], kept[at + 6], kept[at + 7] =
+    s.index, s.count, s.previous, s.current, s.tat, s.dirty, s.ttl
+end
+
+local function restoreState(kept, at, s)
+  s.index, s.count, s.previous, s.current, s.tat, s.dirty, s.ttl =
+    kept[at + 1], kept[at + 2], kept[at + 3], kept[at + 4], kept[at + 5], kept[at + 6], kept[at + 7]
+end
 
 -- Marks state s of key as changed; ttlMs: its relative TTL (value encoding),
 -- or nil to keep the key's TTL (a refund).

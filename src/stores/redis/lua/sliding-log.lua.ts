@@ -223,6 +223,6 @@ end
 
 -- The expiry of a log that admitted in this script: its last admission's.
 function slidingLog.save(key, s, p)
-  redis.call('PEXPIRE', key, fmt(s.ttl))
+  redis.call('PEXPIRE', key, s.ttl)
 end
 `;

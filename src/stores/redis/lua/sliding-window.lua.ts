@@ -12,6 +12,8 @@
  */
 export const SLIDING_WINDOW_LUA = `
 local slidingWindow = {}
+-- Its state's fields are all in keepState (prelude): a set may undo a tentative commit.
+slidingWindow.undoable = true
 local PACK = 67108864
 
 -- Least whole wait after which cost fits, if nothing else arrives.
@@ -115,9 +117,9 @@ end
 function slidingWindow.save(key, s, p)
   local previous, current = s.previous, s.current
   if inExpiry then
-    local expireAt = fmt((s.index + 2) * p[2])
+    local expireAt = (s.index + 2) * p[2]
     if previous < 2 * PACK and current < PACK then
-      redis.call('SET', key, fmt(previous * PACK + current), 'PXAT', expireAt)
+      redis.call('SET', key, previous * PACK + current, 'PXAT', expireAt)
     else
       redis.call('SET', key, fmt(previous) .. ':' .. fmt(current), 'PXAT', expireAt)
     end
@@ -125,7 +127,7 @@ function slidingWindow.save(key, s, p)
   end
   local state = fmt(s.index) .. ':' .. fmt(previous) .. ':' .. fmt(current)
   if s.ttl then
-    redis.call('SET', key, state, 'PX', fmt(s.ttl))
+    redis.call('SET', key, state, 'PX', s.ttl)
   else
     redis.call('SET', key, state, 'KEEPTTL')
   end

@@ -1,0 +1,245 @@
+// What the HTTP middleware costs, in machine instructions per request of the server
+// process: the measure that neither the machine's load nor a turn's length changes,
+// so that a middleware of a few microseconds is resolved against its bare framework
+// (bench/http.ts measures CPU time, whose noise is of that size).
+//
+// Each configuration of bench/lib/http-configs.ts (memory stores) runs its server
+// (bench/lib/http-server.ts, bundled once with esbuild so that no TypeScript is compiled
+// at start-up) under valgrind (cachegrind, no cache simulation), Node `--single-threaded`
+// with fixed hash and random seeds. This process sends it real HTTP requests over
+// keep-alive connections from 127.0.0.1, then asks it to exit. Each count is made twice,
+// after `--small` and after `--large` requests: the difference in instructions over the
+// difference in requests is the cost of one request, start-up and warm-up cancelled.
+// Repeated `--reps` times; medians and spreads reported. The client runs outside
+// valgrind, in this process: only the server's instructions are counted.
+//
+//   npm run bench:http:instructions                                  # writes bench/results/http-instructions.md
+//   npm run bench:http:instructions -- --reps 1 --only koa+flowgate --no-write   # a quick look
+//
+// Needs valgrind (apt-get install valgrind).
+
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Agent, get } from 'node:http';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { baseOf, CONFIGS, MATCHES } from './lib/http-configs.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const { values: args } = parseArgs({
+  options: {
+    small: { type: 'string', default: '3000' },
+    large: { type: 'string', default: '9000' },
+    reps: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '1' },
+    jobs: { type: 'string', default: '2' },
+    only: { type: 'string' },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+const small = Number(args.small);
+const large = Number(args.large);
+const reps = Number(args.reps);
+const connections = Number(args.connections);
+const jobs = Number(args.jobs);
+const only = args.only?.split(',');
+const command = `npm run bench:http:instructions${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+// Memory stores only: under valgrind a Redis round trip is timing, not instructions.
+const configs = CONFIGS.filter((c) => !c.includes('redis')).filter(
+  (c) => only === undefined || only.includes(c) || only.some((o) => baseOf(o) === c),
+);
+
+// Under node_modules/ so that the bundle resolves the packages it leaves external.
+const bundle = join(root, 'node_modules', '.cache', 'flowgate-bench', 'http-server.mjs');
+mkdirSync(dirname(bundle), { recursive: true });
+execFileSync(
+  join(root, 'node_modules', '.bin', 'esbuild'),
+  [
+    join(here, 'lib', 'http-server.ts'),
+    '--bundle',
+    '--platform=node',
+    '--format=esm',
+    '--packages=external',
+    `--outfile=${bundle}`,
+    '--log-level=warning',
+  ],
+  { cwd: root, stdio: 'inherit' },
+);
+
+/** Sends `count` GET / over `connections` keep-alive connections; the first response's header names. */
+async function drive(port: number, count: number): Promise<string[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  let sent = 0;
+  let headers: string[] = [];
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+        if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode}; raise the limits`));
+        if (headers.length === 0) headers = Object.keys(res.headers);
+        res.resume();
+        res.on('end', resolve);
+      }).on('error', reject);
+    });
+  const lane = async () => {
+    while (sent < count) {
+      sent++;
+      await one();
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, lane));
+  agent.destroy();
+  return headers;
+}
+
+/** The server process's instructions, from start to exit, having answered `count` requests. */
+async function instructions(config: string, count: number): Promise<{ refs: number; headers: string[] }> {
+  const child = spawn(
+    'valgrind',
+    [
+      '--tool=cachegrind',
+      '--cache-sim=no',
+      '--smc-check=all-non-file',
+      '--cachegrind-out-file=/dev/null',
+      process.execPath,
+      '--single-threaded',
+      '--hash-seed=1',
+      '--random-seed=1',
+      bundle,
+      config,
+      '',
+      'socket',
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
+  );
+  let out = '';
+  let err = '';
+  child.stdout?.setEncoding('utf8');
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    err += chunk;
+  });
+  const exited = once(child, 'exit');
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: string) => {
+      out += chunk;
+      const match = /port (\d+)/.exec(out);
+      if (match) resolve(Number(match[1]));
+    });
+    exited.then(() => reject(new Error(`${config} exited before listening: ${err.slice(-2000)}`)));
+  });
+  const headers = await drive(port, count);
+  child.send('exit');
+  const [code] = await exited;
+  const match = /I\s+refs:\s+([\d,]+)/.exec(err);
+  if (code !== 0 || !match) throw new Error(`${config} ${count}: exit ${code}: ${err.slice(-2000)}`);
+  return { refs: Number((match[1] as string).replaceAll(',', '')), headers };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const load1 = () => loadavg()[0]?.toFixed(1) ?? '?';
+const loads = [`start ${load1()}`];
+/** Instructions per request, one value per repetition. */
+const perRequest: Record<string, number[]> = Object.fromEntries(configs.map((c) => [c, []]));
+const headersOf: Record<string, string[]> = {};
+
+// Every (configuration, repetition) as one task; `jobs` run at a time (counts do not depend on it).
+const tasks = Array.from({ length: reps }, (_, rep) => configs.map((config) => ({ config, rep }))).flat();
+let next = 0;
+async function worker(): Promise<void> {
+  while (next < tasks.length) {
+    const { config, rep } = tasks[next++] as { config: string; rep: number };
+    const a = await instructions(config, small);
+    const b = await instructions(config, large);
+    const value = (b.refs - a.refs) / (large - small);
+    perRequest[config]?.push(value);
+    headersOf[config] = a.headers;
+    console.log(
+      `rep ${rep + 1}/${reps}  ${config.padEnd(36)} ${value.toFixed(0)} instructions/request  (load ${load1()})`,
+    );
+  }
+}
+await Promise.all(Array.from({ length: jobs }, worker));
+loads.push(`end ${load1()}`);
+
+const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+const signed = (x: number) => `${x >= 0 ? '+' : '−'}${fmt(Math.abs(x))}`;
+const min = (c: string) => Math.min(...(perRequest[c] as number[]));
+const max = (c: string) => Math.max(...(perRequest[c] as number[]));
+const med = (c: string) => median(perRequest[c] as number[]);
+const over = (c: string) => med(c) - med(baseOf(c));
+
+const rows = configs.map((c) => {
+  const bare = c === baseOf(c);
+  const cost = bare
+    ? '—'
+    : `${signed(over(c))} (${signed(min(c) - max(baseOf(c)))} … ${signed(max(c) - min(baseOf(c)))})`;
+  const pct = bare ? '—' : `${over(c) >= 0 ? '+' : ''}${((over(c) / med(baseOf(c))) * 100).toFixed(1)} %`;
+  return `| ${c} | ${fmt(med(c))} | ${fmt(min(c))} … ${fmt(max(c))} | ${cost} | ${pct} |`;
+});
+const verdicts: string[] = [];
+const ratios: string[] = [];
+for (const { framework, ours, theirs } of MATCHES) {
+  if (!configs.includes(ours as never) || !configs.includes(theirs as never)) continue;
+  const bare = baseOf(ours);
+  const ratio = over(ours) / over(theirs);
+  // The least favourable ratio the spreads allow: our highest count against the peer's lowest.
+  const worst = (max(ours) - min(bare)) / (min(theirs) - max(bare));
+  const verdict = worst > 0 && worst <= 0.5 ? 'meets' : ratio <= 0.5 && ratio > 0 ? 'meets (medians only)' : 'misses';
+  ratios.push(
+    `| ${framework} | ${signed(over(ours))} | ${signed(over(theirs))} (${theirs.split('+')[1]}) | ${ratio.toFixed(2)} | ${worst.toFixed(2)} | ${verdict} |`,
+  );
+  verdicts.push(`- ${framework}: ${verdict} the ≤ 0.5 target (${ratio.toFixed(2)}× the peer's cost over bare).`);
+}
+const headerRows = configs.map((c) => `| ${c} | ${(headersOf[c] ?? []).join(', ')} |`);
+
+const report = `# HTTP middleware cost in instructions per request
+
+Generated by \`${command}\` (bench/http-instructions.ts) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC,
+Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, valgrind cachegrind (no cache simulation).
+Load average (1 min): ${loads.join(', ')} (instruction counts do not depend on it).
+
+Each configuration's server (\`bench/lib/http-server.ts\`, the one \`npm run bench:http\` times,
+bundled with esbuild) runs under valgrind, \`node --single-threaded --hash-seed=1 --random-seed=1\`,
+and answers real HTTP requests (\`GET /\`, a small JSON body) sent from another process over
+${connections} keep-alive connection${connections === 1 ? '' : 's'} to 127.0.0.1; then it exits. Instructions per request:
+the server's instruction count after ${large} requests minus after ${small}, over ${large - small}; start-up,
+module loading and the first ${small} requests' warm-up cancel. ${reps} repetitions; medians, with
+the spread (min … max over repetitions). Every limiter is a fixed window of 1e9 per minute
+keyed by client IP, in memory, so every request is admitted and the counts are the cost of
+the middleware (one hot key). The cost over bare is the configuration's median minus its
+bare framework's; in brackets, the widest the spreads allow.
+
+| configuration | instructions / request (median) | min … max | over bare (median; spread) | over bare, % |
+|---|---:|---:|---:|---:|
+${rows.join('\n')}
+
+flowgate against the best-known peer, memory stores (target: flowgate's cost over bare at most
+half the peer's). "Worst case" is flowgate's highest count against the peer's lowest.
+
+| framework | flowgate over bare | peer over bare | ratio (medians) | ratio, worst case | target ≤ 0.5 |
+|---|---:|---:|---:|---:|---|
+${ratios.join('\n')}
+
+${verdicts.join('\n')}
+
+Response headers each configuration sends (names; the peers in their default or recommended
+set-up, as in bench/http.ts). A peer that sends fewer headers does less work per request:
+
+| configuration | response headers |
+|---|---|
+${headerRows.join('\n')}
+`;
+console.log(`\n${report}`);
+if (!args['no-write']) {
+  writeFileSync(join(here, 'results', 'http-instructions.md'), report);
+  console.log('wrote bench/results/http-instructions.md');
+}

@@ -1,0 +1,82 @@
+/**
+ * How a call learns its limits (after the policies and ALGORITHMS, before the
+ * call's own code): `readLimits(ARGV)` returns the limits table (`n` limits,
+ * each its algorithm, parameters and shadow flag), where the requests' own
+ * arguments start, and whether the caller takes compact replies.
+ *
+ * ARGV[5] is either one string describing every limit (what RedisStore
+ * sends: `code,p1,p2,p3,s;` per limit, `s` for a shadow limit, else empty),
+ * or the count L followed by 5 arguments per limit (the expanded form, kept
+ * for callers of the raw script; it gets full replies). See prelude.lua.ts.
+ *
+ * In a Redis Function library the described limits are parsed once and kept
+ * by their string for later calls (about 10k instructions of a lone call):
+ * at most LIMIT_CACHE_MAX strings of at most LIMIT_CACHE_KEY_MAX bytes, the
+ * whole table dropped when full, so a client sending ever new descriptions
+ * cannot grow Redis's memory. A script (EVALSHA) starts afresh every call and
+ * does not keep them.
+ */
+export function limitsLua(cache: boolean): string {
+  return `
+local limitCache = ${cache ? '{}' : 'nil'}
+local limitCacheSize = 0
+local LIMIT_CACHE_MAX = 64
+local LIMIT_CACHE_KEY_MAX = 1024
+
+local function limitOf(code, a, b, c, shadow)
+  return {
+    impl = ALGORITHMS[code],
+    p = {tonumber(a), tonumber(b), tonumber(c), algorithm = code},
+    shadow = shadow == 's',
+    -- States (a log's too: it keeps what it knows of its list) are read once per script.
+    cached = true,
+  }
+end
+
+-- Marks limits whose every policy can undo a tentative commit (see decideSetOnce in main.lua.ts).
+local function undoable(limits)
+  local all = true
+  for j = 1, limits.n do
+    if not limits[j].impl.undoable then all = false end
+  end
+  limits.undoable = all
+  return limits
+end
+
+local function parseLimits(described)
+  local limits = {}
+  local n = 0
+  for code, a, b, c, shadow in string.gmatch(described, '(%w+),([^,;]*),([^,;]*),([^,;]*),([^,;]*);') do
+    n = n + 1
+    limits[n] = limitOf(code, a, b, c, shadow)
+  end
+  limits.n = n
+  return undoable(limits)
+end
+
+local function readLimits(ARGV)
+  local described = ARGV[5]
+  local limits = limitCache and limitCache[described]
+  if limits then return limits, 6, true end
+  local L = tonumber(described)
+  if L then
+    limits = {n = L}
+    for j = 1, L do
+      local at = 5 + (j - 1) * 5
+      limits[j] = limitOf(ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4], ARGV[at + 5])
+    end
+    return undoable(limits), 6 + 5 * L, false
+  end
+  limits = parseLimits(described)
+  if limitCache and #described <= LIMIT_CACHE_KEY_MAX then
+    if limitCacheSize >= LIMIT_CACHE_MAX then
+      limitCache = {}
+      limitCacheSize = 0
+    end
+    limitCache[described] = limits
+    limitCacheSize = limitCacheSize + 1
+  end
+  return limits, 6, true
+end
+`;
+}

@@ -1,0 +1,142 @@
+/**
+ * What deciding a request takes (stateOf, load, decideSet, report, ...):
+ * definitions, after the prelude, the policies and limits.lua.ts, and before
+ * the call's own code (main.lua.ts). In a Redis Function library they are
+ * made once, not on every call: each costed a closure per call. They read the
+ * call in progress through the upvalues below, which the call sets first.
+ */
+export const REQUESTS_LUA = `
+-- The call in progress: its keys and arguments, its limits (L of them) and the reply it builds.
+local callKeys, callArgv, limits, L, reply
+
+local function stateOf(limit, key)
+  if not limit.cached then return limit.impl.load(key, limit.p) end
+  local s = states[key]
+  if s then return s end
+  local err
+  s, err = limit.impl.load(key, limit.p)
+  if s then
+    s.impl = limit.impl
+    s.p = limit.p
+    states[key] = s
+  end
+  return s, err
+end
+
+-- Reads the states of request r's limits into loaded (reused by every request), or
+-- returns nil and the first error.
+local loaded = {}
+local function load(first)
+  for j = 1, L do
+    local s, err = stateOf(limits[j], callKeys[first + j])
+    if not s then return nil, err end
+    loaded[j] = s
+  end
+  return loaded
+end
+
+-- A request's cost in limit j: one number for every limit, or a table of one per limit ('c' and 'E' ops).
+local function costOf(cost, j)
+  if type(cost) == 'table' then return cost[j] end
+  return cost
+end
+
+-- Reads the L costs of a 'c' or 'E' op from callArgv[from].
+local function costsAt(from)
+  local costs = {}
+  for j = 1, L do costs[j] = tonumber(callArgv[from + j - 1]) end
+  return costs
+end
+
+-- The request's decision in limit j, its 7 numbers (see the reply in the prelude) at
+-- out[7j - 6 .. 7j]: one flat table for every request, no table per decision.
+local out = {}
+local function decideInto(j, first, s, nowMs, cost, commit)
+  local limit = limits[j]
+  local at = 7 * j - 7
+  out[at + 1], out[at + 2], out[at + 3], out[at + 4], out[at + 5], out[at + 6], out[at + 7] =
+    limit.impl.decide(callKeys[first + j], s, limit.p, nowMs, cost, commit)
+  return out[at + 1]
+end
+
+-- A set in one pass: each limit commits as it admits; when an enforced limit
+-- denies, what the earlier ones committed is undone (keepState in the prelude)
+-- and the others decide without committing. The same decisions as the two passes
+-- of decideSet, with one decision per limit when the set admits. Limits sharing a
+-- state (one key) go the two passes (false): there the later ones decide on the
+-- state as it was, not as an earlier limit left it.
+local kept = {}
+local function decideSetOnce(first, nowMs, cost, each)
+  for j = 2, L do
+    for i = 1, j - 1 do
+      if loaded[i] == loaded[j] then return false end
+    end
+  end
+  local mark = #written
+  local committed = 0
+  for j = 1, L do
+    local s = loaded[j]
+    local commit = committed == j - 1
+    if commit then keepState(kept, 7 * j - 7, s) end
+    if decideInto(j, first, s, nowMs, each and cost[j] or cost, commit) == 1 or limits[j].shadow then
+      if commit then committed = j end
+    end
+  end
+  if committed == L then return true end
+  for j = committed, 1, -1 do restoreState(kept, 7 * j - 7, loaded[j]) end
+  for i = #written, mark + 1, -1 do written[i] = nil end
+  -- Nothing spent: a limit that admitted reports its state as it is.
+  for j = 1, L do
+    if out[7 * j - 6] == 1 then decideInto(j, first, loaded[j], nowMs, 0, false) end
+  end
+  return true
+end
+
+-- Decides request first's limits (loaded) into out, all or nothing.
+local function decideSet(first, nowMs, cost, commit)
+  if L == 1 then
+    decideInto(1, first, loaded[1], nowMs, costOf(cost, 1), commit)
+    return
+  end
+  local each = type(cost) == 'table'
+  if commit and limits.undoable and decideSetOnce(first, nowMs, cost, each) then return end
+  local all = true
+  for j = 1, L do
+    if decideInto(j, first, loaded[j], nowMs, each and cost[j] or cost, false) == 0 and not limits[j].shadow then
+      all = false
+    end
+  end
+  -- All or nothing: commit to every limit that admits (a shadow limit spends only what it admits),
+  -- or, when an enforced limit denies, report the others' unchanged state.
+  if all and not commit then return end
+  for j = 1, L do
+    if out[7 * j - 6] == 1 then
+      decideInto(j, first, loaded[j], nowMs, all and (each and cost[j] or cost) or 0, all)
+    end
+  end
+end
+
+-- Whether every limit admitted cost (one number for all) at nowMs, with no wait and
+-- no delay (out, after decideSet): all a compact reply leaves out is then known to the caller.
+local function plainlyAdmitted(nowMs, cost)
+  if type(cost) ~= 'number' then return false end
+  for at = 0, 7 * L - 7, 7 do
+    if out[at + 1] ~= 1 or out[at + 4] ~= 0 or out[at + 5] ~= 0 or out[at + 6] ~= nowMs or out[at + 7] ~= cost then
+      return false
+    end
+  end
+  return true
+end
+
+-- Appends each limit's state as it is now (a cost-0 evaluation), once load(first) has
+-- succeeded for the request (so reading a log afresh cannot fail).
+local function report(first, nowMs)
+  for j = 1, L do
+    local limit = limits[j]
+    local key = callKeys[first + j]
+    local s = stateOf(limit, key)
+    local result = {limit.impl.decide(key, s, limit.p, nowMs, 0, false)}
+    for k = 1, 7 do reply[#reply + 1] = result[k] end
+  end
+end
+`;
