@@ -33,7 +33,7 @@ describe('the policies agree with a reference model written from DESIGN.md', () 
             const allowed = m.admits(t, cost);
             let expected: object;
             if (allowed) {
-              const delayMs = spec.kind === 'leakyBucket' ? m.delay(t) : 0;
+              const delayMs = spec.kind === 'leakyBucket' ? m.drainWaitAt(t) : 0;
               m.commit(t, cost);
               const now = t;
               expected = {

@@ -86,7 +86,7 @@ function unchanged(m: Model, t: number, policy: Policy, horizon: number): Decisi
 
 /** A limit's decision for a request it admits, committing it to `m`. */
 function admission(m: Model, t: number, cost: number, spec: Spec, policy: Policy, horizon: number): Decision {
-  const delayMs = spec.kind === 'leakyBucket' ? m.delay(t) : 0;
+  const delayMs = spec.kind === 'leakyBucket' ? m.drainWaitAt(t) : 0;
   m.commit(t, cost);
   return {
     allowed: true,

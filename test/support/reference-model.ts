@@ -52,8 +52,8 @@ export interface Model {
   admits(t: number, cost: number): boolean;
   /** Whole units admissible at `t` (before any request at `t`). */
   remaining(t: number): number;
-  /** Leaky bucket: the wait before a request admitted at `t` starts to drain. */
-  delay(t: number): number;
+  /** Leaky bucket: the wait before a request admitted at the model instant `t` starts to drain (pure arithmetic, no clock). */
+  drainWaitAt(t: number): number;
   commit(t: number, cost: number): void;
   isNew(t: number): boolean;
 }
@@ -73,7 +73,7 @@ export function model(spec: Spec): Model {
       return {
         admits: (t, cost) => used(t) + cost <= L,
         remaining: (t) => L - used(t),
-        delay: () => 0,
+        drainWaitAt: () => 0,
         commit(t, cost) {
           count = used(t) + cost;
           index = Math.floor(t / W);
@@ -88,7 +88,7 @@ export function model(spec: Spec): Model {
       return {
         admits: (t, cost) => live(t) + cost <= L,
         remaining: (t) => L - live(t),
-        delay: () => 0,
+        drainWaitAt: () => 0,
         commit(t, cost) {
           for (let i = 0; i < cost; i++) log.push(t);
         },
@@ -107,7 +107,7 @@ export function model(spec: Spec): Model {
       return {
         admits: (t, cost) => weighted(t).add(Q.of(cost)).cmp(Q.of(L)) <= 0,
         remaining: (t) => Q.of(L).sub(weighted(t)).floor(),
-        delay: () => 0,
+        drainWaitAt: () => 0,
         commit(t, cost) {
           const i = Math.floor(t / W);
           counts.set(i, (counts.get(i) ?? 0) + cost);
@@ -124,7 +124,7 @@ export function model(spec: Spec): Model {
       return {
         admits: (t, cost) => at(t).cmp(Q.of(cost)) >= 0,
         remaining: (t) => at(t).floor(),
-        delay: () => 0,
+        drainWaitAt: () => 0,
         commit(t, cost) {
           tokens = at(t).sub(Q.of(cost));
           last = t;
@@ -142,7 +142,7 @@ export function model(spec: Spec): Model {
         admits: (t, cost) => at(t).add(Q.of(cost)).cmp(Q.of(L)) <= 0,
         remaining: (t) => Q.of(L).sub(at(t)).floor(),
         // Wait until the queue ahead has drained: level / rate ms, rounded up.
-        delay: (t) => at(t).mul(new Q(perMs.d, perMs.n)).ceil(),
+        drainWaitAt: (t) => at(t).mul(new Q(perMs.d, perMs.n)).ceil(),
         commit(t, cost) {
           level = at(t).add(Q.of(cost));
           last = t;
@@ -203,7 +203,7 @@ export function forkableModel(spec: Spec): ForkableModel {
   return {
     admits: (t, cost) => m.admits(t, cost),
     remaining: (t) => m.remaining(t),
-    delay: (t) => m.delay(t),
+    drainWaitAt: (t) => m.drainWaitAt(t),
     isNew: (t) => m.isNew(t),
     commit(t, cost) {
       commits.push([t, cost]);
