@@ -9,25 +9,12 @@
  * `rate_limits` action), as a malformed one, before any of that work.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 import { MAX_DESCRIPTORS } from '../../src/service/decide.js';
-import { d, RlsClient } from '../serve/support/grpc-client.js';
-import { type Service, startService } from '../serve/support/service.js';
+import { d } from '../serve/support/grpc-client.js';
+import { serveScenariosForFile } from '../serve/support/scenarios-service.js';
 
-const config = fileURLToPath(new URL('../serve/fixtures/scenarios.yaml', import.meta.url));
-let service: Service;
-let client: RlsClient;
-
-before(async () => {
-  service = await startService(['--config', config]);
-  client = new RlsClient(service.grpcPort);
-});
-
-after(async () => {
-  client.close();
-  assert.equal(await service.stop(), 0);
-});
+const rls = serveScenariosForFile();
 
 /** `count` descriptors on the per-address rule, each its own address (so each its own limit of the set). */
 function addresses(count: number, tag: string) {
@@ -35,7 +22,7 @@ function addresses(count: number, tag: string) {
 }
 
 const post = (body: object) =>
-  fetch(`${service.url}/json`, {
+  fetch(`${rls.service.url}/json`, {
     method: 'POST',
     body: JSON.stringify(body),
     headers: { 'content-type': 'application/json' },
@@ -52,20 +39,20 @@ test('POST /json with 15 000 descriptors is refused as a malformed request (400)
 });
 
 test('gRPC ShouldRateLimit with 15 000 descriptors is INVALID_ARGUMENT', async () => {
-  await assert.rejects(client.call('scenarios', addresses(15_000, 'grpc')), (error: { code?: number }) => {
+  await assert.rejects(rls.client.call('scenarios', addresses(15_000, 'grpc')), (error: { code?: number }) => {
     assert.equal(error.code, 3, 'INVALID_ARGUMENT');
     return true;
   });
 });
 
 test(`a request with exactly ${MAX_DESCRIPTORS} descriptors is decided as one set`, async () => {
-  const answer = await client.call('scenarios', addresses(MAX_DESCRIPTORS, 'cap'));
+  const answer = await rls.client.call('scenarios', addresses(MAX_DESCRIPTORS, 'cap'));
   assert.equal(answer.overallCode, 'OK');
   assert.equal(answer.statuses.length, MAX_DESCRIPTORS);
   assert.ok(answer.statuses.every((s) => s.code === 'OK' && s.limitRemaining === 9));
   const over = await post({ domain: 'scenarios', descriptors: addresses(MAX_DESCRIPTORS + 1, 'cap') });
   assert.equal(over.status, 400);
   // The refused request counted nowhere: the same 64 addresses have 8 left each after a second request.
-  const again = await client.call('scenarios', addresses(MAX_DESCRIPTORS, 'cap'));
+  const again = await rls.client.call('scenarios', addresses(MAX_DESCRIPTORS, 'cap'));
   assert.ok(again.statuses.every((s) => s.code === 'OK' && s.limitRemaining === 8));
 });

@@ -10,25 +10,12 @@
  * enforced, at the cost of building it, never of a count.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 import { MAX_DESCRIPTORS } from '../../src/service/decide.js';
-import { d, RlsClient } from '../serve/support/grpc-client.js';
-import { type Service, startService } from '../serve/support/service.js';
+import { d } from '../serve/support/grpc-client.js';
+import { serveScenariosForFile } from '../serve/support/scenarios-service.js';
 
-const config = fileURLToPath(new URL('../serve/fixtures/scenarios.yaml', import.meta.url));
-let service: Service;
-let client: RlsClient;
-
-before(async () => {
-  service = await startService(['--config', config]);
-  client = new RlsClient(service.grpcPort);
-});
-
-after(async () => {
-  client.close();
-  assert.equal(await service.stop(), 0);
-});
+const rls = serveScenariosForFile();
 
 test('after 1 024 distinct override limits, a new override of 1 per minute still refuses the second request', async () => {
   for (let r = 0; r < 1024 / MAX_DESCRIPTORS; r++) {
@@ -36,18 +23,18 @@ test('after 1 024 distinct override limits, a new override of 1 per minute still
       const n = r * MAX_DESCRIPTORS + i;
       return { ...d('flood', String(n)), limit: { requestsPerUnit: 10_000 + n, unit: 'MINUTE' } };
     });
-    assert.equal((await client.call('scenarios', descriptors)).overallCode, 'OK');
+    assert.equal((await rls.client.call('scenarios', descriptors)).overallCode, 'OK');
   }
   const victim = { ...d('tenant', 'acme'), limit: { requestsPerUnit: 1, unit: 'MINUTE' } };
-  const first = await client.call('scenarios', [victim]);
+  const first = await rls.client.call('scenarios', [victim]);
   assert.deepEqual([first.overallCode, first.statuses[0]?.limitRemaining], ['OK', 0]);
-  const second = await client.call('scenarios', [victim]);
+  const second = await rls.client.call('scenarios', [victim]);
   assert.equal(second.overallCode, 'OVER_LIMIT', 'the override past the cap was not enforced');
 });
 
 test('past the cap, one override repeated in a request is one count (its hits add up), as below it', async () => {
   const twice = { ...d('tenant', 'twice'), limit: { requestsPerUnit: 3, unit: 'MINUTE' } };
-  const first = await client.call('scenarios', [twice, twice]);
+  const first = await rls.client.call('scenarios', [twice, twice]);
   assert.deepEqual(
     first.statuses.map((s) => [s.code, s.limitRemaining]),
     [
@@ -55,6 +42,6 @@ test('past the cap, one override repeated in a request is one count (its hits ad
       ['OK', 1],
     ],
   );
-  const second = await client.call('scenarios', [twice, twice]);
+  const second = await rls.client.call('scenarios', [twice, twice]);
   assert.equal(second.overallCode, 'OVER_LIMIT', 'two descriptors on one count each saw it before the other spent');
 });

@@ -8,32 +8,19 @@
  * one; so does flowgate now.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { d, RlsClient } from '../serve/support/grpc-client.js';
-import { type Service, startService } from '../serve/support/service.js';
+import { test } from 'node:test';
+import { d } from '../serve/support/grpc-client.js';
+import { serveScenariosForFile } from '../serve/support/scenarios-service.js';
 
-const config = fileURLToPath(new URL('../serve/fixtures/scenarios.yaml', import.meta.url));
-let service: Service;
-let client: RlsClient;
+const rls = serveScenariosForFile();
 
-before(async () => {
-  service = await startService(['--config', config]);
-  client = new RlsClient(service.grpcPort);
-});
-
-after(async () => {
-  client.close();
-  assert.equal(await service.stop(), 0);
-});
-
-const metrics = async (): Promise<string> => (await fetch(`${service.url}/metrics`)).text();
+const metrics = async (): Promise<string> => (await fetch(`${rls.service.url}/metrics`)).text();
 
 test('overrides under 200 unknown domains add no metric series and apply no limit', async () => {
   const before = (await metrics()).split('\n').length;
   for (let i = 0; i < 200; i++) {
     const override = { ...d('tenant', 'x'), limit: { requestsPerUnit: 1, unit: 'MINUTE' } };
-    const answer = await client.call(`random-${i}`, [override, override]);
+    const answer = await rls.client.call(`random-${i}`, [override, override]);
     assert.equal(answer.overallCode, 'OK');
     assert.deepEqual(
       answer.statuses.map((s) => [s.code, s.currentLimit]),
@@ -51,6 +38,6 @@ test('overrides under 200 unknown domains add no metric series and apply no limi
 
 test('an override under a configured domain is still enforced', async () => {
   const override = { ...d('tenant', 'known'), limit: { requestsPerUnit: 1, unit: 'MINUTE' } };
-  assert.equal((await client.call('scenarios', [override])).overallCode, 'OK');
-  assert.equal((await client.call('scenarios', [override])).overallCode, 'OVER_LIMIT');
+  assert.equal((await rls.client.call('scenarios', [override])).overallCode, 'OK');
+  assert.equal((await rls.client.call('scenarios', [override])).overallCode, 'OVER_LIMIT');
 });
