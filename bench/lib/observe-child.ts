@@ -2,7 +2,7 @@
 // (a path, and what listens to the limiter's events). Prints one JSON line:
 // { decisionsPerCpuSecond, decisionsPerSecond, cpuUsPerDecision }.
 //
-//   node --import tsx bench/lib/observe-child.ts <src-dir> <memory|redis> <none|otel|prometheus> <measure> [redis-url]
+//   node --import tsx bench/lib/observe-child.ts <src-dir> <memory|redis|redis-pipelined> <none|otel|prometheus> <measure> [redis-url]
 //
 // <src-dir> is the flowgate source to measure (this checkout's src/, or a
 // baseline exported from another commit); <measure> is ms of wall time for
@@ -94,12 +94,12 @@ async function memory(measureMs: number): Promise<Record<string, number>> {
   };
 }
 
-/** The Redis path: 64 calls in flight over one ioredis connection (auto-pipelining on), every call admitted. */
-async function redis(decisions: number): Promise<Record<string, number>> {
+/** The Redis path: 64 calls in flight over one ioredis connection (auto-pipelining as asked), every call admitted. */
+async function redis(decisions: number, pipelined: boolean): Promise<Record<string, number>> {
   if (!redisUrl) throw new Error('the Redis path needs a redis URL');
   const { RedisStore } = (await src('stores/redis/index.ts')) as typeof import('../../src/stores/redis/index.js');
   const { Redis } = await import('ioredis');
-  const client = new Redis(redisUrl, { enableAutoPipelining: true });
+  const client = new Redis(redisUrl, pipelined ? { enableAutoPipelining: true } : {});
   const limiter: Limiter = new flowgate.RateLimiter({
     policy: flowgate.tokenBucket({ capacity: HIGH, refillPerSecond: 1_000_000 }),
     store: new RedisStore({ client }),
@@ -135,6 +135,7 @@ async function redis(decisions: number): Promise<Record<string, number>> {
 }
 
 const stop = await listen();
-const result = path === 'memory' ? await memory(Number(measureArg)) : await redis(Number(measureArg));
+const result =
+  path === 'memory' ? await memory(Number(measureArg)) : await redis(Number(measureArg), path === 'redis-pipelined');
 await stop();
 process.stdout.write(`${JSON.stringify(result)}\n`);
