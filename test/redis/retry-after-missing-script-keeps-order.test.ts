@@ -74,6 +74,9 @@ test('a reset made while a limit reloads the missing function runs after that li
     release.resolve();
     const outcomes = await Promise.allSettled([limited, reset]);
     assert.equal(outcomes[1].status, 'fulfilled');
+    // Nothing ran after it: the retry goes, before the reset.
+    const limitedOutcome = outcomes[0];
+    assert.equal(limitedOutcome.status === 'fulfilled' && limitedOutcome.value.remaining, 9);
     assert.equal((await limiter.peek('k')).remaining, 9, 'the limit was decided after the reset made after it');
   } finally {
     client.disconnect();
@@ -118,6 +121,8 @@ test('a limit that found no script is not decided after a later reset that found
     release.resolve();
     const outcomes = await Promise.allSettled([limited, reset]);
     assert.equal(outcomes[1].status, 'fulfilled');
+    // The reset ran after the limit found no script: the limit is not sent again (its failure policy answers).
+    assert.equal(outcomes[0].status, 'rejected');
     assert.equal((await limiter.peek('k')).remaining, 9, 'the limit was decided after the reset made after it');
   } finally {
     client.disconnect();
