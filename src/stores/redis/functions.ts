@@ -58,14 +58,13 @@ interface Call {
   readonly args: string[];
 }
 
-/** A call waiting to be sent (made during a recovery), or to be sent again (`next`, after `error`). */
+/** A call waiting to be sent (made during a recovery), or to be sent again (`next`). */
 interface Held {
   readonly call: Call;
   /** Its place in the order of sends (0: not sent yet). */
   readonly seq: number;
   /** How it goes again: 'load' first loads the library. */
   readonly next: Way | 'load' | undefined;
-  readonly error: unknown;
   readonly resolve: (answer: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -87,19 +86,16 @@ interface Held {
  * client (Redis < 7, an ACL user without `fcall` or `function|load`, a
  * managed Redis that disabled them) is sent scripts from then on.
  *
- * A retry keeps program order: calls made meanwhile wait until every call
- * sent before them is answered and the retries are sent; a call that ran
- * after the one that must go again (sent after it, and it found the script:
- * another process had loaded it) means the retry would be decided out of
- * order, so that call is not sent again and fails (the limiter's failure
- * policy answers it, and it commits nothing).
+ * A retry keeps program order with the calls of this process: calls made
+ * meanwhile wait until every call sent before them is answered and the
+ * retries are sent (in the order they were first sent). What it cannot order
+ * is a call sent after it that found the script because another process
+ * loaded it in between: that one has run first.
  */
 export class ScriptCaller {
   private functions: boolean;
   /** Sends so far: a send's number is its place in the order Redis receives them (per connection). */
   private sent = 0;
-  /** The latest send that ran, or may have (an error that is no "not there" answer). */
-  private ran = 0;
   /** Sends not answered yet. */
   private unanswered = 0;
   /** Calls to send again once every send is answered. */
@@ -122,7 +118,7 @@ export class ScriptCaller {
     const call: Call = { script, keys, args };
     if (this.retries.length === 0 && !this.loading) return this.send(call, this.first());
     return new Promise((resolve, reject) => {
-      this.waiting.push({ call, seq: 0, next: undefined, error: undefined, resolve, reject });
+      this.waiting.push({ call, seq: 0, next: undefined, resolve, reject });
     });
   }
 
@@ -141,19 +137,18 @@ export class ScriptCaller {
     }
     return reply.then(
       (answer) => {
-        this.answered(seq);
+        this.answered();
         return answer;
       },
       (error: unknown) => {
         const next = this.nextWay(way, error);
         if (next === undefined) {
-          this.answered(seq);
+          this.answered();
           throw error;
         }
-        this.unanswered--;
         return new Promise((resolve, reject) => {
-          this.retries.push({ call, seq, next, error, resolve, reject });
-          this.drain();
+          this.retries.push({ call, seq, next, resolve, reject });
+          this.answered();
         });
       },
     );
@@ -179,23 +174,17 @@ export class ScriptCaller {
     return way === 'fcall' ? 'load' : 'evalsha';
   }
 
-  /** A send that ran (or may have) was answered. */
-  private answered(seq: number): void {
+  private answered(): void {
     this.unanswered--;
-    if (seq > this.ran) this.ran = seq;
     this.drain();
   }
 
   /** Once every send is answered: the retries go again in the order they were sent, then the calls made meanwhile. */
   private drain(): void {
     if (this.retries.length === 0 || this.unanswered > 0 || this.loading) return;
-    const retries = this.retries.sort((a, b) => a.seq - b.seq);
+    // On a cluster, nodes answer in any order: the retries go in the order they were sent.
+    const kept = this.retries.sort((a, b) => a.seq - b.seq);
     this.retries = [];
-    const kept: Held[] = [];
-    for (const held of retries) {
-      if (this.ran > held.seq) held.reject(new OvertakenError(held.error));
-      else kept.push(held);
-    }
     if (!kept.some((held) => held.next === 'load')) {
       this.resend(kept, false);
       return;
@@ -227,18 +216,6 @@ export class ScriptCaller {
         return false;
       },
     );
-  }
-}
-
-/** A call that found no function or script, after which a later call ran: sent again, it would be decided out of order. */
-export class OvertakenError extends Error {
-  constructor(cause: unknown) {
-    super(
-      'flowgate: the script call found no function or script on the server, and a call sent after it has run; ' +
-        'it is not sent again, so that calls stay in program order (its requests decide nothing)',
-      { cause },
-    );
-    this.name = 'OvertakenError';
   }
 }
 
