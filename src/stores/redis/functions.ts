@@ -48,6 +48,27 @@ export function isAlreadyLoaded(error: unknown): boolean {
   return /^ERR Library '[^']*' already exists/.test(messageOf(error));
 }
 
+/** How a call is sent: as the function, as the function after loading it, as EVALSHA, as EVAL. */
+type Way = 'fcall' | 'again' | 'evalsha' | 'eval';
+
+/** A call's script, keys and arguments. */
+interface Call {
+  readonly script: Script;
+  readonly keys: string[];
+  readonly args: string[];
+}
+
+/** A call waiting to be sent (made during a recovery), or to be sent again (`next`). */
+interface Held {
+  readonly call: Call;
+  /** Its place in the order of sends (0: not sent yet). */
+  readonly seq: number;
+  /** How it goes again: 'load' first loads the library. */
+  readonly next: Way | 'load' | undefined;
+  readonly resolve: (answer: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /**
  * Runs flowgate's script as the Redis Function {@link LIBRARY} where the
  * server allows it (its definitions then run once per server, not once per
@@ -58,16 +79,31 @@ export function isAlreadyLoaded(error: unknown): boolean {
  * joined or was promoted) loads it (once, however many calls found it
  * missing at the same time) and goes again exactly once; a call that still
  * finds none goes as a script. Every retry follows an answer that Redis gives
- * before running anything (no such function, no such command, no permission
- * for the command), so no request is decided twice, and it carries the same
- * arguments, deadline included, so a retry that comes too late commits
- * nothing. A server that refuses Functions to this client (Redis < 7, an ACL
- * user without `fcall` or `function|load`, a managed Redis that disabled
- * them) is sent scripts from then on.
+ * before running anything (no such function, no such script, no such
+ * command, no permission for the command), so no request is decided twice,
+ * and it carries the same arguments, deadline included, so a retry that
+ * comes too late commits nothing. A server that refuses Functions to this
+ * client (Redis < 7, an ACL user without `fcall` or `function|load`, a
+ * managed Redis that disabled them) is sent scripts from then on.
+ *
+ * A retry keeps program order with the calls of this process: calls made
+ * meanwhile wait until every call sent before them is answered and the
+ * retries are sent (in the order they were first sent). What it cannot order
+ * is a call sent after it that found the script because another process
+ * loaded it in between: that one has run first.
  */
 export class ScriptCaller {
   private functions: boolean;
-  private loading: Promise<boolean> | undefined;
+  /** Sends so far: a send's number is its place in the order Redis receives them (per connection). */
+  private sent = 0;
+  /** Sends not answered yet. */
+  private unanswered = 0;
+  /** Calls to send again once every send is answered. */
+  private retries: Held[] = [];
+  /** Calls made while retries were pending: sent after them. */
+  private waiting: Held[] = [];
+  /** The library is being loaded for the retries. */
+  private loading = false;
 
   constructor(private readonly commands: ScriptCommands) {
     this.functions = commands.fcall !== undefined && commands.load !== undefined;
@@ -79,52 +115,107 @@ export class ScriptCaller {
   }
 
   run(script: Script, keys: string[], args: string[]): Promise<unknown> {
-    const fcall = this.commands.fcall;
-    if (!this.functions || fcall === undefined) return this.evaluate(script, keys, args);
-    return fcall(LIBRARY.name, keys, args).catch((error: unknown) => this.recover(error, script, keys, args));
-  }
-
-  private evaluate(script: Script, keys: string[], args: string[]): Promise<unknown> {
-    return this.commands.evalsha(script.sha, keys, args).catch((error: unknown) => {
-      if (!isNoScript(error)) throw error;
-      return this.commands.eval(script.text, keys, args);
+    const call: Call = { script, keys, args };
+    if (this.retries.length === 0 && !this.loading) return this.send(call, this.first());
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ call, seq: 0, next: undefined, resolve, reject });
     });
   }
 
-  private async recover(error: unknown, script: Script, keys: string[], args: string[]): Promise<unknown> {
-    if (isFunctionsRefused(error)) {
-      this.functions = false;
-      return this.evaluate(script, keys, args);
-    }
-    if (!isFunctionMissing(error)) throw error;
-    if (!(await this.load())) return this.evaluate(script, keys, args);
-    const fcall = this.commands.fcall as NonNullable<ScriptCommands['fcall']>;
-    try {
-      return await fcall(LIBRARY.name, keys, args);
-    } catch (again) {
-      // Still missing (a node the load did not reach) or refused: this call goes as a script.
-      if (isFunctionMissing(again) || isFunctionsRefused(again)) return this.evaluate(script, keys, args);
-      throw again;
-    }
+  private first(): Way {
+    return this.functions && this.commands.fcall !== undefined ? 'fcall' : 'evalsha';
   }
 
-  /** Loads the library; false when it could not be loaded (then the caller goes as a script). */
+  private send(call: Call, way: Way): Promise<unknown> {
+    const seq = ++this.sent;
+    this.unanswered++;
+    let reply: Promise<unknown>;
+    try {
+      reply = this.sendAs(call, way);
+    } catch (error) {
+      reply = Promise.reject(error);
+    }
+    return reply.then(
+      (answer) => {
+        this.answered();
+        return answer;
+      },
+      (error: unknown) => {
+        const next = this.nextWay(way, error);
+        if (next === undefined) {
+          this.answered();
+          throw error;
+        }
+        return new Promise((resolve, reject) => {
+          this.retries.push({ call, seq, next, resolve, reject });
+          this.answered();
+        });
+      },
+    );
+  }
+
+  private sendAs(call: Call, way: Way): Promise<unknown> {
+    const { script, keys, args } = call;
+    if (way === 'evalsha') return this.commands.evalsha(script.sha, keys, args);
+    if (way === 'eval') return this.commands.eval(script.text, keys, args);
+    return (this.commands.fcall as NonNullable<ScriptCommands['fcall']>)(LIBRARY.name, keys, args);
+  }
+
+  /** How a call that failed with `error` goes again, or undefined when it may have run. */
+  private nextWay(way: Way, error: unknown): Way | 'load' | undefined {
+    if (way === 'evalsha') return isNoScript(error) ? 'eval' : undefined;
+    if (way === 'eval') return undefined;
+    if (isFunctionsRefused(error)) {
+      if (way === 'fcall') this.functions = false;
+      return 'evalsha';
+    }
+    if (!isFunctionMissing(error)) return undefined;
+    // Still missing after loading (a node the load did not reach): as a script.
+    return way === 'fcall' ? 'load' : 'evalsha';
+  }
+
+  private answered(): void {
+    this.unanswered--;
+    this.drain();
+  }
+
+  /** Once every send is answered: the retries go again in the order they were sent, then the calls made meanwhile. */
+  private drain(): void {
+    if (this.retries.length === 0 || this.unanswered > 0 || this.loading) return;
+    // On a cluster, nodes answer in any order: the retries go in the order they were sent.
+    const kept = this.retries.sort((a, b) => a.seq - b.seq);
+    this.retries = [];
+    if (!kept.some((held) => held.next === 'load')) {
+      this.resend(kept, false);
+      return;
+    }
+    this.loading = true;
+    this.load().then((loaded) => {
+      this.loading = false;
+      this.resend(kept, loaded);
+    });
+  }
+
+  private resend(kept: readonly Held[], loaded: boolean): void {
+    for (const held of kept) {
+      const way = held.next === 'load' ? (loaded ? 'again' : 'evalsha') : (held.next as Way);
+      this.send(held.call, way).then(held.resolve, held.reject);
+    }
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const held of waiting) this.send(held.call, this.first()).then(held.resolve, held.reject);
+  }
+
+  /** Loads the library; false when it could not be loaded (then the callers go as scripts). */
   private load(): Promise<boolean> {
-    if (this.loading !== undefined) return this.loading;
     const load = this.commands.load as NonNullable<ScriptCommands['load']>;
-    const loading = load(LIBRARY.code).then(
+    return load(LIBRARY.code).then(
       () => true,
       (error: unknown) => {
         if (isFunctionsRefused(error)) this.functions = false;
         return false;
       },
     );
-    this.loading = loading;
-    const done = (): void => {
-      if (this.loading === loading) this.loading = undefined;
-    };
-    loading.then(done);
-    return loading;
   }
 }
 
