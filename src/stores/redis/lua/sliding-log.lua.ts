@@ -46,7 +46,12 @@ function slidingLog.load(key, p)
   local err = failed(head)
   if err then return nil, err end
   -- t, c: the entries read so far, by index (entry i is list element i); size: entries after the sentinel, read when needed.
-  local s = {key = key, base = 0, newest = -math.huge, newestCum = 0, size = 0, t = {}, c = {}}
+  -- The fields set later (stateOf, changed, logAdmit) are named here too, so the table is sized
+  -- once instead of growing (a rehash) as they are added.
+  local s = {
+    key = key, base = 0, newest = -math.huge, newestCum = 0, size = 0, t = {}, c = {},
+    impl = false, p = false, dirty = false, ttl = false, stale = false,
+  }
   if #head == 0 then return s end
   local base = logBase(head[1])
   local first, firstCum = logEntry(head[2] or '')
@@ -57,11 +62,19 @@ function slidingLog.load(key, p)
   return s
 end
 
+-- The text of an instant (fmt), kept for the next entry: the requests of a call share
+-- the server's TIME, so one string.format serves them all.
+local instant, instantText = nil, nil
+local function textOf(now)
+  if now ~= instant then instant, instantText = now, fmt(now) end
+  return instantText
+end
+
 -- Writes the newest entry if admissions changed it since the list was last written
 -- (s.stale): before anything reads the list past what s knows, or moves its tail.
 local function logSync(s)
   if s.stale then
-    redis.call('LSET', s.key, '-1', fmt(s.newest) .. ':' .. fmt(s.newestCum))
+    redis.call('LSET', s.key, '-1', textOf(s.newest) .. ':' .. fmt(s.newestCum))
     s.stale = false
   end
 end
@@ -120,7 +133,7 @@ local function logAdmit(key, s, now, cost, count, live)
   if count == 0 then
     if s.newest ~= -math.huge then redis.call('DEL', key) end
     s.stale = false
-    redis.call('RPUSH', key, '0:0', fmt(now) .. ':' .. fmt(cost))
+    redis.call('RPUSH', key, '0:0', textOf(now) .. ':' .. fmt(cost))
     s.base, s.size, s.t, s.c = 0, 1, {now}, {cost}
     s.newest, s.newestCum = now, cost
     return
@@ -148,7 +161,7 @@ local function logAdmit(key, s, now, cost, count, live)
     end
   else
     logSync(s)
-    local length = redis.call('RPUSH', key, fmt(now) .. ':' .. fmt(total + cost))
+    local length = redis.call('RPUSH', key, textOf(now) .. ':' .. fmt(total + cost))
     s.size = length - 1
     s.t[s.size], s.c[s.size] = now, total + cost
   end
