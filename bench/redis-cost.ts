@@ -6,6 +6,8 @@
 //
 // Cases: `lone` (one limit() at a time on a hot key: what a sequential caller
 // pays), `hot64` (64 in flight on one key: batches share a script call),
+// `spread64` (64 in flight over 10k keys, each created before counting, the
+// sliding log with a 1 h window: bench/redis.ts's 10k-keys cell),
 // `set3-hot64` (a set of 3 fixed windows, user/org/global, 64 in flight on one
 // key each) and rate-limiter-flexible's RateLimiterRedis one at a time.
 
@@ -39,13 +41,15 @@ const { values } = parseArgs({
 const CALLS = Number(values.calls);
 const HIGH = 1_000_000_000;
 
-const POLICIES: Record<string, () => Policy> = {
+/** The policies of bench/lib/redis-child.ts; `hot`: the hot-key configuration where it differs. */
+const POLICIES: Record<string, (hot: boolean) => Policy> = {
   'token-bucket': () => tokenBucket({ capacity: HIGH, refillPerSecond: 1_000_000 }),
   'leaky-bucket': () => leakyBucket({ capacity: HIGH, leakPerSecond: 1_000_000 }),
   'fixed-window': () => fixedWindow({ limit: HIGH, window: '1h' }),
   'sliding-window': () => slidingWindow({ limit: HIGH, window: '1h' }),
-  'sliding-log': () => slidingLog({ limit: 100_000, window: '100ms' }),
+  'sliding-log': (hot) => slidingLog({ limit: 100_000, window: hot ? '100ms' : '1h' }),
 };
+const SPREAD = Array.from({ length: 10_000 }, (_, i) => `user:${i}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'redisperf-cost-'));
 const port = await freePort();
@@ -97,9 +101,18 @@ async function counted(decisions: number): Promise<{ ir: number | undefined; use
 
 type Call = () => Promise<unknown>;
 
-async function measure(label: string, call: Call, inFlight: number): Promise<void> {
+/** `warm`: calls made before counting, 64 in flight (default: 50 calls, one at a time). */
+async function measure(label: string, call: Call, inFlight: number, warm?: number): Promise<void> {
   if (values.only !== undefined && !label.includes(values.only)) return;
-  for (let i = 0; i < 50; i++) await call();
+  if (warm === undefined) {
+    for (let i = 0; i < 50; i++) await call();
+  } else {
+    let made = 0;
+    const warmer = async (): Promise<void> => {
+      while (made++ < warm) await call();
+    };
+    await Promise.all(Array.from({ length: 64 }, warmer));
+  }
   await zero();
   const cpu = process.cpuUsage();
   let next = 0;
@@ -119,14 +132,21 @@ process.stdout.write(
   `| case | in flight${values.callgrind ? ' | instructions / decision' : ''} | Redis usec / decision | client CPU usec / decision |\n|---|---:|${values.callgrind ? '---:|' : ''}---:|---:|\n`,
 );
 for (const [name, policy] of Object.entries(POLICIES)) {
-  const limiter = new RateLimiter({
-    policy: policy(),
-    store: new RedisStore({ client, encoding: values.encoding as StateEncoding }),
-    onStoreError: 'throw',
-    timeoutMs: Number.POSITIVE_INFINITY,
-  });
+  const made = (hot: boolean): RateLimiter =>
+    new RateLimiter({
+      policy: policy(hot),
+      store: new RedisStore({ client, encoding: values.encoding as StateEncoding }),
+      prefix: hot ? 'flowgate' : 'spread',
+      onStoreError: 'throw',
+      timeoutMs: Number.POSITIVE_INFINITY,
+    });
+  const limiter = made(true);
   await measure(`${name} lone`, () => limiter.limit('hot'), 1);
   await measure(`${name} hot64`, () => limiter.limit('hot'), 64);
+  const spread = made(false);
+  let next = 0;
+  // Every key once before counting (the warm-up), then round-robin: a steady state of existing keys.
+  await measure(`${name} spread64`, () => spread.limit(SPREAD[next++ % SPREAD.length] as string), 64, SPREAD.length);
 }
 const set = new RateLimiter({
   limits: {

@@ -29,9 +29,12 @@ export const MIN_SPLIT = 8;
 /** Numbers per limit in the script's reply: see lua/prelude.lua.ts. */
 const FIELDS = 7;
 
-/** The status of a compact admission, and its numbers per limit (remaining, resetMs): see lua/prelude.lua.ts. */
+/**
+ * The statuses of a compact admission: numbers per limit remaining, resetMs, and with
+ * COMPACT_DELAYED delayMs (see lua/prelude.lua.ts). A status is its number of fields.
+ */
 const COMPACT = 2;
-const COMPACT_FIELDS = 2;
+const COMPACT_DELAYED = 3;
 
 /** Index of the deadline in the script's ARGV (0-based here): see lua/prelude.lua.ts. */
 const DEADLINE_ARG = 3;
@@ -250,7 +253,7 @@ export class Batcher {
     let at = 2;
     for (const request of requests) {
       const status = Number(answer[at++]);
-      const compact = status === COMPACT;
+      const compact = status === COMPACT || status === COMPACT_DELAYED;
       if (status !== 1 && !compact) {
         request.reject(new StoreRequestError(String(answer[at++])));
         continue;
@@ -259,7 +262,7 @@ export class Batcher {
         request.resolve(undefined);
         continue;
       }
-      const fields = compact ? COMPACT_FIELDS : FIELDS;
+      const fields = compact ? status : FIELDS;
       if (at + fields * count > answer.length) {
         this.malformed(requests, answer);
         return;
@@ -268,12 +271,14 @@ export class Batcher {
       const atMs = compact ? (request.nowMs === undefined ? serverNowMs : Number(request.nowMs)) : 0;
       const cost = compact ? Number(request.op) : 0;
       if (count === 1 && this.combine) {
-        request.resolve(compact ? this.readAdmitted(answer, at, 0, atMs, cost) : this.read(answer, at, 0));
+        request.resolve(compact ? this.readAdmitted(answer, at, 0, atMs, cost, status) : this.read(answer, at, 0));
       } else {
         const decisions: Decision[] = [];
         for (let i = 0; i < count; i++) {
           const offset = at + fields * i;
-          decisions.push(compact ? this.readAdmitted(answer, offset, i, atMs, cost) : this.read(answer, offset, i));
+          decisions.push(
+            compact ? this.readAdmitted(answer, offset, i, atMs, cost, status) : this.read(answer, offset, i),
+          );
         }
         request.resolve(this.combine ? combineDecisions(this.specs, decisions) : decisions);
       }
@@ -281,15 +286,22 @@ export class Batcher {
     }
   }
 
-  /** Reads limit `i`'s compact admission at `offset`: remaining, resetMs. */
-  private readAdmitted(reply: unknown[], offset: number, i: number, atMs: number, cost: number): Decision {
+  /** Reads limit `i`'s compact admission at `offset`: remaining, resetMs, and with COMPACT_DELAYED delayMs. */
+  private readAdmitted(
+    reply: unknown[],
+    offset: number,
+    i: number,
+    atMs: number,
+    cost: number,
+    status: number,
+  ): Decision {
     return decision(
       true,
       (this.specs[i] as LimitSpec).policy.limit,
       Number(reply[offset]),
       Number(reply[offset + 1]),
       0,
-      0,
+      status === COMPACT_DELAYED ? Number(reply[offset + 2]) : 0,
       atMs,
       cost,
     );

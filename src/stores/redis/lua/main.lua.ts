@@ -108,13 +108,23 @@ for r = 1, #KEYS / L do
       decideSet(first, nowMs, cost, commit)
       -- The decisions are in out (requests.lua.ts): 7 numbers per limit.
       local n = #reply + 1
-      if compact and commit and plainlyAdmitted(nowMs, cost) then
-        -- Status 2: per limit only remaining and resetMs; the caller knows the rest.
+      local status = compact and commit and compactStatus(nowMs, cost)
+      if status == 2 then
+        -- Per limit only remaining and resetMs; the caller knows the rest.
         reply[n] = 2
         for at = 0, 7 * L - 7, 7 do
           reply[n + 1] = out[at + 2]
           reply[n + 2] = out[at + 3]
           n = n + 2
+        end
+      elseif status == 3 then
+        -- And delayMs: a leaky bucket's admissions behind a queue, 3 numbers instead of 7.
+        reply[n] = 3
+        for at = 0, 7 * L - 7, 7 do
+          reply[n + 1] = out[at + 2]
+          reply[n + 2] = out[at + 3]
+          reply[n + 3] = out[at + 5]
+          n = n + 3
         end
       else
         reply[n] = 1

@@ -36,7 +36,8 @@
  * (ARGV[5]), a limit of one cost for all that every limit admitted at the
  * request's nowMs with no wait and no delay has status 2 and only remaining
  * and resetMs per limit (allowed 1, retryAfterMs and delayMs 0, atMs its
- * nowMs, spent its cost).
+ * nowMs, spent its cost); with a delay in some limit (a leaky bucket's
+ * queue), status 3 and remaining, resetMs and delayMs per limit.
  *
  * Lua numbers are doubles, like JS numbers; math.fmod is C's fmod, the same
  * truncated remainder as JS `%` (exact, where `a % b` in Lua 5.1 divides and

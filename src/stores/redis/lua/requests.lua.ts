@@ -116,16 +116,20 @@ local function decideSet(first, nowMs, cost, commit)
   end
 end
 
--- Whether every limit admitted cost (one number for all) at nowMs, with no wait and
--- no delay (out, after decideSet): all a compact reply leaves out is then known to the caller.
-local function plainlyAdmitted(nowMs, cost)
+-- The compact status of a request whose every limit admitted cost (one number for all)
+-- at nowMs with no wait (out, after decideSet): 2 with no delay, 3 with a delay in some
+-- limit (a leaky bucket's queue), when all a compact reply leaves out is known to the
+-- caller; otherwise false.
+local function compactStatus(nowMs, cost)
   if type(cost) ~= 'number' then return false end
+  local status = 2
   for at = 0, 7 * L - 7, 7 do
-    if out[at + 1] ~= 1 or out[at + 4] ~= 0 or out[at + 5] ~= 0 or out[at + 6] ~= nowMs or out[at + 7] ~= cost then
+    if out[at + 1] ~= 1 or out[at + 4] ~= 0 or out[at + 6] ~= nowMs or out[at + 7] ~= cost then
       return false
     end
+    if out[at + 5] ~= 0 then status = 3 end
   end
-  return true
+  return status
 end
 
 -- Appends each limit's state as it is now (a cost-0 evaluation), once load(first) has

@@ -1,0 +1,80 @@
+// What one Redis decision costs the client, in machine instructions: the
+// measure a loaded machine does not change (bench/redis.ts measures time,
+// bench/redis-cost.ts the server's side). Each case runs under valgrind
+// (cachegrind, no cache simulation) twice, with `--small` and `--large`
+// decisions; the difference in instructions over the difference in decisions
+// is the client's cost of one decision (the limiter, the batcher, ioredis's
+// encoding and reply decoding), start-up cancelled. V8 runs single-threaded
+// so that its background compilation and GC land in the count every run.
+//
+//   npm run bench:redis-client -- [--only <case>] [--small N] [--large N]
+//
+// Cases: `<policy> hot64` (64 in flight on one key) and `<policy> 10k64`
+// (64 in flight over 10k keys), the workloads of bench/redis.ts. Prints a table.
+// Needs valgrind (apt-get install valgrind).
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startRedis } from '../test/support/redis-server.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const { values: args } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    small: { type: 'string', default: '2000' },
+    large: { type: 'string', default: '12000' },
+  },
+});
+const POLICIES = ['token-bucket', 'leaky-bucket', 'fixed-window', 'sliding-window', 'sliding-log'];
+
+execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+const dist = join(root, 'dist');
+
+function instructions(policy: string, keys: string, count: number, url: string): number {
+  const run = spawnSync(
+    'valgrind',
+    [
+      '--tool=cachegrind',
+      '--cache-sim=no',
+      '--smc-check=all-non-file',
+      '--cachegrind-out-file=/dev/null',
+      process.execPath,
+      '--single-threaded',
+      join(here, 'lib', 'redis-client-count-child.mjs'),
+      dist,
+      policy,
+      keys,
+      String(count),
+      url,
+    ],
+    { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
+  const match = /I\s+refs:\s+([\d,]+)/.exec(run.stderr);
+  if (run.status !== 0 || !match) throw new Error(`${policy} ${keys} ${count}: ${run.stderr.slice(-2000)}`);
+  return Number((match[1] as string).replaceAll(',', ''));
+}
+
+const server = await startRedis();
+const small = Number(args.small);
+const large = Number(args.large);
+process.stdout.write('| case | client instructions / decision |\n|---|---:|\n');
+try {
+  for (const policy of POLICIES) {
+    for (const [label, keys] of [
+      ['hot64', 'hot'],
+      ['10k64', '10k'],
+    ] as const) {
+      const name = `${policy} ${label}`;
+      if (args.only !== undefined && !name.includes(args.only)) continue;
+      const perDecision =
+        (instructions(policy, keys, large, server.url) - instructions(policy, keys, small, server.url)) /
+        (large - small);
+      process.stdout.write(`| ${name} | ${(perDecision / 1000).toFixed(2)}k |\n`);
+    }
+  }
+} finally {
+  await server.stop();
+}
