@@ -1,3 +1,4 @@
+import type { ScriptRunner } from './client.js';
 import { LIBRARY, type Script } from './scripts.js';
 
 /**
@@ -78,10 +79,20 @@ export class ScriptCaller {
     return this.functions;
   }
 
-  run(script: Script, keys: string[], args: string[]): Promise<unknown> {
+  /** See {@link ScriptRunner.run}: `lone`, the lone function's arguments for the same call, when it has them. */
+  run(script: Script, keys: string[], args: string[], lone?: string[]): Promise<unknown> {
     const fcall = this.commands.fcall;
     if (!this.functions || fcall === undefined) return this.evaluate(script, keys, args);
-    return fcall(LIBRARY.name, keys, args).catch((error: unknown) => this.recover(error, script, keys, args));
+    return this.fcall(fcall, keys, args, lone).catch((error: unknown) => this.recover(error, script, keys, args, lone));
+  }
+
+  private fcall(
+    fcall: NonNullable<ScriptCommands['fcall']>,
+    keys: string[],
+    args: string[],
+    lone: string[] | undefined,
+  ): Promise<unknown> {
+    return lone === undefined ? fcall(LIBRARY.name, keys, args) : fcall(LIBRARY.lone, keys, lone);
   }
 
   private evaluate(script: Script, keys: string[], args: string[]): Promise<unknown> {
@@ -91,7 +102,13 @@ export class ScriptCaller {
     });
   }
 
-  private async recover(error: unknown, script: Script, keys: string[], args: string[]): Promise<unknown> {
+  private async recover(
+    error: unknown,
+    script: Script,
+    keys: string[],
+    args: string[],
+    lone: string[] | undefined,
+  ): Promise<unknown> {
     if (isFunctionsRefused(error)) {
       this.functions = false;
       return this.evaluate(script, keys, args);
@@ -100,7 +117,7 @@ export class ScriptCaller {
     if (!(await this.load())) return this.evaluate(script, keys, args);
     const fcall = this.commands.fcall as NonNullable<ScriptCommands['fcall']>;
     try {
-      return await fcall(LIBRARY.name, keys, args);
+      return await this.fcall(fcall, keys, args, lone);
     } catch (again) {
       // Still missing (a node the load did not reach) or refused: this call goes as a script.
       if (isFunctionMissing(again) || isFunctionsRefused(again)) return this.evaluate(script, keys, args);
