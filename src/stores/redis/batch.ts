@@ -33,6 +33,9 @@ const FIELDS = 7;
 const COMPACT = 2;
 const COMPACT_FIELDS = 2;
 
+/** The length of the lone function's reply to a plain admission: server time, remaining, resetMs (see lua/lone.lua.ts). */
+const LONE_ADMITTED = 3;
+
 /** Indexes in the script's ARGV (0-based here): see lua/prelude.lua.ts. */
 const CLOCK_ARG = 0;
 const ENCODING_ARG = 1;
@@ -262,6 +265,12 @@ export class Batcher {
     }
     const serverNowMs = Number(answer[0]);
     if (serverNowMs > 0) this.link.serverClock.observe(serverNowMs, performance.now());
+    if (answer.length === LONE_ADMITTED && requests.length === 1) {
+      const request = requests[0] as Request;
+      const admitted = this.readAdmitted(answer, 1, 0, serverNowMs, Number(request.op));
+      request.resolve(this.combine ? admitted : [admitted]);
+      return;
+    }
     if (Number(answer[1]) !== 1) {
       const late = new StoreTimeoutError(undefined, true);
       for (const request of requests) request.reject(late);
