@@ -66,7 +66,7 @@ export function isAlreadyLoaded(error: unknown): boolean {
  * user without `fcall` or `function|load`, a managed Redis that disabled
  * them) is sent scripts from then on.
  */
-export class ScriptCaller {
+export class ScriptCaller implements ScriptRunner {
   private functions: boolean;
   private loading: Promise<boolean> | undefined;
 
