@@ -62,34 +62,37 @@ for (const kind of CLIENT_KINDS) {
       assert.ok(replayed >= 25, `only ${replayed} vector cases`);
     });
 
-    test("decisions on the server's TIME are MemoryStore's at the instant the script reports", async () => {
-      const client = db.client(kind).client;
-      for (const [name, make] of Object.entries(POLICIES)) {
-        const policy = make();
-        const redis = new RateLimiter({
-          policy,
-          store: new RedisStore({ client }),
-          prefix: `st-${kind}`,
-          onStoreError: 'throw',
-          timeoutMs: Number.POSITIVE_INFINITY,
-        });
-        let now = 0;
-        const memory = new RateLimiter({ policy, store: new MemoryStore(), clock: () => now });
-        const key = name;
-        // Costs cycling through peeks, 1, 2 and the whole limit (capped), enough to deny now and then.
-        const costs = [1, 0, 2, 1, 1, 0, policy.limit, 1, 2, 0, 1, 1, 1, 0, 3, 1];
-        for (const [i, drawn] of costs.entries()) {
-          const cost = Math.max(1, Math.min(drawn, policy.limit));
-          const before = await serverMs();
-          const actual: Decision = drawn === 0 ? await redis.peek(key) : await redis.limit(key, { cost });
-          const after = await serverMs();
-          assert.ok(actual.atMs >= before && actual.atMs <= after, `${name} call ${i}: atMs within the call`);
-          now = actual.atMs;
-          const expected = drawn === 0 ? await memory.peek(key) : await memory.limit(key, { cost });
-          assert.deepEqual(actual, expected, `${name} call ${i} (${drawn === 0 ? 'peek' : `cost ${cost}`})`);
+    // Both encodings: a lone call on the server's TIME goes to the library's lone function (lua/lone.lua.ts).
+    for (const encoding of ['auto', 'value'] as const) {
+      test(`decisions on the server's TIME are MemoryStore's at the instant the script reports (${encoding} encoding)`, async () => {
+        const client = db.client(kind).client;
+        for (const [name, make] of Object.entries(POLICIES)) {
+          const policy = make();
+          const redis = new RateLimiter({
+            policy,
+            store: new RedisStore({ client, encoding }),
+            prefix: `st-${kind}-${encoding}`,
+            onStoreError: 'throw',
+            timeoutMs: Number.POSITIVE_INFINITY,
+          });
+          let now = 0;
+          const memory = new RateLimiter({ policy, store: new MemoryStore(), clock: () => now });
+          const key = name;
+          // Costs cycling through peeks, 1, 2 and the whole limit (capped), enough to deny now and then.
+          const costs = [1, 0, 2, 1, 1, 0, policy.limit, 1, 2, 0, 1, 1, 1, 0, 3, 1];
+          for (const [i, drawn] of costs.entries()) {
+            const cost = Math.max(1, Math.min(drawn, policy.limit));
+            const before = await serverMs();
+            const actual: Decision = drawn === 0 ? await redis.peek(key) : await redis.limit(key, { cost });
+            const after = await serverMs();
+            assert.ok(actual.atMs >= before && actual.atMs <= after, `${name} call ${i}: atMs within the call`);
+            now = actual.atMs;
+            const expected = drawn === 0 ? await memory.peek(key) : await memory.limit(key, { cost });
+            assert.deepEqual(actual, expected, `${name} call ${i} (${drawn === 0 ? 'peek' : `cost ${cost}`})`);
+          }
         }
-      }
-    });
+      });
+    }
   });
 }
 

@@ -36,8 +36,14 @@ const FIELDS = 7;
 const COMPACT = 2;
 const COMPACT_DELAYED = 3;
 
-/** Index of the deadline in the script's ARGV (0-based here): see lua/prelude.lua.ts. */
+/** The length of the lone function's reply to a plain admission: server time, remaining, resetMs (see lua/lone.lua.ts). */
+const LONE_ADMITTED = 3;
+
+/** Indexes in the script's ARGV (0-based here): see lua/prelude.lua.ts. */
+const CLOCK_ARG = 0;
+const ENCODING_ARG = 1;
 const DEADLINE_ARG = 3;
+const LIMITS_ARG = 4;
 
 /**
  * What a request settles with: nothing for a reset or a refund; for the
@@ -119,6 +125,8 @@ export class Batcher {
   private scheduled = false;
   /** The script with only the policies of these limits (see scriptFor). */
   private readonly script: Script;
+  /** One limit on the server's TIME: the lone function's first argument (see lua/lone.lua.ts), else undefined. */
+  private readonly lone: string | undefined;
 
   constructor(
     private readonly link: Link,
@@ -129,6 +137,7 @@ export class Batcher {
     private readonly combine = true,
   ) {
     this.script = scriptFor(specs.map((spec) => algorithmTag(spec.policy)));
+    if (specs.length === 1 && header[CLOCK_ARG] === '') this.lone = `${header[ENCODING_ARG]}${header[LIMITS_ARG]}`;
   }
 
   /** Queues a request; settles with its {@link Answer}. */
@@ -212,9 +221,11 @@ export class Batcher {
         if (request.extra !== undefined) for (const arg of request.extra) args.push(arg);
       }
     }
+    const lone =
+      requests.length === 1 ? this.loneArgs(requests[0] as Request, args[DEADLINE_ARG] as string) : undefined;
     let reply: Promise<unknown>;
     try {
-      reply = link.runner.run(this.script, keys, args);
+      reply = link.runner.run(this.script, keys, args, lone);
     } catch (error) {
       // A client that throws instead of rejecting (e.g. once closed) must not throw out of a microtask.
       reply = Promise.reject(error);
@@ -223,7 +234,7 @@ export class Batcher {
     reply.then(
       (answer) => {
         this.settled(requests);
-        this.deliver(requests, answer);
+        this.deliver(requests, answer, lone !== undefined);
       },
       (error: unknown) => {
         this.settled(requests);
@@ -232,18 +243,39 @@ export class Batcher {
     );
   }
 
+  /**
+   * The lone function's arguments for a request alone in its call (see lua/lone.lua.ts), or undefined when
+   * it needs the general call: several limits, an explicit clock, or anything but a limit of one cost.
+   */
+  private loneArgs(request: Request, deadline: string): string[] | undefined {
+    const op = request.op;
+    const code = op.charCodeAt(0);
+    // A limit's op is its cost: digits (see costArg in binding.ts).
+    if (this.lone === undefined || request.nowMs !== undefined || code < 48 || code > 57) return undefined;
+    if (op !== '1') return [this.lone, deadline, op];
+    return deadline === '' ? [this.lone] : [this.lone, deadline];
+  }
+
   private settled(requests: readonly Request[]): void {
     this.link.callsInFlight--;
     this.link.outstanding -= requests.length;
   }
 
-  private deliver(requests: readonly Request[], answer: unknown): void {
+  /** `lone`: the call was sent with the lone function's arguments (its three-number reply is its own). */
+  private deliver(requests: readonly Request[], answer: unknown, lone: boolean): void {
     if (!Array.isArray(answer) || answer.length < 2) {
       this.malformed(requests, answer);
       return;
     }
     const serverNowMs = Number(answer[0]);
     if (serverNowMs > 0) this.link.serverClock.observe(serverNowMs, performance.now());
+    // Only a lone call can answer with three numbers: a reset or refund alone in a general call also has three.
+    if (lone && answer.length === LONE_ADMITTED) {
+      const request = requests[0] as Request;
+      const admitted = this.readAdmitted(answer, 1, 0, serverNowMs, Number(request.op), COMPACT);
+      request.resolve(this.combine ? admitted : [admitted]);
+      return;
+    }
     if (Number(answer[1]) !== 1) {
       const late = new StoreTimeoutError(undefined, true);
       for (const request of requests) request.reject(late);

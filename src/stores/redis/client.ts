@@ -26,8 +26,12 @@ export type RedisClientLike = IoRedisLike | NodeRedisLike | SendCommandLike;
 
 /** The one operation RedisStore needs, whatever the client. */
 export interface ScriptRunner {
-  /** Runs `script` on `keys`: as flowgate's Redis Function where the server allows, else EVALSHA (EVAL after NOSCRIPT). */
-  run(script: Script, keys: string[], args: string[]): Promise<unknown>;
+  /**
+   * Runs `script` on `keys`: as flowgate's Redis Function where the server allows, else EVALSHA (EVAL after
+   * NOSCRIPT). `lone`: the same call as the arguments of the library's lone function (one request, one limit:
+   * see lua/lone.lua.ts), which it takes instead when it calls Functions.
+   */
+  run(script: Script, keys: string[], args: string[], lone?: string[]): Promise<unknown>;
 }
 
 /** The kind of client, or undefined when `client` is none of them. */

@@ -1,3 +1,4 @@
+import type { ScriptRunner } from './client.js';
 import { LIBRARY, type Script } from './scripts.js';
 
 /**
@@ -56,6 +57,8 @@ interface Call {
   readonly script: Script;
   readonly keys: string[];
   readonly args: string[];
+  /** The lone function's arguments for the same call (see lua/lone.lua.ts): sent instead of `args` as a Function. */
+  readonly lone: string[] | undefined;
 }
 
 /** A call waiting to be sent (made during a recovery), or to be sent again (`next`). */
@@ -92,7 +95,7 @@ interface Held {
  * is a call sent after it that found the script because another process
  * loaded it in between: that one has run first.
  */
-export class ScriptCaller {
+export class ScriptCaller implements ScriptRunner {
   private functions: boolean;
   /** Sends so far: a send's number is its place in the order Redis receives them (per connection). */
   private sent = 0;
@@ -114,8 +117,9 @@ export class ScriptCaller {
     return this.functions;
   }
 
-  run(script: Script, keys: string[], args: string[]): Promise<unknown> {
-    const call: Call = { script, keys, args };
+  /** See {@link ScriptRunner.run}: `lone`, the lone function's arguments for the same call, when it has them. */
+  run(script: Script, keys: string[], args: string[], lone?: string[]): Promise<unknown> {
+    const call: Call = { script, keys, args, lone };
     if (this.retries.length === 0 && !this.loading) return this.send(call, this.first());
     return new Promise((resolve, reject) => {
       this.waiting.push({ call, seq: 0, next: undefined, resolve, reject });
@@ -155,10 +159,11 @@ export class ScriptCaller {
   }
 
   private sendAs(call: Call, way: Way): Promise<unknown> {
-    const { script, keys, args } = call;
+    const { script, keys, args, lone } = call;
     if (way === 'evalsha') return this.commands.evalsha(script.sha, keys, args);
     if (way === 'eval') return this.commands.eval(script.text, keys, args);
-    return (this.commands.fcall as NonNullable<ScriptCommands['fcall']>)(LIBRARY.name, keys, args);
+    const fcall = this.commands.fcall as NonNullable<ScriptCommands['fcall']>;
+    return lone === undefined ? fcall(LIBRARY.name, keys, args) : fcall(LIBRARY.lone, keys, lone);
   }
 
   /** How a call that failed with `error` goes again, or undefined when it may have run. */

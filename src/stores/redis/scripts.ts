@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { BUCKET_LUA } from './lua/bucket.lua.js';
 import { FIXED_WINDOW_LUA } from './lua/fixed-window.lua.js';
 import { limitsLua } from './lua/limits.lua.js';
+import { LONE_LUA } from './lua/lone.lua.js';
 import { MAIN_LUA } from './lua/main.lua.js';
 import { CALL_HEAD_LUA, PRELUDE_LUA } from './lua/prelude.lua.js';
 import { REQUESTS_LUA } from './lua/requests.lua.js';
@@ -80,9 +81,11 @@ export function scriptFor(codes: readonly string[]): Script {
   return found;
 }
 
-/** A Redis Function library: its name (also its one function's) and its code, for `FUNCTION LOAD`. */
+/** A Redis Function library: its name (also its general function's), its lone function's, and its code, for `FUNCTION LOAD`. */
 export interface Library {
   readonly name: string;
+  /** The function for one request on one limit on the server's TIME: see lua/lone.lua.ts. */
+  readonly lone: string;
   readonly code: string;
 }
 
@@ -101,10 +104,12 @@ export interface Library {
 export const LIBRARY: Library = library();
 
 function library(): Library {
-  const body = `${definitions(new Set(ALL_CODES), true)}local function decide(KEYS, ARGV)\n${CALL_LUA}\nend\n`;
+  const body = `${definitions(new Set(ALL_CODES), true)}local function decide(KEYS, ARGV)\n${CALL_LUA}\nend\n${LONE_LUA}`;
   const name = `flowgate_${createHash('sha1').update(body).digest('hex').slice(0, 20)}`;
+  const lone = `${name}_1`;
   return {
     name,
-    code: `#!lua name=${name}\n${body}redis.register_function('${name}', decide)\n`,
+    lone,
+    code: `#!lua name=${name}\n${body}redis.register_function('${name}', decide)\nredis.register_function('${lone}', decideLone)\n`,
   };
 }

@@ -27,7 +27,8 @@ function bucket.load(key, p)
     local expireAtMs = redis.pcall('PEXPIRETIME', key)
     local v = tonumber(stored)
     if failed(expireAtMs) or expireAtMs < 0 or not v then return nil, NOT_OURS end
-    tat = (expireAtMs - TICK_EPOCH_MS) * p[2] - v
+    -- The key's expiry and value as read: save writes only what changed.
+    return {tat = (expireAtMs - TICK_EPOCH_MS) * p[2] - v, expireAt = expireAtMs, value = v}
   end
   if not tat then return nil, NOT_OURS end
   return {tat = tat}
@@ -87,7 +88,16 @@ function bucket.save(key, s, p)
   if inExpiry then
     local expireAt = ceilDiv(tat, ticksPerMs)
     -- + 0 turns a -0 into 0, which Redis 7.0 would otherwise store as the string "-0".
-    redis.call('SET', key, expireAt * ticksPerMs - tat + 0, 'PXAT', TICK_EPOCH_MS + expireAt)
+    local value = expireAt * ticksPerMs - tat + 0
+    local at = TICK_EPOCH_MS + expireAt
+    -- Only what changed (a SET with PXAT costs Redis about 10k instructions more than either).
+    if value == s.value then
+      redis.call('PEXPIREAT', key, at)
+    elseif at == s.expireAt then
+      redis.call('SET', key, value, 'KEEPTTL')
+    else
+      redis.call('SET', key, value, 'PXAT', at)
+    end
   elseif s.ttl then
     redis.call('SET', key, ':' .. fmt(tat), 'PX', s.ttl)
   else
