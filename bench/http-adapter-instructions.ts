@@ -34,7 +34,15 @@ mkdirSync(cache, { recursive: true });
 function bundle(entry: string, outfile: string): string {
   execFileSync(
     join(root, 'node_modules', '.bin', 'esbuild'),
-    [entry, '--bundle', '--platform=node', '--format=esm', '--packages=external', `--outfile=${outfile}`],
+    [
+      entry,
+      '--bundle',
+      '--platform=node',
+      '--format=esm',
+      '--packages=external',
+      `--outfile=${outfile}`,
+      '--log-level=warning',
+    ],
     { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   return outfile;
