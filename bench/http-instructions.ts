@@ -15,12 +15,19 @@
 //
 //   npm run bench:http:instructions                                  # writes bench/results/http-instructions.md
 //   npm run bench:http:instructions -- --reps 1 --only koa+flowgate --no-write   # a quick look
+//   rm -rf /tmp/fg-base && mkdir -p /tmp/fg-base && git archive main src | tar -x -C /tmp/fg-base
+//   npm run bench:http:instructions -- --against /tmp/fg-base --only express+flowgate   # before/after
+//
+// `--against DIR` also runs each flowgate configuration on the `src/` found in DIR (e.g.
+// main's), as `<config>@base`, interleaved with this tree's in the same run: a change is
+// measured against its base under the same load (the counts move a little with it, see
+// the results' notes), not against a number from another day.
 //
 // Needs valgrind (apt-get install valgrind).
 
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -38,6 +45,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '1' },
     jobs: { type: 'string', default: '2' },
     only: { type: 'string' },
+    against: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
   },
 });
@@ -49,26 +57,38 @@ const jobs = Number(args.jobs);
 const only = args.only?.split(',');
 const command = `npm run bench:http:instructions${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 // Memory stores only: under valgrind a Redis round trip is timing, not instructions.
-const configs = CONFIGS.filter((c) => !c.includes('redis')).filter(
+const selected: string[] = CONFIGS.filter((c) => !c.includes('redis')).filter(
   (c) => only === undefined || only.includes(c) || only.some((o) => baseOf(o) === c),
 );
+const against = args.against;
+/** Each flowgate configuration, then (with `--against`) the same on the base's `src/`, suffixed `@base`. */
+const configs = selected.flatMap((c) => (against !== undefined && c.includes('flowgate') ? [c, `${c}@base`] : [c]));
 
 // Under node_modules/ so that the bundle resolves the packages it leaves external.
 const bundle = join(root, 'node_modules', '.cache', 'flowgate-bench', 'http-server.mjs');
+const baseBundle = join(root, 'node_modules', '.cache', 'flowgate-bench', 'http-server-base.mjs');
 mkdirSync(dirname(bundle), { recursive: true });
-execFileSync(
-  join(root, 'node_modules', '.bin', 'esbuild'),
-  [
-    join(here, 'lib', 'http-server.ts'),
-    '--bundle',
-    '--platform=node',
-    '--format=esm',
-    '--packages=external',
-    `--outfile=${bundle}`,
-    '--log-level=warning',
-  ],
-  { cwd: root, stdio: 'inherit' },
-);
+function bundleServer(entry: string, outfile: string): void {
+  execFileSync(
+    join(root, 'node_modules', '.bin', 'esbuild'),
+    [
+      entry,
+      '--bundle',
+      '--platform=node',
+      '--format=esm',
+      '--packages=external',
+      `--outfile=${outfile}`,
+      '--log-level=warning',
+    ],
+    { cwd: root, stdio: 'inherit' },
+  );
+}
+bundleServer(join(here, 'lib', 'http-server.ts'), bundle);
+if (against !== undefined) {
+  // This tree's bench servers, importing the base's src/: copied next to it, bundled from there.
+  cpSync(join(here, 'lib'), join(against, 'bench', 'lib'), { recursive: true });
+  bundleServer(join(against, 'bench', 'lib', 'http-server.ts'), baseBundle);
+}
 
 /** Sends `count` GET / over `connections` keep-alive connections; the first response's header names. */
 async function drive(port: number, count: number): Promise<string[]> {
@@ -96,7 +116,8 @@ async function drive(port: number, count: number): Promise<string[]> {
 }
 
 /** The server process's instructions, from start to exit, having answered `count` requests. */
-async function instructions(config: string, count: number): Promise<{ refs: number; headers: string[] }> {
+async function instructions(task: string, count: number): Promise<{ refs: number; headers: string[] }> {
+  const config = task.replace(/@base$/, '');
   const child = spawn(
     'valgrind',
     [
@@ -108,7 +129,7 @@ async function instructions(config: string, count: number): Promise<{ refs: numb
       '--single-threaded',
       '--hash-seed=1',
       '--random-seed=1',
-      bundle,
+      task === config ? bundle : baseBundle,
       config,
       '',
       'socket',
@@ -187,7 +208,10 @@ const rows = configs.map((c) => {
 });
 const verdicts: string[] = [];
 const ratios: string[] = [];
-for (const { framework, ours, theirs } of MATCHES) {
+const matches = MATCHES.flatMap((m) =>
+  against === undefined ? [m] : [m, { ...m, framework: `${m.framework}, base`, ours: `${m.ours}@base` }],
+);
+for (const { framework, ours, theirs } of matches) {
   if (!configs.includes(ours as never) || !configs.includes(theirs as never)) continue;
   const bare = baseOf(ours);
   const ratio = over(ours) / over(theirs);
@@ -205,7 +229,8 @@ const report = `# HTTP middleware cost in instructions per request
 
 Generated by \`${command}\` (bench/http-instructions.ts) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC,
 Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, valgrind cachegrind (no cache simulation).
-Load average (1 min): ${loads.join(', ')} (instruction counts do not depend on it).
+Load average (1 min): ${loads.join(', ')} (the counts move with it somewhat:
+what runs per second of wall time, timers and some of the GC, is spread over fewer requests).
 
 Each configuration's server (\`bench/lib/http-server.ts\`, the one \`npm run bench:http\` times,
 bundled with esbuild) runs under valgrind, \`node --single-threaded --hash-seed=1 --random-seed=1\`,
@@ -216,7 +241,12 @@ module loading and the first ${small} requests' warm-up cancel. ${reps} repetiti
 the spread (min … max over repetitions). Every limiter is a fixed window of 1e9 per minute
 keyed by client IP, in memory, so every request is admitted and the counts are the cost of
 the middleware (one hot key). The cost over bare is the configuration's median minus its
-bare framework's; in brackets, the widest the spreads allow.
+bare framework's; in brackets, the widest the spreads allow.${
+  against === undefined
+    ? ''
+    : `\n\`<config>@base\` is the same configuration built from the \`src/\` in ${against}, run interleaved
+with this tree's.`
+}
 
 | configuration | instructions / request (median) | min … max | over bare (median; spread) | over bare, % |
 |---|---:|---:|---:|---:|

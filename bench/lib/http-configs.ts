@@ -9,6 +9,8 @@ export const CONFIGS = [
   'express',
   'express+flowgate',
   'express+express-rate-limit',
+  'express+noop',
+  'express+headers-only',
   'koa',
   'koa+flowgate',
   'koa+koa-ratelimit',

@@ -74,6 +74,16 @@ function expressServer(config: string): BenchApp {
   if (config === 'express+express-rate-limit') {
     app.use(expressRateLimit({ limit: LIMIT, windowMs: WINDOW_MS, standardHeaders: 'draft-8', legacyHeaders: false }));
   }
+  // The floors under any Express middleware: one more layer that only calls next(), and one
+  // that also sets two constant headers (what any limiter sending two headers pays at least).
+  if (config === 'express+noop') app.use((_req, _res, next) => next());
+  if (config === 'express+headers-only') {
+    app.use((_req, res, next) => {
+      res.setHeader('RateLimit-Policy', '"default";q=1000000000;w=60');
+      res.setHeader('RateLimit', '"default";r=999999999;t=60');
+      next();
+    });
+  }
   app.get('/', (_req, res) => {
     res.json({ hello: 'world' });
   });

@@ -23,6 +23,7 @@ import {
 } from './options.js';
 import { checkHttpOptions } from './options-check.js';
 import { denialStatus, problemDetails } from './problem.js';
+import type { RequestState } from './request-state.js';
 import { finding, type Logger, RuntimeChecks } from './validation.js';
 import { isLimiter, optionsMistake } from './wiring.js';
 
@@ -70,6 +71,8 @@ export class Verdict {
     readonly plan: LimiterPlan,
     readonly keys: RequestKeys,
     readonly cost: number,
+    /** The request's state, when the run-time checks already looked it up (see `requestState`). */
+    readonly state: RequestState | undefined,
   ) {}
 }
 
@@ -192,6 +195,7 @@ export class HttpLimiter<Req, Res = Req> {
       plan.legacy ? Date.now() : 0,
       tag,
       this.collided,
+      verdict.state,
     );
   }
 
@@ -330,12 +334,14 @@ export class HttpLimiter<Req, Res = Req> {
     if (typeof keys === 'string' ? keys.length === 0 : !plan.isSet || !isRecord(keys)) {
       return Promise.reject(this.keyError(keys));
     }
-    this.checks?.decided(tag, plan.limiter, typeof keys === 'string' ? keys : JSON.stringify(keys));
+    const state = this.checks?.decided(tag, plan.limiter, typeof keys === 'string' ? keys : JSON.stringify(keys));
     const options = cost === 1 ? COST_ONE : { cost };
     const { limiter } = plan;
     const answer = plan.direct ? limiter.decide(keys, options) : limiter.limit(keys, options);
-    if (answer instanceof Promise) return answer.then((d) => new Verdict(this.capDelay(plan, d), plan, keys, cost));
-    return new Verdict(this.capDelay(plan, answer), plan, keys, cost);
+    if (answer instanceof Promise) {
+      return answer.then((d) => new Verdict(this.capDelay(plan, d), plan, keys, cost, state));
+    }
+    return new Verdict(this.capDelay(plan, answer), plan, keys, cost, state);
   }
 
   /**

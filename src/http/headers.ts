@@ -1,7 +1,7 @@
 import type { Decision } from '../policies/decision.js';
 import type { LimitSpec, SetDecision } from '../policies/limit-set.js';
 import type { Policy } from '../policies/policy.js';
-import { requestState } from './request-state.js';
+import { type RequestState, requestState } from './request-state.js';
 
 /**
  * Which rate-limit headers to send on every response (429 included):
@@ -155,7 +155,8 @@ export function rateLimitValue(plan: HeaderPlan, decision: Decision, names?: rea
  * renamed ones (`"default-2"`) where an earlier middleware on the same request
  * already sent an item of that name; `onCollision` then hears of it. `nowMs`
  * only feeds the legacy `X-RateLimit-Reset`. Legacy headers hold one limit:
- * the one with the least `remaining` among the stacked middlewares.
+ * the one with the least `remaining` among the stacked middlewares. `known`
+ * is the state of the request `tag` if the caller already has it.
  */
 export function writeHeaders<T>(
   plan: HeaderPlan,
@@ -165,11 +166,12 @@ export function writeHeaders<T>(
   nowMs: number,
   tag: object = {},
   onCollision?: (name: string, renamed: string) => void,
+  known?: RequestState,
 ): readonly string[] {
   const names = plan.names;
   let itemNames = plan.itemNames;
   if (plan.items.length > 0 && (plan.draft || plan.legacy)) {
-    const state = requestState(tag);
+    const state = known ?? requestState(tag);
     const prior = state.names;
     if (prior !== undefined) itemNames = unique(itemNames, prior, onCollision);
     const renamed = prior !== undefined && itemNames.some((n, i) => n !== plan.items[i]?.name);

@@ -92,7 +92,9 @@ export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends Ser
   function limitRequest(req: Req, res: Res, next: (error?: unknown) => void, route: RouteSettings<Req> | undefined) {
     // Not a node request: mounted in another framework. Fastify's plugin loader takes the error as
     // its done(error); elsewhere (Hono) a synchronous throw reaches the framework's error path.
-    if (req.socket === undefined) {
+    // Read once: on Express each request has a hidden class of its own, so every property read misses V8's caches.
+    const socket = req.socket;
+    if (socket === undefined) {
       const error = notARequest(scope, req);
       if (isFastifyInstance(req)) next(error);
       else throw error;
@@ -100,7 +102,7 @@ export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends Ser
     }
     let answer: Verdict | Promise<Verdict | undefined> | undefined;
     try {
-      answer = core.decide(req, req.socket.remoteAddress, req.headers, req, route);
+      answer = core.decide(req, socket.remoteAddress, req.headers, req, route);
     } catch (error) {
       next(error);
       return;

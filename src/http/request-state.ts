@@ -1,10 +1,8 @@
 /**
- * What flowgate keeps on one request, on the request object itself (the
- * adapters' `tag`): the limiters that decided it, for `FG_HTTP_DOUBLE_COUNT`,
- * and the header lists earlier middlewares wrote, so that a stacked one
- * appends to them. One object under one property: each property added to a
- * request costs a hidden-class transition (a dictionary insert on Express's
- * requests, which carry many), so a request gains one, not one per concern.
+ * What flowgate keeps on one request (the adapters' `tag`): the limiters
+ * that decided it, for `FG_HTTP_DOUBLE_COUNT`, and the header lists earlier
+ * middlewares wrote, so that a stacked one appends to them. One object per
+ * request (see {@link requestState} for where it is kept).
  */
 export class RequestState {
   /** The first limiter that decided this request, and its key; further pairs go to `more`. */
@@ -21,9 +19,40 @@ export class RequestState {
 }
 
 const STATE = Symbol('flowgate.request');
+/** The states of requests whose prototype was replaced (see {@link requestState}). */
+const ASIDE = new WeakMap<object, RequestState>();
+let lastPrototype: object | null = null;
+let lastAside = false;
+
+/**
+ * Whether objects with this prototype keep their state aside, in a WeakMap.
+ * A prototype without its own `constructor` is one made by `Object.create`:
+ * Express gives each request its app's (`Object.setPrototypeOf(req,
+ * app.request)`), and V8 does not reuse the hidden class that adding a
+ * property to such a request creates. A property would cost a new hidden
+ * class (a copy of ~40 property descriptors) per request, ~20k instructions;
+ * a WeakMap entry costs ~4k. Other requests (node's, Fastify's raw, Koa's
+ * `ctx.req`, Hono's context) share hidden classes: a property costs least.
+ */
+function keptAside(tag: object): boolean {
+  const prototype = Object.getPrototypeOf(tag) as object | null;
+  if (prototype !== lastPrototype) {
+    lastPrototype = prototype;
+    lastAside = prototype !== null && !Object.hasOwn(prototype, 'constructor');
+  }
+  return lastAside;
+}
 
 /** The state of the request `tag`, created on first use. */
 export function requestState(tag: object): RequestState {
+  if (keptAside(tag)) {
+    let state = ASIDE.get(tag);
+    if (state === undefined) {
+      state = new RequestState();
+      ASIDE.set(tag, state);
+    }
+    return state;
+  }
   const bag = tag as { [STATE]?: RequestState };
   let state = bag[STATE];
   if (state === undefined) {

@@ -1,6 +1,6 @@
 import { type ErrorCode, errorDocs } from '../errors.js';
 import type { HeaderBag, ProxyHeader } from './forwarded.js';
-import { requestState } from './request-state.js';
+import { type RequestState, requestState } from './request-state.js';
 
 /** Where the middleware reports configuration mistakes it can only see at run time. @default console */
 export interface Logger {
@@ -75,13 +75,16 @@ export class RuntimeChecks {
     }
   }
 
-  /** Records that `limiter` decided `key` for the request `tag`, and reports a second decision. */
-  decided(tag: object, limiter: object, key: string): void {
+  /**
+   * Records that `limiter` decided `key` for the request `tag`, and reports a second decision.
+   * Returns the request's state, so that writing the headers need not look it up again.
+   */
+  decided(tag: object, limiter: object, key: string): RequestState {
     const state = requestState(tag);
     if (state.limiter === undefined) {
       state.limiter = limiter;
       state.key = key;
-      return;
+      return state;
     }
     const seen = [state.limiter, state.key, ...(state.more ?? [])];
     for (let i = 0; i < seen.length; i += 2) {
@@ -98,6 +101,7 @@ export class RuntimeChecks {
       }
     }
     state.more = [...(state.more ?? []), limiter, key];
+    return state;
   }
 
   /** Reports, once, a request whose socket address is unknown; such requests share the key 'unknown'. */

@@ -1,0 +1,88 @@
+// What an adapter's own per-request path costs, in instructions per call, without
+// HTTP: bench/lib/http-adapter-child.ts calls the middleware on real node request and
+// response objects, under valgrind (cachegrind), `--small` then `--large` times; the
+// difference over the difference in calls is one call, start-up cancelled. Finer than
+// bench/http-instructions.ts (no sockets, no framework), so a change of a few hundred
+// instructions shows; the cost over `<framework>-base` is the middleware's.
+//
+//   npm run bench:http:adapter -- --modes express-base,express,koa-base,koa,koa-headers
+//   npm run bench:http:adapter -- --against /tmp/fg-base    # and each mode on that tree's src/
+//
+// Needs valgrind (apt-get install valgrind).
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const { values: args } = parseArgs({
+  options: {
+    modes: { type: 'string', default: 'express-base,express,koa-base,koa,koa-headers' },
+    small: { type: 'string', default: '10000' },
+    large: { type: 'string', default: '40000' },
+    against: { type: 'string' },
+  },
+});
+const small = Number(args.small);
+const large = Number(args.large);
+
+const cache = join(root, 'node_modules', '.cache', 'flowgate-bench');
+mkdirSync(cache, { recursive: true });
+function bundle(entry: string, outfile: string): string {
+  execFileSync(
+    join(root, 'node_modules', '.bin', 'esbuild'),
+    [
+      entry,
+      '--bundle',
+      '--platform=node',
+      '--format=esm',
+      '--packages=external',
+      `--outfile=${outfile}`,
+      '--log-level=warning',
+    ],
+    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  return outfile;
+}
+const trees = [
+  { name: 'this tree', child: bundle(join(here, 'lib', 'http-adapter-child.ts'), join(cache, 'adapter.mjs')) },
+];
+if (args.against !== undefined) {
+  // The child, importing the base's src/: copied next to it, bundled from there.
+  cpSync(join(here, 'lib', 'http-adapter-child.ts'), join(args.against, 'bench', 'lib', 'http-adapter-child.ts'));
+  const entry = join(args.against, 'bench', 'lib', 'http-adapter-child.ts');
+  trees.push({ name: args.against, child: bundle(entry, join(cache, 'adapter-base.mjs')) });
+}
+
+function instructions(child: string, mode: string, count: number): number {
+  const run = spawnSync(
+    'valgrind',
+    [
+      '--tool=cachegrind',
+      '--cache-sim=no',
+      '--cachegrind-out-file=/dev/null',
+      process.execPath,
+      '--single-threaded',
+      '--hash-seed=1',
+      '--random-seed=1',
+      child,
+      mode,
+      String(count),
+    ],
+    { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
+  const match = /I\s+refs:\s+([\d,]+)/.exec(run.stderr);
+  if (run.status !== 0 || !match) throw new Error(`${mode} ${count}: ${run.stderr.slice(-2000)}`);
+  return Number((match[1] as string).replaceAll(',', ''));
+}
+
+console.log(`instructions per call (${large} calls minus ${small}, over ${large - small})`);
+for (const mode of (args.modes as string).split(',')) {
+  for (const { name, child } of trees) {
+    const perCall = (instructions(child, mode, large) - instructions(child, mode, small)) / (large - small);
+    console.log(`${mode.padEnd(14)} ${Math.round(perCall).toLocaleString('en-US').padStart(9)}  (${name})`);
+  }
+}
