@@ -10,7 +10,7 @@
  * answering exactly the requests it did before.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   type Decision,
   fixedWindow,
@@ -22,7 +22,7 @@ import {
 import { MIN_SPLIT } from '../../src/stores/redis/batch.js';
 import { type RedisClientLike, RedisStore } from '../../src/stores/redis/index.js';
 import { CLIENT_KINDS, connectCluster } from '../support/redis-clients.js';
-import { keySlot, type RedisCluster, startCluster } from '../support/redis-cluster.js';
+import { clusterFixture, keySlot } from '../support/redis-cluster.js';
 import { redisFixture } from '../support/redis-fixture.js';
 import { scriptCalls } from '../support/script-calls.js';
 
@@ -255,13 +255,7 @@ for (const kind of CLIENT_KINDS) {
 }
 
 describe('RedisStore on a cluster: a hot key burst goes as two calls to its slot, spread keys one call per slot', () => {
-  let cluster: RedisCluster;
-  before(async () => {
-    cluster = await startCluster();
-  });
-  after(async () => {
-    await cluster.stop();
-  });
+  const cluster = clusterFixture();
 
   for (const kind of CLIENT_KINDS) {
     test(kind, async () => {

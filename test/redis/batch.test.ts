@@ -8,7 +8,7 @@
  * share a slot, bursts over many keys still work.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
   type Decision,
@@ -23,7 +23,7 @@ import {
 } from '../../src/index.js';
 import { RedisStore } from '../../src/stores/redis/index.js';
 import { CLIENT_KINDS, connectCluster } from '../support/redis-clients.js';
-import { type RedisCluster, startCluster } from '../support/redis-cluster.js';
+import { clusterFixture } from '../support/redis-cluster.js';
 import { redisFixture } from '../support/redis-fixture.js';
 import { scriptCalls } from '../support/script-calls.js';
 
@@ -197,13 +197,7 @@ describe('RedisStore batches and failures', () => {
 });
 
 describe('RedisStore on a cluster: a burst over many keys (one script call per key)', () => {
-  let cluster: RedisCluster;
-  before(async () => {
-    cluster = await startCluster();
-  });
-  after(async () => {
-    await cluster.stop();
-  });
+  const cluster = clusterFixture();
 
   for (const kind of CLIENT_KINDS) {
     test(kind, async () => {

@@ -20,15 +20,9 @@ import {
 } from '../../src/index.js';
 import { RedisStore } from '../../src/stores/redis/index.js';
 import { CLIENT_KINDS, connectCluster, type TestClient } from '../support/redis-clients.js';
-import { keySlot, type RedisCluster, startCluster } from '../support/redis-cluster.js';
+import { clusterFixture, keySlot } from '../support/redis-cluster.js';
 
-let cluster: RedisCluster;
-before(async () => {
-  cluster = await startCluster();
-});
-after(async () => {
-  await cluster.stop();
-});
+const cluster = clusterFixture();
 
 const T0 = 1_900_000_000_000;
 let prefixes = 0;

@@ -16,17 +16,11 @@ import {
 } from '../../src/index.js';
 import { RedisStore } from '../../src/stores/redis/index.js';
 import { CLIENT_KINDS, connectCluster, type TestClient } from '../support/redis-clients.js';
-import { keySlot, type RedisCluster, startCluster } from '../support/redis-cluster.js';
+import { clusterFixture, keySlot } from '../support/redis-cluster.js';
 import { redisCli } from '../support/redis-server.js';
 import { loadVectors, replayCase } from '../support/vectors.js';
 
-let cluster: RedisCluster;
-before(async () => {
-  cluster = await startCluster();
-});
-after(async () => {
-  await cluster.stop();
-});
+const cluster = clusterFixture();
 
 let prefixes = 0;
 

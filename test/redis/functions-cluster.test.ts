@@ -10,16 +10,10 @@ import { fixedWindow, RateLimiter } from '../../src/index.js';
 import { RedisStore } from '../../src/stores/redis/index.js';
 import { LIBRARY } from '../../src/stores/redis/scripts.js';
 import { CLIENT_KINDS, connectCluster, type TestClient } from '../support/redis-clients.js';
-import { type RedisCluster, startCluster } from '../support/redis-cluster.js';
+import { clusterFixture } from '../support/redis-cluster.js';
 import { redisCli } from '../support/redis-server.js';
 
-let cluster: RedisCluster;
-before(async () => {
-  cluster = await startCluster();
-});
-after(async () => {
-  await cluster.stop();
-});
+const cluster = clusterFixture();
 
 function hasLibrary(port: number): boolean {
   return redisCli(port, 'FUNCTION', 'LIST').includes(LIBRARY.name);

@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { fixedWindow, MemoryStore, RateLimiter, type SetDecision, tokenBucket } from '../../src/index.js';
 import { RedisStore } from '../../src/stores/redis/index.js';
 import { CLIENT_KINDS, connectCluster, type TestClient } from '../support/redis-clients.js';
-import { keySlot, type RedisCluster, startCluster } from '../support/redis-cluster.js';
+import { clusterFixture, keySlot } from '../support/redis-cluster.js';
 import { redisCli } from '../support/redis-server.js';
 import { hammerOverlappingSets } from '../support/set-hammer-run.js';
 import { SetMath } from '../support/set-model.js';
@@ -33,13 +33,7 @@ import {
 } from '../support/set-traces.js';
 import { loadSetVectors, replaySetCase } from '../support/set-vectors.js';
 
-let cluster: RedisCluster;
-before(async () => {
-  cluster = await startCluster();
-});
-after(async () => {
-  await cluster.stop();
-});
+const cluster = clusterFixture();
 
 let prefixes = 0;
 const RUNS = Number(process.env.FG_PROPERTY_RUNS ?? 40);

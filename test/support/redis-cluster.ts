@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { freePort, redisCli, spawnRedis } from './redis-server.js';
@@ -108,4 +109,30 @@ export function keySlot(key: string): number {
     for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
   }
   return crc % 16384;
+}
+
+/**
+ * A cluster for the enclosing scope (a test file's top level or a
+ * `describe`): started by a `before` hook it registers, stopped by an `after`
+ * hook. Read its fields inside tests, once the hook has run.
+ */
+export function clusterFixture(masters = 3): RedisCluster {
+  let started: RedisCluster | undefined;
+  const current = (): RedisCluster => {
+    if (started === undefined) throw new Error('the cluster starts in before(): read it inside a test');
+    return started;
+  };
+  before(async () => {
+    started = await startCluster(masters);
+  });
+  after(async () => {
+    await started?.stop();
+  });
+  return {
+    get ports() {
+      return current().ports;
+    },
+    masterOf: (key) => current().masterOf(key),
+    stop: () => current().stop(),
+  };
 }
