@@ -33,6 +33,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { CACHEGRIND_NODE } from './lib/cachegrind.js';
 import { baseOf, CONFIGS, MATCHES } from './lib/http-configs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -121,12 +122,7 @@ async function instructions(task: string, count: number): Promise<{ refs: number
   const child = spawn(
     'valgrind',
     [
-      '--tool=cachegrind',
-      '--cache-sim=no',
-      '--smc-check=all-non-file',
-      '--cachegrind-out-file=/dev/null',
-      process.execPath,
-      '--single-threaded',
+      ...CACHEGRIND_NODE,
       '--hash-seed=1',
       '--random-seed=1',
       task === config ? bundle : baseBundle,

@@ -14,13 +14,14 @@
 //
 // Needs valgrind (apt-get install valgrind).
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startRedis } from '../test/support/redis-server.js';
+import { countInstructions } from './lib/cachegrind.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -39,27 +40,13 @@ execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: ['ignore',
 const dist = join(root, 'dist');
 
 function instructions(path: string, exporter: string, count: number, url: string): number {
-  const run = spawnSync(
-    'valgrind',
-    [
-      '--tool=cachegrind',
-      '--cache-sim=no',
-      '--smc-check=all-non-file',
-      '--cachegrind-out-file=/dev/null',
-      process.execPath,
-      '--single-threaded',
-      join(here, 'lib', 'observe-count-child.mjs'),
-      dist,
-      path,
-      exporter,
-      String(count),
-      url,
-    ],
-    { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 },
-  );
-  const match = /I\s+refs:\s+([\d,]+)/.exec(run.stderr);
-  if (run.status !== 0 || !match) throw new Error(`${path} ${exporter} ${count}: ${run.stderr.slice(-2000)}`);
-  return Number((match[1] as string).replaceAll(',', ''));
+  return countInstructions(root, join(here, 'lib', 'observe-count-child.mjs'), [
+    dist,
+    path,
+    exporter,
+    String(count),
+    url,
+  ]);
 }
 
 const server = args.redis ? await startRedis() : undefined;
