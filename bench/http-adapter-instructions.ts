@@ -10,11 +10,12 @@
 //
 // Needs valgrind (apt-get install valgrind).
 
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { bundleForNode } from './lib/bundle.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -29,32 +30,13 @@ const { values: args } = parseArgs({
 const small = Number(args.small);
 const large = Number(args.large);
 
-const cache = join(root, 'node_modules', '.cache', 'flowgate-bench');
-mkdirSync(cache, { recursive: true });
-function bundle(entry: string, outfile: string): string {
-  execFileSync(
-    join(root, 'node_modules', '.bin', 'esbuild'),
-    [
-      entry,
-      '--bundle',
-      '--platform=node',
-      '--format=esm',
-      '--packages=external',
-      `--outfile=${outfile}`,
-      '--log-level=warning',
-    ],
-    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  return outfile;
-}
-const trees = [
-  { name: 'this tree', child: bundle(join(here, 'lib', 'http-adapter-child.ts'), join(cache, 'adapter.mjs')) },
-];
+const bundle = (entry: string, name: string): string => bundleForNode(root, entry, name);
+const trees = [{ name: 'this tree', child: bundle(join(here, 'lib', 'http-adapter-child.ts'), 'adapter.mjs') }];
 if (args.against !== undefined) {
   // The child, importing the base's src/: copied next to it, bundled from there.
   cpSync(join(here, 'lib', 'http-adapter-child.ts'), join(args.against, 'bench', 'lib', 'http-adapter-child.ts'));
   const entry = join(args.against, 'bench', 'lib', 'http-adapter-child.ts');
-  trees.push({ name: args.against, child: bundle(entry, join(cache, 'adapter-base.mjs')) });
+  trees.push({ name: args.against, child: bundle(entry, 'adapter-base.mjs') });
 }
 
 function instructions(child: string, mode: string, count: number): number {

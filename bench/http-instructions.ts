@@ -25,14 +25,15 @@
 //
 // Needs valgrind (apt-get install valgrind).
 
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { bundleForNode } from './lib/bundle.js';
 import { CACHEGRIND_NODE } from './lib/cachegrind.js';
 import { baseOf, CONFIGS, MATCHES } from './lib/http-configs.js';
 
@@ -65,30 +66,12 @@ const against = args.against;
 /** Each flowgate configuration, then (with `--against`) the same on the base's `src/`, suffixed `@base`. */
 const configs = selected.flatMap((c) => (against !== undefined && c.includes('flowgate') ? [c, `${c}@base`] : [c]));
 
-// Under node_modules/ so that the bundle resolves the packages it leaves external.
-const bundle = join(root, 'node_modules', '.cache', 'flowgate-bench', 'http-server.mjs');
-const baseBundle = join(root, 'node_modules', '.cache', 'flowgate-bench', 'http-server-base.mjs');
-mkdirSync(dirname(bundle), { recursive: true });
-function bundleServer(entry: string, outfile: string): void {
-  execFileSync(
-    join(root, 'node_modules', '.bin', 'esbuild'),
-    [
-      entry,
-      '--bundle',
-      '--platform=node',
-      '--format=esm',
-      '--packages=external',
-      `--outfile=${outfile}`,
-      '--log-level=warning',
-    ],
-    { cwd: root, stdio: 'inherit' },
-  );
-}
-bundleServer(join(here, 'lib', 'http-server.ts'), bundle);
+const bundle = bundleForNode(root, join(here, 'lib', 'http-server.ts'), 'http-server.mjs');
+let baseBundle = '';
 if (against !== undefined) {
   // This tree's bench servers, importing the base's src/: copied next to it, bundled from there.
   cpSync(join(here, 'lib'), join(against, 'bench', 'lib'), { recursive: true });
-  bundleServer(join(against, 'bench', 'lib', 'http-server.ts'), baseBundle);
+  baseBundle = bundleForNode(root, join(against, 'bench', 'lib', 'http-server.ts'), 'http-server-base.mjs');
 }
 
 /** Sends `count` GET / over `connections` keep-alive connections; the first response's header names. */
