@@ -78,10 +78,11 @@ async function logKey(pattern: string): Promise<string> {
 
 describe('a sliding log entry flowgate did not write, in the middle of the list', () => {
   // At 15.5 s the window starts after 5.5 s: the search reads entries 1, 2, 4, 8, 6, 7
-  // (list index = entry); a denial of cost 7 then scans from entry 7 on, past entry 9.
+  // (list index = entry), 4 units are live; a denial of cost 9 waits for the third of
+  // them and scans entries 7 to 9, reading entry 9 from the list.
   for (const [index, cost, reader] of [
     [4, 1, "the search for the window's start"],
-    [9, 7, "a denial's scan"],
+    [9, 9, "a denial's scan"],
   ] as const) {
     for (const garbage of GARBAGE) {
       test(`${JSON.stringify(garbage)} at index ${index}, read by ${reader}: only its requests fail, nothing of them is written`, async () => {
