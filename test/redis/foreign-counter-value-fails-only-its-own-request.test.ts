@@ -84,7 +84,7 @@ for (const { name, policy, foreign } of CASES) {
           redis.limit('a'),
           redis.limit('bad'),
           redis.limit('b', { cost: 2 }),
-          redis.limit('bad', { cost: 0 }),
+          redis.peek('bad'),
           redis.limit('a', { cost: 3 }),
         ]);
         for (const at of [1, 3]) {

@@ -36,15 +36,26 @@ function slidingWindow.load(key, p)
   if err then return nil, err end
   if not stored then return {index = -math.huge, previous = 0, current = 0} end
   local a, b, c = string.match(stored, '^(-?%d+):(%d+):(%d+)$')
-  if a then return {index = tonumber(a), previous = tonumber(b), current = tonumber(c)} end
+  if a then
+    local index, previous, current = tonumber(a), tonumber(b), tonumber(c)
+    -- Digits, but as many as anyone wrote: a window whose end Redis refuses as an expiry
+    -- would fail the whole call when it saves.
+    if not (whole(index * p[2]) and whole(previous) and whole(current)) then return nil, NOT_OURS end
+    return {index = index, previous = previous, current = current}
+  end
   local expireAtMs = redis.pcall('PEXPIRETIME', key)
   if failed(expireAtMs) or expireAtMs < 0 then return nil, NOT_OURS end
   local index = floorDiv(expireAtMs, p[2]) - 2
   -- expireAt: the key's expiry as read, which save keeps rather than set again.
   local x, y = string.match(stored, '^(%d+):(%d+)$')
-  if x then return {index = index, previous = tonumber(x), current = tonumber(y), expireAt = expireAtMs} end
+  if x then
+    x, y = tonumber(x), tonumber(y)
+    if not (whole(x) and whole(y)) then return nil, NOT_OURS end
+    return {index = index, previous = x, current = y, expireAt = expireAtMs}
+  end
   local both = tonumber(stored)
-  if not both then return nil, NOT_OURS end
+  -- NaN, a fraction or a negative count would be decided on.
+  if not whole(both) or both < 0 then return nil, NOT_OURS end
   local current = math.fmod(both, PACK)
   return {index = index, previous = (both - current) / PACK, current = current, expireAt = expireAtMs}
 end
