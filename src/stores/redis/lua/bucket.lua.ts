@@ -27,12 +27,12 @@ function bucket.load(key, p)
     local expireAtMs = redis.pcall('PEXPIRETIME', key)
     local v = tonumber(stored)
     -- What save writes is 0 <= v < ticksPerMs; NaN or a fraction would be decided on.
-    if failed(expireAtMs) or expireAtMs < 0 or not whole(v) or v < 0 or v >= p[2] then return nil, NOT_OURS end
+    if failed(expireAtMs) or expireAtMs < 0 or not (v and v % 1 == 0 and v >= 0 and v < p[2]) then return nil, NOT_OURS end
     -- The key's expiry and value as read: save writes only what changed.
     return {tat = (expireAtMs - TICK_EPOCH_MS) * p[2] - v, expireAt = expireAtMs, value = v}
   end
   -- NaN, an infinity or a fraction would be decided on (a reply of NaNs).
-  if not whole(tat) then return nil, NOT_OURS end
+  if not (tat and tat % 1 == 0 and tat >= -9007199254740992 and tat <= 9007199254740992) then return nil, NOT_OURS end
   return {tat = tat}
 end
 

@@ -26,13 +26,16 @@ function fixedWindow.load(key, p)
     local expireAtMs = redis.pcall('PEXPIRETIME', key)
     if failed(expireAtMs) or expireAtMs < 0 then return nil, NOT_OURS end
     index, count = floorDiv(expireAtMs, p[2]) - 1, tonumber(stored)
-    if not whole(count) or count < 0 then return nil, NOT_OURS end
+    -- A count flowgate writes: an integer within 2^53 (no NaN, infinity or fraction), >= 0.
+    if not (count and count % 1 == 0 and count >= 0 and count <= 9007199254740992) then return nil, NOT_OURS end
     -- The key's expiry as read: save keeps it rather than set it again.
     return {index = index, count = count, expireAt = expireAtMs}
   end
   -- Checked here, once: NaN, a fraction or a negative count would be decided on, and a
   -- window whose end Redis refuses as an expiry would fail the whole call when it saves.
-  if not (whole(index) and whole(index * p[2]) and whole(count)) or count < 0 then return nil, NOT_OURS end
+  if not (index and count and index % 1 == 0 and count % 1 == 0 and count >= 0 and count <= 9007199254740992) then return nil, NOT_OURS end
+  local startMs = index * p[2]
+  if startMs < -9007199254740992 or startMs > 9007199254740992 then return nil, NOT_OURS end
   return {index = index, count = count}
 end
 

@@ -90,13 +90,6 @@ end
 
 local NOT_OURS = 'flowgate: the key holds a value flowgate did not write'
 
--- A number flowgate could have stored (a count, an instant, a window index, a tick):
--- an integer within +-2^53, so no NaN, infinity or fraction, nor one that would make
--- an expiry Redis refuses when the script saves (failing the whole call).
-local function whole(x)
-  return x ~= nil and x % 1 == 0 and x >= -9007199254740992 and x <= 9007199254740992
-end
-
 -- What a decision can change in a fixed window's, a sliding window's or a bucket's
 -- state (the modules marked undoable), kept at kept[at + 1 .. at + 7] before a
 -- tentative commit in a set: restoreState puts it back, which undoes the commit

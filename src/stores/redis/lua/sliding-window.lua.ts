@@ -40,7 +40,8 @@ function slidingWindow.load(key, p)
     local index, previous, current = tonumber(a), tonumber(b), tonumber(c)
     -- Digits, but as many as anyone wrote: a window whose end Redis refuses as an expiry
     -- would fail the whole call when it saves.
-    if not (whole(index * p[2]) and whole(previous) and whole(current)) then return nil, NOT_OURS end
+    local startMs = index * p[2]
+    if startMs < -9007199254740992 or startMs > 9007199254740992 or previous > 9007199254740992 or current > 9007199254740992 then return nil, NOT_OURS end
     return {index = index, previous = previous, current = current}
   end
   local expireAtMs = redis.pcall('PEXPIRETIME', key)
@@ -50,12 +51,12 @@ function slidingWindow.load(key, p)
   local x, y = string.match(stored, '^(%d+):(%d+)$')
   if x then
     x, y = tonumber(x), tonumber(y)
-    if not (whole(x) and whole(y)) then return nil, NOT_OURS end
+    if x > 9007199254740992 or y > 9007199254740992 then return nil, NOT_OURS end
     return {index = index, previous = x, current = y, expireAt = expireAtMs}
   end
   local both = tonumber(stored)
   -- NaN, a fraction or a negative count would be decided on.
-  if not whole(both) or both < 0 then return nil, NOT_OURS end
+  if not (both and both % 1 == 0 and both >= 0 and both <= 9007199254740992) then return nil, NOT_OURS end
   local current = math.fmod(both, PACK)
   return {index = index, previous = (both - current) / PACK, current = current, expireAt = expireAtMs}
 end
