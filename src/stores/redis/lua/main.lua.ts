@@ -111,11 +111,12 @@ for r = 1, #KEYS / L do
       cost = tonumber(op)
     end
     local loaded, err = load(first)
-    local commit = op ~= 'p'
-    -- NOT_OURS: a log's entry read while deciding was not flowgate's; nothing of the request was committed.
-    if loaded then err = decideSet(first, nowMs, cost, commit) end
-    if not err then
-      -- The decisions are in out (requests.lua.ts): 7 numbers per limit.
+    if loaded then
+      local commit = op ~= 'p'
+      decideSet(first, nowMs, cost, commit)
+      -- The decisions are in out (requests.lua.ts): 7 numbers per limit. A limit whose log
+      -- held an entry flowgate did not write decided NOT_OURS there (and nothing of the
+      -- request was committed): never a compact reply, so only the full one looks for it.
       local n = #reply + 1
       local status = compact and commit and compactStatus(nowMs, cost)
       if status == 2 then
@@ -136,10 +137,13 @@ for r = 1, #KEYS / L do
           n = n + 3
         end
       else
+        local start = n
         reply[n] = 1
         for at = 0, 7 * L - 7, 7 do
+          local allowed = out[at + 1]
+          if allowed == NOT_OURS then err = NOT_OURS end
           -- Unrolled: an inner loop costs Redis about 2k instructions a limit.
-          reply[n + 1] = out[at + 1]
+          reply[n + 1] = allowed
           reply[n + 2] = out[at + 2]
           reply[n + 3] = out[at + 3]
           reply[n + 4] = out[at + 4]
@@ -147,6 +151,10 @@ for r = 1, #KEYS / L do
           reply[n + 6] = out[at + 6]
           reply[n + 7] = out[at + 7]
           n = n + 7
+        end
+        if err then
+          for k = n, start, -1 do reply[k] = nil end
+          reply[start], reply[start + 1] = 0, err
         end
       end
     else

@@ -92,13 +92,13 @@ local function decideSetOnce(first, nowMs, cost, each)
   return true
 end
 
--- Decides request first's limits (loaded) into out, all or nothing. Returns NOT_OURS when a
--- limit's state turned out not to be flowgate's as it was read (a sliding log's middle
--- entry): then nothing of the request is committed.
+-- Decides request first's limits (loaded) into out, all or nothing. A limit whose state
+-- turned out not to be flowgate's as it was read (a sliding log's middle entry) decides
+-- NOT_OURS in out, and nothing of the request is committed: a log fails before it
+-- commits, a set before its committing pass.
 local function decideSet(first, nowMs, cost, commit)
   if L == 1 then
-    -- A log decides (and fails) before it commits.
-    if decideInto(1, first, loaded[1], nowMs, costOf(cost, 1), commit) == NOT_OURS then return NOT_OURS end
+    decideInto(1, first, loaded[1], nowMs, costOf(cost, 1), commit)
     return
   end
   local each = type(cost) == 'table'
@@ -108,7 +108,7 @@ local function decideSet(first, nowMs, cost, commit)
     local allowed = decideInto(j, first, loaded[j], nowMs, each and cost[j] or cost, false)
     if allowed ~= 1 then
       -- Before the pass that commits: nothing of the set is written.
-      if allowed == NOT_OURS then return NOT_OURS end
+      if allowed == NOT_OURS then return end
       if not limits[j].shadow then all = false end
     end
   end

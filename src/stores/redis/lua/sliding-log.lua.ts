@@ -65,7 +65,7 @@ function slidingLog.load(key, p)
   -- once instead of growing (a rehash) as they are added.
   local s = {
     key = key, base = 0, newest = -math.huge, newestCum = 0, size = 0, t = {}, c = {},
-    impl = false, p = false, dirty = false, ttl = false, stale = false, foreign = false,
+    impl = false, p = false, dirty = false, ttl = false, stale = false,
   }
   if #head == 0 then return s end
   local base = logBase(head[1])
