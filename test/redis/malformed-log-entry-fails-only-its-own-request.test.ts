@@ -139,6 +139,37 @@ describe('a sliding log entry flowgate did not write, in the middle of the list'
     assert.deepEqual(await db.admin.dump(bad), dumped);
   });
 
+  test("a set's refund whose log walks over it gives nothing back in the set's other limit either", async () => {
+    await db.admin.flushdb();
+    const limits = {
+      user: fixedWindow({ limit: 100, window: '1h' }),
+      log: slidingLog({ limit: 10, window: WINDOW_MS }),
+    };
+    const t = twins(limits, 'setref');
+    const bad = { user: 'u', log: 'bad' };
+    const good = { user: 'u', log: 'g' };
+    const admitted: Decision[] = [];
+    for (let i = 0; i < 10; i++) {
+      t.at(i * 1000);
+      admitted.push(await t.redis.limit(bad));
+      await t.memory.limit(bad);
+    }
+    const badKey = await logKey('{setref:bad}*log*');
+    await db.admin.lset(badKey, 4, 'garbage');
+    const dumped = await db.admin.dump(badKey);
+    t.at(9_500);
+    // The user limit is given back first, then the log's walk finds the foreign entry; a set
+    // on the same user key in the same call counts as if that refund had never been asked.
+    const [refunded, after] = await Promise.allSettled([
+      t.redis.refund(bad, { decision: admitted[2] as Decision }),
+      t.redis.limit(good),
+    ]);
+    assertForeign(refunded as PromiseSettledResult<unknown>, 'refund');
+    assert.deepEqual(values([after as PromiseSettledResult<unknown>]), [await t.memory.limit(good)]);
+    assert.deepEqual(await t.redis.peek(good), await t.memory.peek(good));
+    assert.deepEqual(await db.admin.dump(badKey), dumped);
+  });
+
   test('in a set, as its second limit: nothing of the set is committed, the other sets decide exactly', async () => {
     await db.admin.flushdb();
     const limits = {
