@@ -45,7 +45,8 @@ function slidingWindow.load(key, p)
     return {index = index, previous = previous, current = current}
   end
   local expireAtMs = redis.pcall('PEXPIRETIME', key)
-  if failed(expireAtMs) or expireAtMs < 0 then return nil, NOT_OURS end
+  -- An expiry past 2^53 ms (year 287,000) is none flowgate sets.
+  if failed(expireAtMs) or expireAtMs < 0 or expireAtMs > 9007199254740992 then return nil, NOT_OURS end
   local index = floorDiv(expireAtMs, p[2]) - 2
   -- expireAt: the key's expiry as read, which save keeps rather than set again.
   local x, y = string.match(stored, '^(%d+):(%d+)$')
