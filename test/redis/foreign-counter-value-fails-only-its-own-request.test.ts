@@ -49,12 +49,18 @@ const CASES: { name: string; policy: Policy; foreign: Record<'value' | 'expiry',
   {
     name: 'token bucket',
     policy: tokenBucket({ capacity: 5, refillPerSecond: 1 }),
-    foreign: { value: [':nan', ':inf', ':1e300', ':-1e300', ':2.5'], expiry: ['nan', '-1', '2.5', '1e300', '99999', '0@9000000000000000000'] },
+    foreign: {
+      value: [':nan', ':inf', ':1e300', ':-1e300', ':2.5'],
+      expiry: ['nan', '-1', '2.5', '1e300', '99999', '0@9000000000000000000'],
+    },
   },
   {
     name: 'leaky bucket',
     policy: leakyBucket({ capacity: 5, leakPerSecond: 1 }),
-    foreign: { value: [':nan', ':inf', ':1e300', ':-1e300', ':2.5'], expiry: ['nan', '-1', '2.5', '1e300', '99999', '0@9000000000000000000'] },
+    foreign: {
+      value: [':nan', ':inf', ':1e300', ':-1e300', ':2.5'],
+      expiry: ['nan', '-1', '2.5', '1e300', '99999', '0@9000000000000000000'],
+    },
   },
 ];
 
