@@ -21,7 +21,7 @@ import {
   StoreRequestError,
   slidingLog,
 } from '../../src/index.js';
-import { RedisStore } from '../../src/stores/redis/index.js';
+import { LIBRARY, RedisStore } from '../../src/stores/redis/index.js';
 import { redisFixture } from '../support/redis-fixture.js';
 
 const db = redisFixture();
@@ -196,6 +196,49 @@ describe('a sliding log entry flowgate did not write, in the middle of the list'
     assert.deepEqual(values([g1, g2]), [await t.memory.limit(good), await t.memory.limit(good, { cost: 2 })]);
     assert.deepEqual(await t.redis.peek(good), await t.memory.peek(good), 'the user limit counts the good sets only');
     assert.deepEqual(await db.admin.dump(badKey), dumped);
+  });
+
+  test("the script's other reads of a log ('z' state, 'e' verdict, 'R' refund and state) fail only their request", async () => {
+    await db.admin.flushdb();
+    const t = twins({ log: slidingLog({ limit: 10, window: WINDOW_MS }) }, 'ops');
+    const admitted: Decision[] = [];
+    for (let i = 0; i < 10; i++) {
+      t.at(i * 1000);
+      admitted.push(await t.redis.limit('bad'));
+      await t.redis.limit('a');
+    }
+    const [bad, good] = [await logKey('{ops:bad}*'), await logKey('{ops:a}*')];
+    await db.admin.lset(bad, 4, 'garbage');
+    const dumped = [await db.admin.dump(bad), await db.admin.dump(good)];
+    // The general function as RedisStore calls it for a set across slots and a released reservation:
+    // explicit clock, value encoding; per request its op, nowMs and the op's own arguments.
+    const now = String(BASE + 15_500);
+    const at = String(admitted[2]?.atMs);
+    const requests: [string, string[]][] = [
+      [bad, ['z', now]],
+      [good, ['z', now]],
+      [bad, ['e', now, '2']],
+      [good, ['e', now, '2']],
+      [bad, ['R', String(BASE + 9_500), at, String(admitted[2]?.resetMs), '1']],
+      [good, ['z', now]],
+    ];
+    const reply = (await db.admin.call(
+      'FCALL',
+      LIBRARY.name,
+      String(requests.length),
+      ...requests.map(([key]) => key),
+      'x',
+      'v',
+      '0',
+      '',
+      `sl,10,${WINDOW_MS},,;`,
+      ...requests.flatMap(([, args]) => args),
+    )) as (number | string)[];
+    const foreign = [0, 'flowgate: the key holds a value flowgate did not write'];
+    // Each good request: status 1 and its 7 numbers (4 live units of 10, the newest at 9 s: reset at 19 s).
+    const state = [1, 1, 6, 3_500, 0, 0, BASE + 15_500, 0];
+    assert.deepEqual(reply.slice(1), [1, ...foreign, ...state, ...foreign, ...state, ...foreign, ...state]);
+    assert.deepEqual([await db.admin.dump(bad), await db.admin.dump(good)], dumped);
   });
 
   test("the lone function (one limit on the server's TIME): fails with the same error, writes nothing", async () => {
