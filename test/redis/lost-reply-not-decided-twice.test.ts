@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
+import { StoreConnectionLostError } from '../../src/failure.js';
 import {
   type Decision,
   fixedWindow,
@@ -59,10 +60,13 @@ interface Proxied {
   close(): void;
 }
 
-async function connect(kind: ClientKind): Promise<Proxied> {
+async function connect(kind: ClientKind, commandTimeout?: number): Promise<Proxied> {
   proxy ??= await startReplyDroppingProxy(db.server.port);
   if (kind === 'ioredis') {
-    const client = new Redis(proxy.url, { lazyConnect: true });
+    const client = new Redis(proxy.url, {
+      lazyConnect: true,
+      ...(commandTimeout === undefined ? {} : { commandTimeout }),
+    });
     await client.connect();
     return { client, ready: () => nextReady(client), ping: () => client.ping(), close: () => client.disconnect() };
   }
@@ -106,7 +110,14 @@ function limiters(
   policy: () => Policy,
   client: Proxied['client'],
 ): { redis: RateLimiter; memory: RateLimiter; store: RedisStore } {
-  const common = { policy: policy(), onStoreError: 'deny' as const, clock: () => NOW, prefix: 'lost' };
+  const common = {
+    policy: policy(),
+    onStoreError: 'deny' as const,
+    clock: () => NOW,
+    prefix: 'lost',
+    logger: false as const,
+    timeoutMs: Number.POSITIVE_INFINITY,
+  };
   const store = new RedisStore({ client });
   return {
     redis: new RateLimiter({ ...common, store }),
@@ -168,6 +179,8 @@ describe('ioredis: every shape of call', () => {
       const limiter = new RateLimiter({
         policy,
         onStoreError: 'deny',
+        logger: false,
+        timeoutMs: Number.POSITIVE_INFINITY,
         store: new RedisStore({ client: proxied.client }),
       });
       await limiter.peek('warm');
@@ -230,6 +243,8 @@ describe('ioredis: every shape of call', () => {
         onStoreError: 'deny' as const,
         clock: () => NOW,
         prefix: 'lost-set',
+        logger: false as const,
+        timeoutMs: Number.POSITIVE_INFINITY,
       };
       const redis = new RateLimiter({ ...options, store: new RedisStore({ client: proxied.client }) });
       const memory = new RateLimiter({ ...options, store: new MemoryStore() });
@@ -263,6 +278,68 @@ describe('ioredis: every shape of call', () => {
       await proxied.ping();
       assert.equal(await scriptCallsRun(), before, 'the call the caller was answered for ran after the reconnect');
       await sameAsMemory(redis, memory, 'never');
+    } finally {
+      proxied.close();
+    }
+  });
+
+  test('the caller learns why: FG_STORE_CONNECTION_LOST', async () => {
+    const proxied = await connect('ioredis');
+    try {
+      const policy = fixedWindow({ limit: 10, window: '1h' });
+      const store = new RedisStore({ client: proxied.client });
+      const limiter = new RateLimiter({
+        policy,
+        store,
+        onStoreError: 'throw',
+        clock: () => NOW,
+        prefix: 'cause',
+        timeoutMs: Number.POSITIVE_INFINITY,
+      });
+      await limiter.peek('warm');
+      const [outcome] = await loseReplies(proxied, 1, () => [
+        limiter.limit('c', { cost: 3 }).then(
+          () => undefined,
+          (error: unknown) => error,
+        ),
+      ]);
+      assert.ok(outcome instanceof StoreConnectionLostError, String(outcome));
+      assert.equal(outcome.code, 'FG_STORE_CONNECTION_LOST');
+      assert.equal((await limiter.peek('c')).remaining, 6);
+    } finally {
+      proxied.close();
+    }
+  });
+
+  test('a call already given up (ioredis commandTimeout) is not run again when the client resends it', async () => {
+    // The replies are lost, so the command times out in ioredis however fast the machine is.
+    const proxied = await connect('ioredis', 50);
+    try {
+      const options = { policy: fixedWindow({ limit: 10, window: '1h' }), clock: () => NOW, prefix: 'gave-up' };
+      const limiter = new RateLimiter({
+        ...options,
+        store: new RedisStore({ client: proxied.client }),
+        onStoreError: 'throw',
+        timeoutMs: Number.POSITIVE_INFINITY,
+      });
+      const memory = new RateLimiter({ ...options, store: new MemoryStore() });
+      await limiter.peek('warm');
+      const before = await scriptCallsRun();
+      (proxy as ReplyDroppingProxy).swallowReplies();
+      const outcome = await limiter.limit('t', { cost: 3 }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      assert.ok(outcome instanceof Error && /timed out/.test(outcome.message), String(outcome));
+      await until(async () => (await scriptCallsRun()) >= before + 1);
+      // ioredis still holds the command it gave up on, and writes it again after reconnecting.
+      const ready = proxied.ready();
+      (proxy as ReplyDroppingProxy).cut();
+      await ready;
+      await proxied.ping();
+      assert.equal(await scriptCallsRun(), before + 1, 'the call given up on ran again after the reconnect');
+      await memory.limit('t', { cost: 3 });
+      await sameAsMemory(limiter, memory, 't');
     } finally {
       proxied.close();
     }
