@@ -283,6 +283,26 @@ describe('ioredis: every shape of call', () => {
     }
   });
 
+  test('a call made while the client is offline waits in its queue and is decided as usual', async () => {
+    const proxied = await connect('ioredis');
+    try {
+      const io = proxied.client as Redis;
+      const { redis, memory } = limiters(POLICIES['fixed window'] as () => Policy, io);
+      await redis.peek('warm');
+      const before = await scriptCallsRun();
+      (proxy as ReplyDroppingProxy).cut();
+      await until(() => io.status === 'reconnecting');
+      // Never written before the reconnect: nothing about it was lost.
+      const decided = await redis.limit('offline', { cost: 3 });
+      assert.deepEqual(fields(decided), fields(await memory.limit('offline', { cost: 3 })));
+      assert.equal(decided.degraded, false);
+      assert.equal(await scriptCallsRun(), before + 1);
+      await sameAsMemory(redis, memory, 'offline');
+    } finally {
+      proxied.close();
+    }
+  });
+
   test('the caller learns why: FG_STORE_CONNECTION_LOST', async () => {
     const proxied = await connect('ioredis');
     try {
