@@ -7,10 +7,12 @@
 // encoding and reply decoding), start-up cancelled. V8 runs single-threaded
 // so that its background compilation and GC land in the count every run.
 //
-//   npm run bench:redis-client -- [--only <case>] [--small N] [--large N]
+//   npm run bench:redis-client -- [--only <case>] [--small N] [--large N] [--in-flight N]
 //
 // Cases: `<policy> hot64` (64 in flight on one key) and `<policy> 10k64`
 // (64 in flight over 10k keys), the workloads of bench/redis.ts. Prints a table.
+// `--in-flight 1`: one decision at a time, each its own (lone) script call, so
+// the per-call cost is not shared by a batch.
 // Needs valgrind (apt-get install valgrind).
 
 import { execFileSync } from 'node:child_process';
@@ -27,6 +29,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     small: { type: 'string', default: '2000' },
     large: { type: 'string', default: '12000' },
+    'in-flight': { type: 'string', default: '64' },
   },
 });
 const POLICIES = ['token-bucket', 'leaky-bucket', 'fixed-window', 'sliding-window', 'sliding-log'];
@@ -41,6 +44,7 @@ function instructions(policy: string, keys: string, count: number, url: string):
     keys,
     String(count),
     url,
+    args['in-flight'],
   ]);
 }
 
@@ -51,8 +55,8 @@ process.stdout.write('| case | client instructions / decision |\n|---|---:|\n');
 try {
   for (const policy of POLICIES) {
     for (const [label, keys] of [
-      ['hot64', 'hot'],
-      ['10k64', '10k'],
+      [`hot${args['in-flight']}`, 'hot'],
+      [`10k${args['in-flight']}`, '10k'],
     ] as const) {
       const name = `${policy} ${label}`;
       if (args.only !== undefined && !name.includes(args.only)) continue;

@@ -1,13 +1,13 @@
 // Child of bench/redis-client-instructions.ts, run under valgrind: N decisions
 // of one policy through the built package (dist/) and an ioredis client with
-// its default options, 64 in flight, on the hot key or over 10k keys, as in
+// its default options, 64 in flight (or --in-flight N), on the hot key or over 10k keys, as in
 // bench/lib/redis-child.ts. The parent runs it for two values of N and divides
 // the difference in instructions by the difference in N, so start-up and
 // loading cancel out.
 //
-//   node bench/lib/redis-client-count-child.mjs <dist-dir> <policy> <hot|10k> <N> <redis-url>
+//   node bench/lib/redis-client-count-child.mjs <dist-dir> <policy> <hot|10k> <N> <redis-url> [in-flight]
 
-const [dist, name, keysArg, countArg, url] = process.argv.slice(2);
+const [dist, name, keysArg, countArg, url, inFlightArg = '64'] = process.argv.slice(2);
 const count = Number(countArg);
 const flowgate = await import(`${dist}/index.js`);
 const { RedisStore } = await import(`${dist}/redis.js`);
@@ -39,6 +39,6 @@ const worker = async () => {
     if ((await limiter.limit(keys[i % keys.length])).allowed) admitted++;
   }
 };
-await Promise.all(Array.from({ length: 64 }, worker));
+await Promise.all(Array.from({ length: Number(inFlightArg) }, worker));
 client.disconnect();
 if (admitted !== count) throw new Error(`admitted ${admitted} of ${count}`);
