@@ -41,6 +41,24 @@ export class StoreOverloadedError extends Error {
 }
 
 /**
+ * Raised for the calls a Redis connection was carrying when it closed, before
+ * Redis answered them: Redis may have run them (only the reply was lost) or
+ * not. Their requests are decided by the failure policy, and the store makes
+ * sure the client's resending them after it reconnects (ioredis) runs nothing,
+ * so no request is ever decided twice.
+ */
+export class StoreConnectionLostError extends Error {
+  readonly code = 'FG_STORE_CONNECTION_LOST';
+  constructor() {
+    super(
+      'the connection to Redis closed before Redis answered this call; it may have been applied, ' +
+        'and it will not be sent again [FG_STORE_CONNECTION_LOST]',
+    );
+    this.name = 'StoreConnectionLostError';
+  }
+}
+
+/**
  * Raised for one request that the store could not decide (its key holds a
  * value of another kind, written by something else), while the store itself
  * answers: the other requests of its batch are decided as usual.

@@ -6,7 +6,13 @@ export {
   FlowgateConfigError,
   FlowgateRangeError,
 } from './errors.js';
-export { type StoreErrorPolicy, StoreOverloadedError, StoreRequestError, StoreTimeoutError } from './failure.js';
+export {
+  StoreConnectionLostError,
+  type StoreErrorPolicy,
+  StoreOverloadedError,
+  StoreRequestError,
+  StoreTimeoutError,
+} from './failure.js';
 export {
   type LimiterDecision,
   type LimiterKeys,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, mock, test } from 'node:test';
+import { Redis } from 'ioredis';
 import {
   type FlowgateConfigError,
   fixedWindow,
@@ -248,6 +249,26 @@ describe('RedisStore scripts and options', () => {
     assert.equal((await limiter.limit('k')).allowed, false);
     await limiter.reset('k');
     assert.equal(await db.admin.dbsize(), 0);
+  });
+
+  test("ioredis's keyPrefix applies to flowgate's keys, as to any command", async () => {
+    await db.admin.flushdb();
+    const client = new Redis(db.server.url, { keyPrefix: 'app:' });
+    try {
+      const limiter = new RateLimiter({
+        policy: fixedWindow({ limit: 2, window: '1h' }),
+        store: new RedisStore({ client }),
+        prefix: 'kp',
+        onStoreError: 'throw',
+        timeoutMs: Number.POSITIVE_INFINITY,
+      });
+      assert.equal((await limiter.limit('k')).remaining, 1);
+      assert.deepEqual(await db.admin.keys('*'), ['app:{kp:k}:fw:3600000']);
+      assert.equal((await limiter.limit('k')).remaining, 0);
+      assert.equal((await limiter.limit('k')).allowed, false);
+    } finally {
+      client.disconnect();
+    }
   });
 
   test('bad options name the option and what is valid', () => {

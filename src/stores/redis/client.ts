@@ -1,4 +1,5 @@
 import { loadLibrary, ScriptCaller, type ScriptCommands } from './functions.js';
+import { guardedSender } from './resend-guard.js';
 import type { Script } from './scripts.js';
 
 /**
@@ -80,6 +81,16 @@ function scriptCommands(client: RedisClientLike): ScriptCommands {
       load = async (code) => {
         const masters = (nodes as (role: string) => unknown[]).call(io, 'master');
         await Promise.all(masters.map((node) => loadLibrary(() => (sender(node) as Send)('FUNCTION', 'LOAD', code))));
+      };
+    }
+    // Script calls go as guarded commands: a call whose connection drops before Redis answers is never run twice.
+    const send = guardedSender(io);
+    if (send !== undefined) {
+      return {
+        evalsha: (sha, keys, args) => send('evalsha', [sha, String(keys.length), ...keys, ...args]),
+        eval: (text, keys, args) => send('eval', [text, String(keys.length), ...keys, ...args]),
+        fcall: (name, keys, args) => send('fcall', [name, String(keys.length), ...keys, ...args]),
+        load,
       };
     }
     return {

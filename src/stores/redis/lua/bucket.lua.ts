@@ -26,11 +26,14 @@ function bucket.load(key, p)
   else
     local expireAtMs = redis.pcall('PEXPIRETIME', key)
     local v = tonumber(stored)
-    if failed(expireAtMs) or expireAtMs < 0 or not v then return nil, NOT_OURS end
+    -- What save writes is 0 <= v < ticksPerMs; NaN or a fraction would be decided on.
+    -- An expiry past 2^53 ms (year 287,000) is none flowgate sets.
+    if failed(expireAtMs) or expireAtMs < 0 or expireAtMs > 9007199254740992 or not (v and v % 1 == 0 and v >= 0 and v < p[2]) then return nil, NOT_OURS end
     -- The key's expiry and value as read: save writes only what changed.
     return {tat = (expireAtMs - TICK_EPOCH_MS) * p[2] - v, expireAt = expireAtMs, value = v}
   end
-  if not tat then return nil, NOT_OURS end
+  -- NaN, an infinity or a fraction would be decided on (a reply of NaNs).
+  if not (tat and tat % 1 == 0 and tat >= -9007199254740992 and tat <= 9007199254740992) then return nil, NOT_OURS end
   return {tat = tat}
 end
 

@@ -63,6 +63,8 @@ local function decideLone(KEYS, ARGV)
   local cost = 1
   if ARGV[3] then cost = tonumber(ARGV[3]) end
   local allowed, remaining, resetMs, retryAfterMs, delayMs, atMs, spent = impl.decide(key, s, p, nowMs, cost, true)
+  -- A log's entry read while deciding was not flowgate's: failed before committing anything.
+  if allowed == NOT_OURS then return {nowMs, 1, 0, NOT_OURS} end
   if s.dirty then
     impl.save(key, s, p)
     loneWritten[1] = nil

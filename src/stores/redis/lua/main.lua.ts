@@ -3,8 +3,9 @@
  * policies, limits.lua.ts and requests.lua.ts): reads each limit's policy,
  * then decides the batch's requests in order, each one all or nothing across
  * its limits, and finally writes every changed counter once. A request whose key cannot be read (a wrong type, a value flowgate
- * did not write) gets an error of its own; it decides, fails and commits
- * nothing for the others. It expects a local ALGORITHMS (code -> policy
+ * did not write, found at load or, for a sliding log's middle entries, while
+ * deciding) gets an error of its own; it decides, fails and commits nothing
+ * for the others, and nothing of its own. It expects a local ALGORITHMS (code -> policy
  * table) for the algorithms the script carries: see scripts.ts.
  */
 export const MAIN_LUA = `
@@ -40,21 +41,17 @@ for r = 1, #KEYS / L do
     local from = cursor
     cursor = from + 3 * L
     local loaded, err = load(first)
-    if loaded then
-      for j = 1, L do
-        local at = from + 3 * (j - 1)
-        local atMs = ARGV[at]
-        if atMs ~= '' then
-          local limit = limits[j]
-          -- 'L': no instant given, the key's latest admission.
-          local resetMs, cost = tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
-          limit.impl.refund(KEYS[first + j], loaded[j], limit.p, nowMs, cost, tonumber(atMs), resetMs)
-        end
-      end
-      reply[#reply + 1] = 1
+    if loaded then err = refundSet(first, from, nowMs) end
+    if not err then
+      local n = #reply + 1
+      reply[n] = 1
       -- 'R': and report each limit's state as it is now (a released reservation).
-      if op == 'R' then report(first, nowMs) end
-    else
+      if op == 'R' then
+        err = report(first, nowMs)
+        if err then reply[n] = nil end
+      end
+    end
+    if err then
       reply[#reply + 1] = 0
       reply[#reply + 1] = err
     end
@@ -71,15 +68,23 @@ for r = 1, #KEYS / L do
     end
     local loaded, err = load(first)
     if loaded then
-      reply[#reply + 1] = 1
+      local n = #reply + 1
+      reply[n] = 1
       for j = 1, L do
         local limit = limits[j]
         local key = KEYS[first + j]
         local result = {limit.impl.decide(key, loaded[j], limit.p, nowMs, costOf(cost, j), false)}
         if result[1] == 1 then result = {limit.impl.decide(key, loaded[j], limit.p, nowMs, 0, false)} end
+        if result[1] == NOT_OURS then
+          -- A log's entry flowgate did not write: this request's reply is its error alone.
+          for k = #reply, n, -1 do reply[k] = nil end
+          err = NOT_OURS
+          break
+        end
         for k = 1, 7 do reply[#reply + 1] = result[k] end
       end
-    else
+    end
+    if err then
       reply[#reply + 1] = 0
       reply[#reply + 1] = err
     end
@@ -87,9 +92,12 @@ for r = 1, #KEYS / L do
     -- Each limit's state as it is (a cost-0 evaluation): part of a set decided across slots.
     local loaded, err = load(first)
     if loaded then
-      reply[#reply + 1] = 1
-      report(first, nowMs)
-    else
+      local n = #reply + 1
+      reply[n] = 1
+      err = report(first, nowMs)
+      if err then reply[n] = nil end
+    end
+    if err then
       reply[#reply + 1] = 0
       reply[#reply + 1] = err
     end
@@ -106,7 +114,9 @@ for r = 1, #KEYS / L do
     if loaded then
       local commit = op ~= 'p'
       decideSet(first, nowMs, cost, commit)
-      -- The decisions are in out (requests.lua.ts): 7 numbers per limit.
+      -- The decisions are in out (requests.lua.ts): 7 numbers per limit. A limit whose log
+      -- held an entry flowgate did not write decided NOT_OURS there (and nothing of the
+      -- request was committed): never a compact reply, so only the full one looks for it.
       local n = #reply + 1
       local status = compact and commit and compactStatus(nowMs, cost)
       if status == 2 then
@@ -127,10 +137,13 @@ for r = 1, #KEYS / L do
           n = n + 3
         end
       else
+        local start = n
         reply[n] = 1
         for at = 0, 7 * L - 7, 7 do
+          local allowed = out[at + 1]
+          if allowed == NOT_OURS then err = NOT_OURS end
           -- Unrolled: an inner loop costs Redis about 2k instructions a limit.
-          reply[n + 1] = out[at + 1]
+          reply[n + 1] = allowed
           reply[n + 2] = out[at + 2]
           reply[n + 3] = out[at + 3]
           reply[n + 4] = out[at + 4]
@@ -138,6 +151,10 @@ for r = 1, #KEYS / L do
           reply[n + 6] = out[at + 6]
           reply[n + 7] = out[at + 7]
           n = n + 7
+        end
+        if err then
+          for k = n, start, -1 do reply[k] = nil end
+          reply[start], reply[start + 1] = 0, err
         end
       end
     else

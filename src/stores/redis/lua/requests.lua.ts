@@ -92,7 +92,10 @@ local function decideSetOnce(first, nowMs, cost, each)
   return true
 end
 
--- Decides request first's limits (loaded) into out, all or nothing.
+-- Decides request first's limits (loaded) into out, all or nothing. A limit whose state
+-- turned out not to be flowgate's as it was read (a sliding log's middle entry) decides
+-- NOT_OURS in out, and nothing of the request is committed: a log fails before it
+-- commits, a set before its committing pass.
 local function decideSet(first, nowMs, cost, commit)
   if L == 1 then
     decideInto(1, first, loaded[1], nowMs, costOf(cost, 1), commit)
@@ -102,8 +105,11 @@ local function decideSet(first, nowMs, cost, commit)
   if commit and limits.undoable and decideSetOnce(first, nowMs, cost, each) then return end
   local all = true
   for j = 1, L do
-    if decideInto(j, first, loaded[j], nowMs, each and cost[j] or cost, false) == 0 and not limits[j].shadow then
-      all = false
+    local allowed = decideInto(j, first, loaded[j], nowMs, each and cost[j] or cost, false)
+    if allowed ~= 1 then
+      -- Before the pass that commits: nothing of the set is written.
+      if allowed == NOT_OURS then return end
+      if not limits[j].shadow then all = false end
     end
   end
   -- All or nothing: commit to every limit that admits (a shadow limit spends only what it admits),
@@ -112,6 +118,32 @@ local function decideSet(first, nowMs, cost, commit)
   for j = 1, L do
     if out[7 * j - 6] == 1 then
       decideInto(j, first, loaded[j], nowMs, all and (each and cost[j] or cost) or 0, all)
+    end
+  end
+end
+
+-- Gives back request first's refunds (per limit, from callArgv[from]: atMs, resetMs and
+-- the units; atMs '' to skip, 'L' for the key's latest admission). Returns NOT_OURS when
+-- a log's list turns out not to be flowgate's; then what the counters before it gave back
+-- is undone (as in decideSetOnce). A log writes its list as it refunds: in a set with two
+-- logs, the first one's refund stays when the second fails.
+local function refundSet(first, from, nowMs)
+  local mark = #written
+  for j = 1, L do
+    local at = from + 3 * (j - 1)
+    local atMs = callArgv[at]
+    if atMs ~= '' then
+      local limit = limits[j]
+      local s = loaded[j]
+      keepState(kept, 7 * j - 7, s)
+      local resetMs, cost = tonumber(callArgv[at + 1]), tonumber(callArgv[at + 2])
+      if limit.impl.refund(callKeys[first + j], s, limit.p, nowMs, cost, tonumber(atMs), resetMs) == NOT_OURS then
+        for i = j - 1, 1, -1 do
+          if callArgv[from + 3 * (i - 1)] ~= '' and limits[i].impl.undoable then restoreState(kept, 7 * i - 7, loaded[i]) end
+        end
+        for i = #written, mark + 1, -1 do written[i] = nil end
+        return NOT_OURS
+      end
     end
   end
 end
@@ -133,13 +165,19 @@ local function compactStatus(nowMs, cost)
 end
 
 -- Appends each limit's state as it is now (a cost-0 evaluation), once load(first) has
--- succeeded for the request (so reading a log afresh cannot fail).
+-- succeeded for the request (so loading a log afresh cannot fail). Returns NOT_OURS, with
+-- nothing appended, when a log's search reads an entry flowgate did not write.
 local function report(first, nowMs)
+  local n = #reply
   for j = 1, L do
     local limit = limits[j]
     local key = callKeys[first + j]
     local s = stateOf(limit, key)
     local result = {limit.impl.decide(key, s, limit.p, nowMs, 0, false)}
+    if result[1] == NOT_OURS then
+      for k = #reply, n + 1, -1 do reply[k] = nil end
+      return NOT_OURS
+    end
     for k = 1, 7 do reply[#reply + 1] = result[k] end
   end
 end

@@ -26,18 +26,33 @@
 export const SLIDING_LOG_LUA = `
 local slidingLog = {}
 
--- time, cumulative of one element 'time:cumulative'.
+-- time, cumulative of one element 'time:cumulative', or nil when flowgate did not write it:
+-- every element read is checked, not only those read at load (the search reads the middle
+-- later). Integers in decimal digits (no NaN, infinity, fraction or exponent) within 2^53.
+-- One match costs Redis about what the find and two subs it replaces did.
 local function logEntry(element)
-  local colon = string.find(element, ':', 1, true)
-  if not colon then return nil, nil end
-  return tonumber(string.sub(element, 1, colon - 1)), tonumber(string.sub(element, colon + 1))
+  local t, c = string.match(element, '^(-?%d+):(%d+)$')
+  if not t then return nil, nil end
+  t, c = tonumber(t), tonumber(c)
+  if t >= -9007199254740992 and t <= 9007199254740992 and c <= 9007199254740992 then return t, c end
+  return nil, nil
 end
 
--- The running total of the sentinel 'time:base' (its time is unused).
+-- The running total of the sentinel 'time:base' (its time is unused), or nil.
 local function logBase(element)
   local colon = string.find(element, ':', 1, true)
   if not colon then return nil end
-  return tonumber(string.sub(element, colon + 1))
+  local base = tonumber(string.sub(element, colon + 1))
+  if base and base % 1 == 0 and base >= 0 and base <= 9007199254740992 then return base end
+  return nil
+end
+
+-- Marks s foreign: an entry read after load was not flowgate's. Its decisions then fail
+-- (NOT_OURS) before writing anything, this request's and the later ones' of the call on
+-- the key; the values stand in for the entry only so that the search ends without error.
+local function logForeign(s)
+  s.foreign = true
+  return math.huge, math.huge
 end
 
 function slidingLog.load(key, p)
@@ -47,7 +62,8 @@ function slidingLog.load(key, p)
   if err then return nil, err end
   -- t, c: the entries read so far, by index (entry i is list element i); size: entries after the sentinel, read when needed.
   -- The fields set later (stateOf, changed, logAdmit) are named here too, so the table is sized
-  -- once instead of growing (a rehash) as they are added.
+  -- once instead of growing (a rehash) as they are added; all but foreign (logForeign), rare,
+  -- which named here cost every load about 0.9k instructions.
   local s = {
     key = key, base = 0, newest = -math.huge, newestCum = 0, size = 0, t = {}, c = {},
     impl = false, p = false, dirty = false, ttl = false, stale = false,
@@ -90,8 +106,10 @@ local function logAt(s, i)
   local t = s.t[i]
   if t == nil then
     logSync(s)
-    t, s.c[i] = logEntry(redis.call('LINDEX', s.key, i))
-    s.t[i] = t
+    local c
+    t, c = logEntry(redis.call('LINDEX', s.key, i))
+    if t == nil then t, c = logForeign(s) end
+    s.t[i], s.c[i] = t, c
   end
   return t, s.c[i]
 end
@@ -175,6 +193,8 @@ function slidingLog.decide(key, s, p, nowMs, cost, commit)
   local now = math.max(nowMs, newest)
   local live = logFirstLive(s, now, windowMs)
   local count = logCountFrom(s, live)
+  -- An entry read, by this request or an earlier one of the call, was not flowgate's.
+  if s.foreign then return NOT_OURS end
   if count + cost <= limit then
     -- Cost 0: the state as it is.
     if cost == 0 then return 1, limit - count, count > 0 and newest + windowMs - nowMs or 0, 0, 0, now, 0 end
@@ -199,16 +219,20 @@ function slidingLog.decide(key, s, p, nowMs, cost, commit)
       logSync(s)
       local chunk = redis.call('LRANGE', key, i, i + math.max(8, k) - 1)
       for j = 1, #chunk do
-        s.t[i + j - 1], s.c[i + j - 1] = logEntry(chunk[j])
+        local t, c = logEntry(chunk[j])
+        if t == nil then t, c = logForeign(s) end
+        s.t[i + j - 1], s.c[i + j - 1] = t, c
       end
     end
     if s.c[i] >= target then break end
     i = i + 1
   end
+  if s.foreign then return NOT_OURS end
   return 0, math.max(0, limit - count), newest + windowMs - nowMs, s.t[i] + windowMs - nowMs, 0, now, 0
 end
 
--- Gives back up to cost units of the admission at atMs; true when the list changed.
+-- Gives back up to cost units of the admission at atMs; true when the list changed, NOT_OURS
+-- (changing nothing) when an entry it reads is not flowgate's.
 local function logRefund(key, s, p, nowMs, cost, atMs)
   if s.newest == -math.huge then return false end
   -- Without an instant (nil), the admission is the key's latest: its newest entry.
@@ -222,12 +246,19 @@ local function logRefund(key, s, p, nowMs, cost, atMs)
   local chunk
   while true do
     chunk = redis.call('LRANGE', key, -size, -1)
-    if #chunk < size or logEntry(chunk[1]) < atMs then break end
+    if #chunk < size then break end
+    local t1 = logEntry(chunk[1])
+    if t1 == nil then return NOT_OURS end
+    if t1 < atMs then break end
     size = size * 2
   end
+  -- Every entry from the match on, parsed (and checked) before anything is written.
+  local times, totals = {}, {}
   local q = 0
   for j = #chunk, 2, -1 do
-    local t = logEntry(chunk[j])
+    local t, c = logEntry(chunk[j])
+    if t == nil then return NOT_OURS end
+    times[j], totals[j] = t, c
     if t == atMs then
       q = j
       break
@@ -236,13 +267,13 @@ local function logRefund(key, s, p, nowMs, cost, atMs)
   end
   if q == 0 then return false end
   local _, before = logEntry(chunk[q - 1])
-  local t, cum = logEntry(chunk[q])
+  if before == nil then return NOT_OURS end
+  local t, cum = times[q], totals[q]
   local taken = math.min(cost, cum - before)
   if taken <= 0 then return false end
   -- Every later running total drops by what is given back.
   for j = q + 1, #chunk do
-    local tj, cj = logEntry(chunk[j])
-    redis.call('LSET', key, j - #chunk - 1, fmt(tj) .. ':' .. fmt(cj - taken))
+    redis.call('LSET', key, j - #chunk - 1, fmt(times[j]) .. ':' .. fmt(totals[j] - taken))
   end
   if taken < cum - before then
     redis.call('LSET', key, q - #chunk - 1, fmt(t) .. ':' .. fmt(cum - taken))
@@ -256,9 +287,17 @@ local function logRefund(key, s, p, nowMs, cost, atMs)
   return true
 end
 
+-- Returns NOT_OURS when the list is not flowgate's (then nothing was given back).
 function slidingLog.refund(key, s, p, nowMs, cost, atMs, resetMs)
-  if not logRefund(key, s, p, nowMs, cost, atMs) then return end
+  if s.foreign then return NOT_OURS end
+  local refunded = logRefund(key, s, p, nowMs, cost, atMs)
+  if refunded == NOT_OURS then
+    s.foreign = true
+    return NOT_OURS
+  end
+  if not refunded then return end
   -- Entries moved or changed: what s knows of the list is read again (the script may decide on it).
+  -- Its head and tail were read and checked already, so this load cannot fail.
   local fresh = slidingLog.load(key, p)
   s.base, s.newest, s.newestCum, s.size, s.t, s.c = fresh.base, fresh.newest, fresh.newestCum, fresh.size, fresh.t, fresh.c
 end

@@ -36,15 +36,28 @@ function slidingWindow.load(key, p)
   -- A string has no err, an error table does (see failed in the prelude).
   if stored.err then return nil, stored.err end
   local a, b, c = string.match(stored, '^(-?%d+):(%d+):(%d+)$')
-  if a then return {index = tonumber(a), previous = tonumber(b), current = tonumber(c)} end
+  if a then
+    local index, previous, current = tonumber(a), tonumber(b), tonumber(c)
+    -- Digits, but as many as anyone wrote: a window whose end Redis refuses as an expiry
+    -- would fail the whole call when it saves.
+    local startMs = index * p[2]
+    if startMs < -9007199254740992 or startMs > 9007199254740992 or previous > 9007199254740992 or current > 9007199254740992 then return nil, NOT_OURS end
+    return {index = index, previous = previous, current = current}
+  end
   local expireAtMs = redis.pcall('PEXPIRETIME', key)
-  if failed(expireAtMs) or expireAtMs < 0 then return nil, NOT_OURS end
+  -- An expiry past 2^53 ms (year 287,000) is none flowgate sets.
+  if failed(expireAtMs) or expireAtMs < 0 or expireAtMs > 9007199254740992 then return nil, NOT_OURS end
   local index = floorDiv(expireAtMs, p[2]) - 2
   -- expireAt: the key's expiry as read, which save keeps rather than set again.
   local x, y = string.match(stored, '^(%d+):(%d+)$')
-  if x then return {index = index, previous = tonumber(x), current = tonumber(y), expireAt = expireAtMs} end
+  if x then
+    x, y = tonumber(x), tonumber(y)
+    if x > 9007199254740992 or y > 9007199254740992 then return nil, NOT_OURS end
+    return {index = index, previous = x, current = y, expireAt = expireAtMs}
+  end
   local both = tonumber(stored)
-  if not both then return nil, NOT_OURS end
+  -- NaN, a fraction or a negative count would be decided on.
+  if not (both and both % 1 == 0 and both >= 0 and both <= 9007199254740992) then return nil, NOT_OURS end
   local current = math.fmod(both, PACK)
   return {index = index, previous = (both - current) / PACK, current = current, expireAt = expireAtMs}
 end
