@@ -7,12 +7,12 @@
 // encoding and reply decoding), start-up cancelled. V8 runs single-threaded
 // so that its background compilation and GC land in the count every run.
 //
-//   npm run bench:redis-client -- [--only <case>] [--small N] [--large N] [--in-flight N]
+//   npm run bench:redis-client -- [--only <case>] [--small N] [--large N]
 //
-// Cases: `<policy> hot64` (64 in flight on one key) and `<policy> 10k64`
-// (64 in flight over 10k keys), the workloads of bench/redis.ts. Prints a table.
-// `--in-flight 1`: one decision at a time, each its own (lone) script call, so
-// the per-call cost is not shared by a batch.
+// Cases: `<policy> hot64` (64 in flight on one key), `<policy> 10k64`
+// (64 in flight over 10k keys) and `<policy> lone` (one call at a time on one
+// key, a finite timeoutMs), the workloads of bench/redis.ts, and
+// `rate-limiter-flexible lone` for comparison. Prints a table.
 // Needs valgrind (apt-get install valgrind).
 
 import { execFileSync } from 'node:child_process';
@@ -29,7 +29,6 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     small: { type: 'string', default: '2000' },
     large: { type: 'string', default: '12000' },
-    'in-flight': { type: 'string', default: '64' },
   },
 });
 const POLICIES = ['token-bucket', 'leaky-bucket', 'fixed-window', 'sliding-window', 'sliding-log'];
@@ -37,34 +36,36 @@ const POLICIES = ['token-bucket', 'leaky-bucket', 'fixed-window', 'sliding-windo
 execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 const dist = join(root, 'dist');
 
-function instructions(policy: string, keys: string, count: number, url: string): number {
+function instructions(policy: string, keys: string, inFlight: number, count: number, url: string): number {
   return countInstructions(root, join(here, 'lib', 'redis-client-count-child.mjs'), [
     dist,
     policy,
     keys,
     String(count),
     url,
-    args['in-flight'],
+    String(inFlight),
   ]);
 }
+
+const CASES: [name: string, policy: string, keys: string, inFlight: number][] = [];
+for (const policy of POLICIES) {
+  CASES.push([`${policy} hot64`, policy, 'hot', 64], [`${policy} 10k64`, policy, '10k', 64]);
+  CASES.push([`${policy} lone`, policy, 'hot', 1]);
+}
+CASES.push(['rate-limiter-flexible lone', 'rlf', 'hot', 1]);
 
 const server = await startRedis();
 const small = Number(args.small);
 const large = Number(args.large);
 process.stdout.write('| case | client instructions / decision |\n|---|---:|\n');
 try {
-  for (const policy of POLICIES) {
-    for (const [label, keys] of [
-      [`hot${args['in-flight']}`, 'hot'],
-      [`10k${args['in-flight']}`, '10k'],
-    ] as const) {
-      const name = `${policy} ${label}`;
-      if (args.only !== undefined && !name.includes(args.only)) continue;
-      const perDecision =
-        (instructions(policy, keys, large, server.url) - instructions(policy, keys, small, server.url)) /
-        (large - small);
-      process.stdout.write(`| ${name} | ${(perDecision / 1000).toFixed(2)}k |\n`);
-    }
+  for (const [name, policy, keys, inFlight] of CASES) {
+    if (args.only !== undefined && !name.includes(args.only)) continue;
+    const perDecision =
+      (instructions(policy, keys, inFlight, large, server.url) -
+        instructions(policy, keys, inFlight, small, server.url)) /
+      (large - small);
+    process.stdout.write(`| ${name} | ${(perDecision / 1000).toFixed(2)}k |\n`);
   }
 } finally {
   await server.stop();

@@ -5,7 +5,8 @@
 // Not a test: run `npm run bench:redis-cost [-- --callgrind] [--calls N] [--only <case>] [--encoding value]`.
 //
 // Cases: `lone` (one limit() at a time on a hot key: what a sequential caller
-// pays), `hot64` (64 in flight on one key: batches share a script call),
+// pays; `lone, deadline` with a finite timeoutMs, so each call carries its
+// deadline, as in bench/redis.ts), `hot64` (64 in flight on one key: batches share a script call),
 // `spread64` (64 in flight over 10k keys, each created before counting, the
 // sliding log with a 1 h window: bench/redis.ts's 10k-keys cell),
 // `set3-hot64` (a set of 3 fixed windows, user/org/global, 64 in flight on one
@@ -132,16 +133,19 @@ process.stdout.write(
   `| case | in flight${values.callgrind ? ' | instructions / decision' : ''} | Redis usec / decision | client CPU usec / decision |\n|---|---:|${values.callgrind ? '---:|' : ''}---:|---:|\n`,
 );
 for (const [name, policy] of Object.entries(POLICIES)) {
-  const made = (hot: boolean): RateLimiter =>
+  const made = (hot: boolean, timeoutMs = Number.POSITIVE_INFINITY): RateLimiter =>
     new RateLimiter({
       policy: policy(hot),
       store: new RedisStore({ client, encoding: values.encoding as StateEncoding }),
       prefix: hot ? 'flowgate' : 'spread',
       onStoreError: 'throw',
-      timeoutMs: Number.POSITIVE_INFINITY,
+      timeoutMs,
     });
   const limiter = made(true);
   await measure(`${name} lone`, () => limiter.limit('hot'), 1);
+  // With a finite timeout (bench/redis.ts runs the default, 1000 ms) every call carries its deadline.
+  const timed = made(true, 60_000);
+  await measure(`${name} lone, deadline`, () => timed.limit('hot'), 1);
   await measure(`${name} hot64`, () => limiter.limit('hot'), 64);
   const spread = made(false);
   let next = 0;

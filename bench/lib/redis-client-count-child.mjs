@@ -1,14 +1,17 @@
 // Child of bench/redis-client-instructions.ts, run under valgrind: N decisions
 // of one policy through the built package (dist/) and an ioredis client with
-// its default options, 64 in flight (or --in-flight N), on the hot key or over 10k keys, as in
-// bench/lib/redis-child.ts. The parent runs it for two values of N and divides
-// the difference in instructions by the difference in N, so start-up and
-// loading cancel out.
+// its default options, on the hot key or over 10k keys, as in
+// bench/lib/redis-child.ts, 64 in flight or one at a time (`lone`: with the
+// limiter's default timeoutMs, as bench/redis.ts runs it). The parent runs it
+// for two values of N and divides the difference in instructions by the
+// difference in N, so start-up and loading cancel out. Policy `rlf`:
+// rate-limiter-flexible's RateLimiterRedis `consume()`, for comparison.
 //
-//   node bench/lib/redis-client-count-child.mjs <dist-dir> <policy> <hot|10k> <N> <redis-url> [in-flight]
+//   node bench/lib/redis-client-count-child.mjs <dist-dir> <policy> <hot|10k> <N> <redis-url> [<in flight>]
 
-const [dist, name, keysArg, countArg, url, inFlightArg = '64'] = process.argv.slice(2);
+const [dist, name, keysArg, countArg, url, inFlightArg] = process.argv.slice(2);
 const count = Number(countArg);
+const inFlight = Number(inFlightArg ?? '64');
 const flowgate = await import(`${dist}/index.js`);
 const { RedisStore } = await import(`${dist}/redis.js`);
 const { Redis } = await import('ioredis');
@@ -23,22 +26,45 @@ const policies = {
   'sliding-log': () => flowgate.slidingLog({ limit: 100_000, window: hot ? 100 : '1h' }),
 };
 const client = new Redis(url);
-const limiter = new flowgate.RateLimiter({
-  policy: policies[name](),
-  store: new RedisStore({ client }),
-  prefix: `client-count-${process.pid}`,
-  // Under valgrind a call takes tens of times longer: no timeout may decide for the store.
-  timeoutMs: Number.POSITIVE_INFINITY,
-});
+/** One decision on `key`: true when admitted by the store (a degraded decision, e.g. a timeout, throws). */
+let decide;
+if (name === 'rlf') {
+  const { RateLimiterRedis } = await import('rate-limiter-flexible');
+  const rlf = new RateLimiterRedis({
+    storeClient: client,
+    keyPrefix: `rlf-${process.pid}`,
+    points: HIGH,
+    duration: 3600,
+  });
+  decide = async (key) => {
+    await rlf.consume(key);
+    return true;
+  };
+} else {
+  const limiter = new flowgate.RateLimiter({
+    policy: policies[name](),
+    store: new RedisStore({ client }),
+    prefix: `client-count-${process.pid}`,
+    // Under valgrind a call takes tens of times longer: no timeout may decide for the store. One at a time,
+    // a finite timeout all the same (bench/redis.ts runs the default 1000 ms): its bookkeeping is part of a
+    // lone call's cost.
+    timeoutMs: inFlight === 1 ? 60_000 : Number.POSITIVE_INFINITY,
+  });
+  decide = async (key) => {
+    const decided = await limiter.limit(key);
+    if (decided.degraded) throw new Error('a decision was degraded (timed out under valgrind?)');
+    return decided.allowed;
+  };
+}
 const keys = hot ? ['hot'] : Array.from({ length: 10_000 }, (_, i) => `user:${i}`);
 let next = 0;
 let admitted = 0;
 const worker = async () => {
   while (next < count) {
     const i = next++;
-    if ((await limiter.limit(keys[i % keys.length])).allowed) admitted++;
+    if (await decide(keys[i % keys.length])) admitted++;
   }
 };
-await Promise.all(Array.from({ length: Number(inFlightArg) }, worker));
+await Promise.all(Array.from({ length: inFlight }, worker));
 client.disconnect();
 if (admitted !== count) throw new Error(`admitted ${admitted} of ${count}`);

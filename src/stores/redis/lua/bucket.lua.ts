@@ -17,9 +17,9 @@ local TICK_EPOCH_MS = 1767225600000
 
 function bucket.load(key, p)
   local stored = redis.pcall('GET', key)
-  local err = failed(stored)
-  if err then return nil, err end
   if not stored then return {tat = -math.huge} end
+  -- A string has no err, an error table does (see failed in the prelude).
+  if stored.err then return nil, stored.err end
   local tat
   if string.byte(stored, 1) == 58 then
     tat = tonumber(string.sub(stored, 2))

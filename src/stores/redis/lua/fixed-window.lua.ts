@@ -15,9 +15,9 @@ fixedWindow.undoable = true
 
 function fixedWindow.load(key, p)
   local stored = redis.pcall('GET', key)
-  local err = failed(stored)
-  if err then return nil, err end
   if not stored then return {index = -math.huge, count = 0} end
+  -- A string has no err, an error table does (see failed in the prelude).
+  if stored.err then return nil, stored.err end
   local colon = string.find(stored, ':', 1, true)
   local index, count
   if colon then

@@ -48,10 +48,14 @@ end
 local function decideLone(KEYS, ARGV)
   local limit = loneLimit(ARGV[1])
   local time = redis.call('TIME')
-  local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  -- Arithmetic reads the digits itself: tonumber reads a string twice (lua_isnumber, then lua_tonumber) and,
+  -- like math.floor, is a C call from Lua. A whole count of microseconds below 10^6 divided by 1000 rounds
+  -- to no whole number, and x - x % 1 is then its floor exactly.
+  local usInMs = time[2] / 1000
+  local nowMs = time[1] * 1000 + (usInMs - usInMs % 1)
   local deadline = ARGV[2]
   -- The caller has given up: commit nothing.
-  if deadline and deadline ~= '' and nowMs > tonumber(deadline) then return {nowMs, 0} end
+  if deadline and deadline ~= '' and nowMs > deadline + 0 then return {nowMs, 0} end
   explicitClock, expiryMarginMs, serverNowMs, inExpiry, written = false, 0, nowMs, limit.inExpiry, loneWritten
   local impl, p, key = limit.impl, limit.p, KEYS[1]
   local s, err = impl.load(key, p)

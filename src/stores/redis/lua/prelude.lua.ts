@@ -82,7 +82,9 @@ local function truncDiv(a, b)
   return (a - math.fmod(a, b)) / b
 end
 
--- The error of a redis.pcall, or nil.
+-- The error of a redis.pcall, or nil. A GET's answer is false (no key), a string or an error table:
+-- the policies' loads test stored.err themselves (a string's fields are the string library's, which
+-- has no err), sparing this call and its type() on every decision.
 local function failed(result)
   if type(result) == 'table' and result.err then return result.err end
   return nil

@@ -32,9 +32,9 @@ end
 
 function slidingWindow.load(key, p)
   local stored = redis.pcall('GET', key)
-  local err = failed(stored)
-  if err then return nil, err end
   if not stored then return {index = -math.huge, previous = 0, current = 0} end
+  -- A string has no err, an error table does (see failed in the prelude).
+  if stored.err then return nil, stored.err end
   local a, b, c = string.match(stored, '^(-?%d+):(%d+):(%d+)$')
   if a then
     local index, previous, current = tonumber(a), tonumber(b), tonumber(c)
