@@ -29,7 +29,8 @@ export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends Ser
   options: NodeStyleOptions<Req, Res>,
   scope: string,
 ): NodeStyleMiddleware<Req, Res> {
-  const core = new HttpLimiter<Req, Res>(options, scope, ['onLimited']);
+  // Lowercase header names, as the Koa and Fastify adapters send them: see koa.ts.
+  const core = new HttpLimiter<Req, Res>(options, scope, ['onLimited'], true);
   const onLimited = options.onLimited;
   if (onLimited !== undefined && typeof onLimited !== 'function') {
     const issues = new IssueList();
