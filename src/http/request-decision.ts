@@ -44,6 +44,8 @@ function defined(prototype: object): boolean {
   for (let o: object | null = prototype; o !== null; o = Object.getPrototypeOf(o)) {
     if (Object.hasOwn(o, 'rateLimit')) return ACCESSOR_ON.has(o);
   }
+  // A frozen or sealed prototype (the user's choice) takes no accessor: requests get a property.
+  if (!Object.isExtensible(prototype)) return false;
   Object.defineProperty(prototype, 'rateLimit', ACCESSOR);
   ACCESSOR_ON.add(prototype);
   return true;

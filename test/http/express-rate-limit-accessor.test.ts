@@ -136,6 +136,18 @@ for (const [name, express] of [
       assert.deepEqual(seen, [{ mine: 9 }]);
     });
 
+    test('an app whose request prototype is sealed: the decision is an own property instead', async () => {
+      const app = express() as App & { request: object };
+      Object.preventExtensions(app.request);
+      const seen: unknown[] = [];
+      app.use(rateLimit({ limiter: limiterOf(10) }));
+      app.get('/', record(seen));
+      await withApp(app, async (get) => {
+        assert.equal(await get(), 200);
+      });
+      assert.equal((seen[0] as { remaining: number } | undefined)?.remaining, 9);
+    });
+
     test('a sub-app (its own request prototype) with its own flowgate middleware', async () => {
       const app = express();
       const sub = express();
