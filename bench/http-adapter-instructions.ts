@@ -7,6 +7,12 @@
 //
 //   npm run bench:http:adapter -- --modes express-base,express,koa-base,koa,koa-headers
 //   npm run bench:http:adapter -- --against /tmp/fg-base    # and each mode on that tree's src/
+//   npm run bench:http:adapter -- --predictable-gc           # node --predictable-gc-schedule
+//
+// The counts move with the machine's load (V8 sizes and schedules part of its GC work by
+// time: ±0.6k on Koa, ±5k on Express at load 8-11). `--predictable-gc` fixes V8's heap
+// growing and idle GC: koa-base then gave 9,923 and 9,924 on two trees of the same code,
+// under load; the counts are higher (the heap does not grow: more GCs).
 //
 // Needs valgrind (apt-get install valgrind).
 
@@ -25,6 +31,7 @@ const { values: args } = parseArgs({
     small: { type: 'string', default: '10000' },
     large: { type: 'string', default: '40000' },
     against: { type: 'string' },
+    'predictable-gc': { type: 'boolean', default: false },
   },
 });
 const small = Number(args.small);
@@ -50,6 +57,7 @@ function instructions(child: string, mode: string, count: number): number {
       '--single-threaded',
       '--hash-seed=1',
       '--random-seed=1',
+      ...(args['predictable-gc'] ? ['--predictable-gc-schedule'] : []),
       child,
       mode,
       String(count),

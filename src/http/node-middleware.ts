@@ -4,6 +4,7 @@ import { HttpLimiter, isPromiseLike, type RouteSettings, type Verdict } from './
 import { holdRequest } from './hold.js';
 import type { HttpOptions, RateLimitInfo } from './options.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { publishDecision } from './request-decision.js';
 import { isFastifyInstance, notARequest } from './wiring.js';
 
 /** Options of a `(req, res, next)` middleware (node `http`, Express, Connect). */
@@ -14,11 +15,6 @@ export interface NodeStyleOptions<Req, Res> extends HttpOptions<Req, Res> {
    * send nothing to keep it. Useful for logging and metrics too.
    */
   onLimited?: (req: Req, res: Res, decision: RateLimitInfo) => void | Promise<void>;
-}
-
-/** The request as the middleware leaves it: the decision on `rateLimit`, for the handler. */
-interface Decided {
-  rateLimit?: RateLimitInfo;
 }
 
 /** `(req, res, next)`: `next()` passes the request on, `next(error)` reports a failure. */
@@ -33,7 +29,8 @@ export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends Ser
   options: NodeStyleOptions<Req, Res>,
   scope: string,
 ): NodeStyleMiddleware<Req, Res> {
-  const core = new HttpLimiter<Req, Res>(options, scope, ['onLimited']);
+  // Lowercase header names, as the Koa and Fastify adapters send them: see koa.ts.
+  const core = new HttpLimiter<Req, Res>(options, scope, ['onLimited'], true);
   const onLimited = options.onLimited;
   if (onLimited !== undefined && typeof onLimited !== 'function') {
     const issues = new IssueList();
@@ -74,7 +71,7 @@ export function nodeStyleMiddleware<Req extends IncomingMessage, Res extends Ser
       return;
     }
     const decision = verdict.decision;
-    (req as Decided).rateLimit = decision;
+    publishDecision(req, decision, verdict.state);
     if (!res.headersSent) core.writeHeaders(verdict, res, setHeader, req);
     if (!decision.allowed) {
       deny(verdict, req, res, next);

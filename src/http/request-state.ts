@@ -16,6 +16,8 @@ export class RequestState {
   rateLimit = '';
   /** The `remaining` of the legacy `X-RateLimit-*` headers sent so far. */
   legacyRemaining = Number.POSITIVE_INFINITY;
+  /** The decision `req.rateLimit` reads, where it is an accessor (see `publishDecision`). */
+  decision: unknown = undefined;
 }
 
 const STATE = Symbol('flowgate.request');
@@ -34,7 +36,7 @@ let lastAside = false;
  * a WeakMap entry costs ~4k. Other requests (node's, Fastify's raw, Koa's
  * `ctx.req`, Hono's context) share hidden classes: a property costs least.
  */
-function keptAside(tag: object): boolean {
+export function keptAside(tag: object): boolean {
   const prototype = Object.getPrototypeOf(tag) as object | null;
   if (prototype !== lastPrototype) {
     lastPrototype = prototype;
@@ -60,4 +62,9 @@ export function requestState(tag: object): RequestState {
     bag[STATE] = state;
   }
   return state;
+}
+
+/** The state of a request kept aside (see {@link keptAside}), if it has one; creates none. */
+export function asideState(tag: object): RequestState | undefined {
+  return ASIDE.get(tag);
 }
