@@ -132,9 +132,11 @@ if not explicitClock or deadline ~= '' then
   -- Redis < 5 needs effects replication before TIME in a writing script; a no-op since 7.0.
   if redis.replicate_commands then redis.replicate_commands() end
   local time = redis.call('TIME')
-  serverNowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  -- By arithmetic, as in lone.lua.ts: tonumber and math.floor are C calls (about 3k instructions a call).
+  local usInMs = time[2] / 1000
+  serverNowMs = time[1] * 1000 + (usInMs - usInMs % 1)
 end
-if deadline ~= '' and serverNowMs > tonumber(deadline) then
+if deadline ~= '' and serverNowMs > deadline + 0 then
   -- The caller has given up on this batch: commit nothing.
   return {serverNowMs, 0}
 end
