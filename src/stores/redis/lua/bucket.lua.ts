@@ -28,12 +28,12 @@ function bucket.load(key, p)
     local v = tonumber(stored)
     -- What save writes is 0 <= v < ticksPerMs; NaN or a fraction would be decided on.
     -- An expiry past 2^53 ms (year 287,000) is none flowgate sets.
-    if failed(expireAtMs) or expireAtMs < 0 or expireAtMs > 9007199254740992 or not (v and v % 1 == 0 and v >= 0 and v < p[2]) then return nil, NOT_OURS end
+    if failed(expireAtMs) or expireAtMs < 0 or expireAtMs > MAX_EXACT or not (v and v % 1 == 0 and v >= 0 and v < p[2]) then return nil, NOT_OURS end
     -- The key's expiry and value as read: save writes only what changed.
     return {tat = (expireAtMs - TICK_EPOCH_MS) * p[2] - v, expireAt = expireAtMs, value = v}
   end
   -- NaN, an infinity or a fraction would be decided on (a reply of NaNs).
-  if not (tat and tat % 1 == 0 and tat >= -9007199254740992 and tat <= 9007199254740992) then return nil, NOT_OURS end
+  if not (tat and tat % 1 == 0 and tat >= -MAX_EXACT and tat <= MAX_EXACT) then return nil, NOT_OURS end
   return {tat = tat}
 end
 

@@ -25,18 +25,18 @@ function fixedWindow.load(key, p)
   else
     local expireAtMs = redis.pcall('PEXPIRETIME', key)
     -- An expiry past 2^53 ms (year 287,000) is none flowgate sets.
-    if failed(expireAtMs) or expireAtMs < 0 or expireAtMs > 9007199254740992 then return nil, NOT_OURS end
+    if failed(expireAtMs) or expireAtMs < 0 or expireAtMs > MAX_EXACT then return nil, NOT_OURS end
     index, count = floorDiv(expireAtMs, p[2]) - 1, tonumber(stored)
     -- A count flowgate writes: an integer within 2^53 (no NaN, infinity or fraction), >= 0.
-    if not (count and count % 1 == 0 and count >= 0 and count <= 9007199254740992) then return nil, NOT_OURS end
+    if not (count and count % 1 == 0 and count >= 0 and count <= MAX_EXACT) then return nil, NOT_OURS end
     -- The key's expiry as read: save keeps it rather than set it again.
     return {index = index, count = count, expireAt = expireAtMs}
   end
   -- Checked here, once: NaN, a fraction or a negative count would be decided on, and a
   -- window whose end Redis refuses as an expiry would fail the whole call when it saves.
-  if not (index and count and index % 1 == 0 and count % 1 == 0 and count >= 0 and count <= 9007199254740992) then return nil, NOT_OURS end
+  if not (index and count and index % 1 == 0 and count % 1 == 0 and count >= 0 and count <= MAX_EXACT) then return nil, NOT_OURS end
   local startMs = index * p[2]
-  if startMs < -9007199254740992 or startMs > 9007199254740992 then return nil, NOT_OURS end
+  if startMs < -MAX_EXACT or startMs > MAX_EXACT then return nil, NOT_OURS end
   return {index = index, count = count}
 end
 

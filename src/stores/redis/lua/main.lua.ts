@@ -77,7 +77,7 @@ for r = 1, #KEYS / L do
         if result[1] == 1 then result = {limit.impl.decide(key, loaded[j], limit.p, nowMs, 0, false)} end
         if result[1] == NOT_OURS then
           -- A log's entry flowgate did not write: this request's reply is its error alone.
-          for k = #reply, n, -1 do reply[k] = nil end
+          dropReply(n)
           err = NOT_OURS
           break
         end
@@ -153,7 +153,7 @@ for r = 1, #KEYS / L do
           n = n + 7
         end
         if err then
-          for k = n, start, -1 do reply[k] = nil end
+          dropReply(start)
           reply[start], reply[start + 1] = 0, err
         end
       end

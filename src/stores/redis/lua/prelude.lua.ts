@@ -91,6 +91,9 @@ local function failed(result)
 end
 
 local NOT_OURS = 'flowgate: the key holds a value flowgate did not write'
+-- 2^53: the largest magnitude below which a double holds every integer. No count, instant or
+-- expiry flowgate writes is beyond it; a value read beyond it was written by something else.
+local MAX_EXACT = 9007199254740992
 
 -- What a decision can change in a fixed window's, a sliding window's or a bucket's
 -- state (the modules marked undoable), kept at kept[at + 1 .. at + 7] before a

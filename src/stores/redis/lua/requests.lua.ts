@@ -164,6 +164,11 @@ local function compactStatus(nowMs, cost)
   return status
 end
 
+-- Drops the reply's entries from index n on: a request that fails midway answers its error alone.
+local function dropReply(n)
+  for k = #reply, n, -1 do reply[k] = nil end
+end
+
 -- Appends each limit's state as it is now (a cost-0 evaluation), once load(first) has
 -- succeeded for the request (so loading a log afresh cannot fail). Returns NOT_OURS, with
 -- nothing appended, when a log's search reads an entry flowgate did not write.
@@ -175,7 +180,7 @@ local function report(first, nowMs)
     local s = stateOf(limit, key)
     local result = {limit.impl.decide(key, s, limit.p, nowMs, 0, false)}
     if result[1] == NOT_OURS then
-      for k = #reply, n + 1, -1 do reply[k] = nil end
+      dropReply(n + 1)
       return NOT_OURS
     end
     for k = 1, 7 do reply[#reply + 1] = result[k] end

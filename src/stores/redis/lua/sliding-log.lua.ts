@@ -34,7 +34,7 @@ local function logEntry(element)
   local t, c = string.match(element, '^(-?%d+):(%d+)$')
   if not t then return nil, nil end
   t, c = tonumber(t), tonumber(c)
-  if t >= -9007199254740992 and t <= 9007199254740992 and c <= 9007199254740992 then return t, c end
+  if t >= -MAX_EXACT and t <= MAX_EXACT and c <= MAX_EXACT then return t, c end
   return nil, nil
 end
 
@@ -43,7 +43,7 @@ local function logBase(element)
   local colon = string.find(element, ':', 1, true)
   if not colon then return nil end
   local base = tonumber(string.sub(element, colon + 1))
-  if base and base % 1 == 0 and base >= 0 and base <= 9007199254740992 then return base end
+  if base and base % 1 == 0 and base >= 0 and base <= MAX_EXACT then return base end
   return nil
 end
 

@@ -41,23 +41,23 @@ function slidingWindow.load(key, p)
     -- Digits, but as many as anyone wrote: a window whose end Redis refuses as an expiry
     -- would fail the whole call when it saves.
     local startMs = index * p[2]
-    if startMs < -9007199254740992 or startMs > 9007199254740992 or previous > 9007199254740992 or current > 9007199254740992 then return nil, NOT_OURS end
+    if startMs < -MAX_EXACT or startMs > MAX_EXACT or previous > MAX_EXACT or current > MAX_EXACT then return nil, NOT_OURS end
     return {index = index, previous = previous, current = current}
   end
   local expireAtMs = redis.pcall('PEXPIRETIME', key)
   -- An expiry past 2^53 ms (year 287,000) is none flowgate sets.
-  if failed(expireAtMs) or expireAtMs < 0 or expireAtMs > 9007199254740992 then return nil, NOT_OURS end
+  if failed(expireAtMs) or expireAtMs < 0 or expireAtMs > MAX_EXACT then return nil, NOT_OURS end
   local index = floorDiv(expireAtMs, p[2]) - 2
   -- expireAt: the key's expiry as read, which save keeps rather than set again.
   local x, y = string.match(stored, '^(%d+):(%d+)$')
   if x then
     x, y = tonumber(x), tonumber(y)
-    if x > 9007199254740992 or y > 9007199254740992 then return nil, NOT_OURS end
+    if x > MAX_EXACT or y > MAX_EXACT then return nil, NOT_OURS end
     return {index = index, previous = x, current = y, expireAt = expireAtMs}
   end
   local both = tonumber(stored)
   -- NaN, a fraction or a negative count would be decided on.
-  if not (both and both % 1 == 0 and both >= 0 and both <= 9007199254740992) then return nil, NOT_OURS end
+  if not (both and both % 1 == 0 and both >= 0 and both <= MAX_EXACT) then return nil, NOT_OURS end
   local current = math.fmod(both, PACK)
   return {index = index, previous = (both - current) / PACK, current = current, expireAt = expireAtMs}
 end
