@@ -14,12 +14,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Cluster } from 'ioredis';
-import { type Decision, fixedWindow, MemoryStore, RateLimiter } from '../../src/index.js';
+import { fixedWindow, MemoryStore, RateLimiter } from '../../src/index.js';
 import { RedisStore } from '../../src/stores/redis/index.js';
 import { LIBRARY } from '../../src/stores/redis/scripts.js';
 import { clusterFixture, keySlot } from '../support/redis-cluster.js';
 import { redisCli } from '../support/redis-server.js';
 import { type ReplyDroppingProxy, startReplyDroppingProxy } from '../support/reply-dropping-proxy.js';
+import { decisionFields, sameAsMemory } from '../support/same-as-memory.js';
 import { scriptCalls } from '../support/script-calls.js';
 import { until } from '../support/until.js';
 
@@ -54,21 +55,6 @@ function limiters(client: Cluster, prefix: string): { redis: RateLimiter; memory
     redis: new RateLimiter({ ...common, store: new RedisStore({ client }) }),
     memory: new RateLimiter({ ...common, store: new MemoryStore() }),
   };
-}
-
-function fields(d: Decision): Omit<Decision, 'limits' | 'degraded' | 'violated'> {
-  const { allowed, limit, remaining, resetMs, retryAfterMs, delayMs, atMs, spent } = d;
-  return { allowed, limit, remaining, resetMs, retryAfterMs, delayMs, atMs, spent };
-}
-
-async function sameAsMemory(redis: RateLimiter, memory: RateLimiter, key: string): Promise<void> {
-  for (const cost of [1, 2, 3, 4, 1]) {
-    assert.deepEqual(
-      fields(await redis.limit(key, { cost })),
-      fields(await memory.limit(key, { cost })),
-      `cost ${cost}`,
-    );
-  }
 }
 
 /** A key of `prefix` whose slot `port` serves, and that slot. */
@@ -110,7 +96,7 @@ describe('ioredis Cluster: redirections still decide once', () => {
     const decided = await redis.limit(key, { cost: 3 });
     assert.equal(decided.degraded, false);
     assert.equal(scriptCallsOn(target), before + 1, 'the redirected call ran once, on the new master');
-    assert.deepEqual(fields(decided), fields(await memory.limit(key, { cost: 3 })));
+    assert.deepEqual(decisionFields(decided), decisionFields(await memory.limit(key, { cost: 3 })));
     await sameAsMemory(redis, memory, key);
   });
 
@@ -128,7 +114,7 @@ describe('ioredis Cluster: redirections still decide once', () => {
       assert.equal(decided.degraded, false);
       assert.equal(commandCalls(target, 'asking'), asked + 1, 'the call went through ASK');
       assert.equal(scriptCallsOn(target), before + 1, 'the asked call ran once, on the importing master');
-      assert.deepEqual(fields(decided), fields(await memory.limit(key, { cost: 3 })));
+      assert.deepEqual(decisionFields(decided), decisionFields(await memory.limit(key, { cost: 3 })));
     } finally {
       redisCli(target, 'CLUSTER', 'SETSLOT', String(slot), 'NODE', targetId);
       redisCli(source, 'CLUSTER', 'SETSLOT', String(slot), 'NODE', targetId);
