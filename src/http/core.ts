@@ -104,7 +104,8 @@ export class HttpLimiter<Req, Res = Req> {
   /**
    * @param scope the adapter's name in error messages, e.g. `'flowgate/express rateLimit'`
    * @param extraKeys option names the adapter adds (e.g. `onLimited`); their values are checked by the adapter
-   * @param lowerCaseNames pass header names in lowercase, for frameworks that lowercase them anyway (Fastify)
+   * @param lowerCaseNames pass header names in lowercase, for frameworks that lowercase them to key their
+   *   table anyway (Fastify, and node's setHeader under Express, Koa and node `http`): see headers.ts
    */
   constructor(options: HttpOptions<Req, Res>, scope: string, extraKeys: readonly string[], lowerCaseNames = false) {
     const mistake = optionsMistake(scope, options);

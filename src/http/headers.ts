@@ -34,8 +34,10 @@ const NAMES: HeaderNames = {
   retryAfter: 'Retry-After',
 };
 
-// For frameworks that lowercase every name they are given (Fastify's reply.header):
-// an already-lowercase literal spares a string allocation per header per request.
+// For adapters whose framework lowercases every name it is given (Fastify's reply.header,
+// node's setHeader, which keys its table by the lowercased name; Express and Koa go
+// through it): an already-lowercase literal spares a string and its look-up per header
+// per request. Node then sends the name as given, so these go out in lowercase.
 const LOWERCASE_NAMES: HeaderNames = {
   policy: 'ratelimit-policy',
   rateLimit: 'ratelimit',

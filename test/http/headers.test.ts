@@ -33,7 +33,7 @@ function headersOf(decision: Decision, mode: 'draft-10' | 'legacy' | 'both' | fa
   return out;
 }
 
-test('lowercase names (for Fastify) carry the same values under the lowercased names', () => {
+test('lowercase names (Fastify, Express, Koa, node) carry the same values under the lowercased names', () => {
   for (const decision of [admitted, denied]) {
     const as = headersOf(decision, 'both', 1_700_000_000_000);
     const lower = headersOf(decision, 'both', 1_700_000_000_000, true);
