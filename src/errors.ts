@@ -164,7 +164,7 @@ export class IssueList {
       if (!known.includes(key)) {
         this.add(
           'FG_UNKNOWN_OPTION',
-          `${scope}.${key}`,
+          optionPath(scope, key),
           (options as Record<string, unknown>)[key],
           `no such option${suggestion(key, known)}; valid options are ${known.join(', ')}`,
         );
@@ -176,6 +176,16 @@ export class IssueList {
     if (this.issues.length > 0) throw new FlowgateConfigError(this.issues);
   }
 }
+
+/**
+ * `scope.key` for a key that reads as a name, `scope["key"]` (JSON-quoted) for
+ * any other: a key can come from a user's object or a config file, and a raw
+ * line break or quote in it would forge lines or fields of the message.
+ */
+export function optionPath(scope: string, key: string): string {
+  return PLAIN_KEY.test(key) ? `${scope}.${key}` : `${scope}[${JSON.stringify(key)}]`;
+}
+const PLAIN_KEY = /^[A-Za-z0-9_.$-]{1,64}$/;
 
 /** Checks that `options` is a plain object; records an issue and returns false otherwise. */
 export function isOptionsObject(issues: IssueList, scope: string, options: unknown): options is object {

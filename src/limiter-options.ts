@@ -1,5 +1,5 @@
 import { type DenialCacheOptions, denialCacheSize } from './denial-cache.js';
-import { IssueList, isOptionsObject } from './errors.js';
+import { IssueList, isOptionsObject, optionPath } from './errors.js';
 import type { StoreErrorPolicy } from './failure.js';
 import type { LimitSpec } from './policies/limit-set.js';
 import type { Policy } from './policies/policy.js';
@@ -276,7 +276,7 @@ function limitSpecs(issues: IssueList, policy: unknown, limits: unknown, shadowA
   }
   const specs: LimitSpec[] = [];
   for (const [name, value] of Object.entries(limits)) {
-    const option = `RateLimiter.limits.${name}`;
+    const option = optionPath('RateLimiter.limits', name);
     // __proto__ would set a decision's prototype instead of naming its entry in `limits`.
     if (!LIMIT_NAME.test(name) || name === '__proto__') {
       issues.add('FG_LIMIT_NAME_INVALID', option, name, 'a name of 1 to 64 letters, digits, _ . or -, not __proto__');
