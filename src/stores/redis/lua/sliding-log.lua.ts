@@ -318,6 +318,7 @@ local function logRefund(key, s, p, nowMs, cost, atMs)
   end
   local before = q > 1 and s.c[q - 1] or s.base
   local taken = math.min(cost, c - before)
+  if taken <= 0 then return false end
   -- Every later running total drops by what is given back.
   for i = q + 1, size do s.c[i] = s.c[i] - taken end
   s.listed = s.listed or size
