@@ -16,7 +16,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type Decision, RateLimiter, StoreRequestError, slidingLog } from '../../src/index.js';
-import { RedisStore } from '../../src/stores/redis/index.js';
+import { LIBRARY, RedisStore } from '../../src/stores/redis/index.js';
 import { redisFixture } from '../support/redis-fixture.js';
 
 const db = redisFixture();
@@ -26,11 +26,11 @@ const WINDOW_MS = 10_000;
 let prefixes = 0;
 
 /** A log of `limit` on Redis (explicit clock), and the Redis key of user key 'k'. */
-async function log(limit: number) {
+async function log(limit: number, windowMs = WINDOW_MS) {
   let now = BASE;
   const prefix = `ooo${prefixes++}`;
   const limiter = new RateLimiter({
-    policy: slidingLog({ limit, window: WINDOW_MS }),
+    policy: slidingLog({ limit, window: windowMs }),
     store: new RedisStore({ client: db.client('ioredis').client }),
     prefix,
     clock: () => now,
@@ -139,4 +139,41 @@ test('out of order where no decision reads it: decided as flowgate would decide 
   assert.deepEqual(await shuffled.limiter.limit('k', { cost: 2 }), await clean.limiter.limit('k', { cost: 2 }));
   // The admission dropped what left the window: the lists are now the same.
   assert.deepEqual(await db.admin.lrange(shuffled.key, 0, -1), await db.admin.lrange(clean.key, 0, -1));
+});
+
+// No limit admits more than 100 000 units in a window (MAX_LOG_LIMIT), so no log of flowgate's holds more
+// live units, or more live entries. A list that claims more, in order, would have a denial's scan or a
+// refund's walk read each of them in one call: 120 000 here, 3.6 million in a real one-hour window.
+const CROWD: [number, number][] = Array.from({ length: 120_000 }, (_, i) => [i, i + 1]);
+
+test('more live units than any limit admits: a denial fails instead of scanning them all', async () => {
+  const { limiter, key, at } = await log(10, WINDOW_MS * 100);
+  const dumped = await plant(key, CROWD);
+  at(120_000);
+  await assertForeign(limiter.limit('k'), 'limit');
+  assert.deepEqual(await db.admin.dumpBuffer(key), dumped);
+});
+
+test("more live entries than any limit admits: a refund's walk fails instead of reading them all", async () => {
+  const { key } = await log(10, WINDOW_MS * 100);
+  const dumped = await plant(key, CROWD);
+  // The script's refund op ('r'), explicit clock: give back the unit at 0 ms, the oldest of 120 000 live entries.
+  const reply = (await db.admin.call(
+    'FCALL',
+    LIBRARY.name,
+    '1',
+    key,
+    'x',
+    'v',
+    '0',
+    '',
+    `sl,10,${WINDOW_MS * 100},,;`,
+    'r',
+    String(BASE + 120_000),
+    String(BASE),
+    String(WINDOW_MS * 100),
+    '1',
+  )) as (number | string)[];
+  assert.deepEqual(reply.slice(1), [1, 0, 'flowgate: the key holds a value flowgate did not write']);
+  assert.deepEqual(await db.admin.dumpBuffer(key), dumped);
 });

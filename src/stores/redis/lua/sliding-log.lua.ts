@@ -1,3 +1,5 @@
+import { MAX_LOG_LIMIT } from '../../../policies/sliding-log.js';
+
 /**
  * Twin of src/policies/sliding-log.ts and log-state.ts. The log is a list:
  * element 0 is a sentinel `time:base` whose running total `base` counts the
@@ -25,6 +27,8 @@
  */
 export const SLIDING_LOG_LUA = `
 local slidingLog = {}
+-- The most units a log of flowgate's holds in its window: no limit is above it (MAX_LOG_LIMIT).
+local MAX_LOG_UNITS = ${MAX_LOG_LIMIT}
 
 -- time, cumulative of one element 'time:cumulative', or nil when flowgate did not write it:
 -- every element read is checked, not only those read at load (the search reads the middle
@@ -194,8 +198,9 @@ function slidingLog.decide(key, s, p, nowMs, cost, commit)
   local live = logFirstLive(s, now, windowMs)
   local count = logCountFrom(s, live)
   -- An entry read, by this request or an earlier one of the call, was not flowgate's; or running totals
-  -- that go down (flowgate's only grow), which would count fewer than no units: remaining above the limit.
-  if s.foreign or count < 0 then
+  -- that go down (flowgate's only grow), which would count fewer than no units (remaining above the
+  -- limit), or more units than any limit admits (a denial's scan below reads up to that many entries).
+  if s.foreign or count < 0 or count > MAX_LOG_UNITS then
     s.foreign = true
     return NOT_OURS
   end
@@ -303,7 +308,8 @@ local function logRefund(key, s, p, nowMs, cost, atMs)
       t, c = logAt(s, at)
       if s.foreign then return NOT_OURS end
     end
-    if t >= above or c >= aboveTotal then
+    -- Every entry walked is in the window and holds a unit: no more of them than a limit admits.
+    if t >= above or c >= aboveTotal or size - at > MAX_LOG_UNITS then
       logForeign(s)
       return NOT_OURS
     end
