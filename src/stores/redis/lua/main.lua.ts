@@ -41,15 +41,12 @@ for r = 1, #KEYS / L do
     local from = cursor
     cursor = from + 3 * L
     local loaded, err = load(first)
-    if loaded then err = refundSet(first, from, nowMs) end
-    if not err then
+    if loaded then
       local n = #reply + 1
       reply[n] = 1
-      -- 'R': and report each limit's state as it is now (a released reservation).
-      if op == 'R' then
-        err = report(first, nowMs)
-        if err then reply[n] = nil end
-      end
+      -- 'R': and report each limit's state as it is after them (a released reservation).
+      err = refundSet(first, from, nowMs, op == 'R')
+      if err then reply[n] = nil end
     end
     if err then
       reply[#reply + 1] = 0

@@ -98,8 +98,9 @@ local MAX_EXACT = 9007199254740992
 -- What a decision can change in a fixed window's, a sliding window's or a bucket's
 -- state (the modules marked undoable), kept at kept[at + 1 .. at + 7] before a
 -- tentative commit in a set: restoreState puts it back, which undoes the commit
--- (with written truncated). A sliding log writes its list as it decides and is
--- never undone this way.
+-- (with written truncated). A sliding log writes its list as it admits and is
+-- never undone this way: it reads what a request needs before writing (a
+-- refund's writes wait for the end of the request: see refundSet).
 local function keepState(kept, at, s)
   kept[at + 1], kept[at + 2], kept[at + 3], kept[at + 4], kept[at + 5], kept[at + 6], kept[at + 7] =
     s.index, s.count, s.previous, s.current, s.tat, s.dirty, s.ttl

@@ -92,6 +92,32 @@ local function decideSetOnce(first, nowMs, cost, each)
   return true
 end
 
+-- Before a set's committing pass: a limit whose log an earlier limit of the set shares (one
+-- key: limits sharing a key share its algorithm and window, which the key's name carries)
+-- decides there after that limit's admission, and may read entries of the list that its
+-- first decision did not. They are read first, before anything is written: its decision for
+-- the units the earlier limits add, capped at its limit, on the state as it is reads every
+-- entry the committing pass can (the entries that hold those units, all of the window's at
+-- the cap). True when one was not flowgate's: that limit's decision is NOT_OURS (in out).
+local function sharedLogUnread(first, nowMs, cost, each)
+  for j = 2, L do
+    local s = loaded[j]
+    local spent = 0
+    for i = 1, j - 1 do
+      if loaded[i] == s and out[7 * i - 6] == 1 then spent = spent + (each and cost[i] or cost) end
+    end
+    if spent > 0 and out[7 * j - 6] == 1 and limits[j].impl.flush then
+      local p = limits[j].p
+      local units = math.min(spent + (each and cost[j] or cost), p[1])
+      if limits[j].impl.decide(callKeys[first + j], s, p, nowMs, units, false) == NOT_OURS then
+        out[7 * j - 6] = NOT_OURS
+        return true
+      end
+    end
+  end
+  return false
+end
+
 -- Decides request first's limits (loaded) into out, all or nothing. A limit whose state
 -- turned out not to be flowgate's as it was read (a sliding log's middle entry) decides
 -- NOT_OURS in out, and nothing of the request is committed: a log fails before it
@@ -115,35 +141,10 @@ local function decideSet(first, nowMs, cost, commit)
   -- All or nothing: commit to every limit that admits (a shadow limit spends only what it admits),
   -- or, when an enforced limit denies, report the others' unchanged state.
   if all and not commit then return end
+  if all and sharedLogUnread(first, nowMs, cost, each) then return end
   for j = 1, L do
     if out[7 * j - 6] == 1 then
       decideInto(j, first, loaded[j], nowMs, all and (each and cost[j] or cost) or 0, all)
-    end
-  end
-end
-
--- Gives back request first's refunds (per limit, from callArgv[from]: atMs, resetMs and
--- the units; atMs '' to skip, 'L' for the key's latest admission). Returns NOT_OURS when
--- a log's list turns out not to be flowgate's; then what the counters before it gave back
--- is undone (as in decideSetOnce). A log writes its list as it refunds: in a set with two
--- logs, the first one's refund stays when the second fails.
-local function refundSet(first, from, nowMs)
-  local mark = #written
-  for j = 1, L do
-    local at = from + 3 * (j - 1)
-    local atMs = callArgv[at]
-    if atMs ~= '' then
-      local limit = limits[j]
-      local s = loaded[j]
-      keepState(kept, 7 * j - 7, s)
-      local resetMs, cost = tonumber(callArgv[at + 1]), tonumber(callArgv[at + 2])
-      if limit.impl.refund(callKeys[first + j], s, limit.p, nowMs, cost, tonumber(atMs), resetMs) == NOT_OURS then
-        for i = j - 1, 1, -1 do
-          if callArgv[from + 3 * (i - 1)] ~= '' and limits[i].impl.undoable then restoreState(kept, 7 * i - 7, loaded[i]) end
-        end
-        for i = #written, mark + 1, -1 do written[i] = nil end
-        return NOT_OURS
-      end
     end
   end
 end
@@ -184,6 +185,48 @@ local function report(first, nowMs)
       return NOT_OURS
     end
     for k = 1, 7 do reply[#reply + 1] = result[k] end
+  end
+end
+
+-- Gives back request first's refunds (per limit, from callArgv[from]: atMs, resetMs and
+-- the units; atMs '' to skip, 'L' for the key's latest admission), then, with andReport
+-- ('R'), appends each limit's state as it is after them (see report). All or nothing: a log
+-- gives back in what its state knows and writes its list (flush) only once every refund and
+-- the report have read what they need; when a log's list turns out not to be flowgate's,
+-- nothing is written (a counter's refund is undone as in decideSetOnce, a log's forgotten)
+-- and it returns NOT_OURS.
+local function refundSet(first, from, nowMs, andReport)
+  local mark = #written
+  local done = 0
+  local err
+  for j = 1, L do
+    local at = from + 3 * (j - 1)
+    local atMs = callArgv[at]
+    if atMs ~= '' then
+      local limit = limits[j]
+      keepState(kept, 7 * j - 7, loaded[j])
+      local resetMs, cost = tonumber(callArgv[at + 1]), tonumber(callArgv[at + 2])
+      done = j
+      err = limit.impl.refund(callKeys[first + j], loaded[j], limit.p, nowMs, cost, tonumber(atMs), resetMs)
+      if err then break end
+    end
+  end
+  if not err and andReport then err = report(first, nowMs) end
+  for j = done, 1, -1 do
+    local impl = limits[j].impl
+    if callArgv[from + 3 * (j - 1)] ~= '' then
+      if not err then
+        if impl.flush then impl.flush(callKeys[first + j], loaded[j]) end
+      elseif impl.undoable then
+        restoreState(kept, 7 * j - 7, loaded[j])
+      elseif impl.discard then
+        impl.discard(callKeys[first + j], loaded[j], limits[j].p)
+      end
+    end
+  end
+  if err then
+    for i = #written, mark + 1, -1 do written[i] = nil end
+    return err
   end
 end
 `;

@@ -1,3 +1,5 @@
+import { MAX_LOG_LIMIT } from '../../../policies/sliding-log.js';
+
 /**
  * Twin of src/policies/sliding-log.ts and log-state.ts. The log is a list:
  * element 0 is a sentinel `time:base` whose running total `base` counts the
@@ -25,6 +27,8 @@
  */
 export const SLIDING_LOG_LUA = `
 local slidingLog = {}
+-- The most units a log of flowgate's holds in its window: no limit is above it (MAX_LOG_LIMIT).
+local MAX_LOG_UNITS = ${MAX_LOG_LIMIT}
 
 -- time, cumulative of one element 'time:cumulative', or nil when flowgate did not write it:
 -- every element read is checked, not only those read at load (the search reads the middle
@@ -193,8 +197,13 @@ function slidingLog.decide(key, s, p, nowMs, cost, commit)
   local now = math.max(nowMs, newest)
   local live = logFirstLive(s, now, windowMs)
   local count = logCountFrom(s, live)
-  -- An entry read, by this request or an earlier one of the call, was not flowgate's.
-  if s.foreign then return NOT_OURS end
+  -- An entry read, by this request or an earlier one of the call, was not flowgate's; or running totals
+  -- that go down (flowgate's only grow), which would count fewer than no units (remaining above the
+  -- limit), or more units than any limit admits (a denial's scan below reads up to that many entries).
+  if s.foreign or count < 0 or count > MAX_LOG_UNITS then
+    s.foreign = true
+    return NOT_OURS
+  end
   if count + cost <= limit then
     -- Cost 0: the state as it is.
     if cost == 0 then return 1, limit - count, count > 0 and newest + windowMs - nowMs or 0, 0, 0, now, 0 end
@@ -209,95 +218,164 @@ function slidingLog.decide(key, s, p, nowMs, cost, commit)
     end
     return 1, limit - count - cost, resetMs, 0, 0, now, commit and cost or 0
   end
-  -- Admitted once the oldest count + cost - limit live units have left the window;
-  -- each entry holds at least one unit, so at most that many entries are read.
+  -- Admitted once the oldest count + cost - limit live units have left the window.
   local k = count + cost - limit
-  local target = (live > 1 and select(2, logAt(s, live - 1)) or s.base) + k
+  local before = live > 1 and select(2, logAt(s, live - 1)) or s.base
+  local target = before + k
+  -- Each entry from live on is flowgate's only if it is in the window, no later than the newest, and
+  -- later than the one before with a greater total (it holds at least one unit): so at most k entries
+  -- are read, and the wait is positive and no longer than resetMs. Out of order, the list is not ours.
+  local last = now - windowMs
   local i = live
   while true do
-    if s.t[i] == nil then
+    local t, c = s.t[i], s.c[i]
+    if t == nil then
       logSync(s)
-      local chunk = redis.call('LRANGE', key, i, i + math.max(8, k) - 1)
+      -- Entries known already (a refund's, not yet written: see logRefund) are not read again.
+      local to = i + math.max(8, k) - 1
+      if s.size and to > s.size then to = s.size end
+      local chunk = redis.call('LRANGE', key, i, to)
       for j = 1, #chunk do
-        local t, c = logEntry(chunk[j])
-        if t == nil then t, c = logForeign(s) end
-        s.t[i + j - 1], s.c[i + j - 1] = t, c
+        if s.t[i + j - 1] == nil then
+          local tj, cj = logEntry(chunk[j])
+          if tj == nil then tj, cj = logForeign(s) end
+          s.t[i + j - 1], s.c[i + j - 1] = tj, cj
+        end
       end
+      t, c = s.t[i], s.c[i]
+      -- Past the list's end: the totals never reached the newest's.
+      if t == nil then t, c = logForeign(s) end
     end
-    if s.c[i] >= target then break end
+    if t <= last or t > newest or c <= before then
+      s.foreign = true
+      break
+    end
+    if c >= target then break end
+    last, before = t, c
     i = i + 1
   end
   if s.foreign then return NOT_OURS end
   return 0, math.max(0, limit - count), newest + windowMs - nowMs, s.t[i] + windowMs - nowMs, 0, now, 0
 end
 
--- Gives back up to cost units of the admission at atMs; true when the list changed, NOT_OURS
--- (changing nothing) when an entry it reads is not flowgate's.
+-- Reads entries from..to into what s knows, in one LRANGE, but for those known already (a
+-- refund's walk). One that does not parse stays unknown: logAt reads it again, and marks s
+-- foreign, only if the walk gets to it (the chunk reads past what it needs).
+local function logFill(s, from, to)
+  logSync(s)
+  local chunk = redis.call('LRANGE', s.key, from, to)
+  for j = 1, #chunk do
+    local i = from + j - 1
+    if s.t[i] == nil then
+      local t, c = logEntry(chunk[j])
+      if t ~= nil then s.t[i], s.c[i] = t, c end
+    end
+  end
+end
+
+-- Gives back up to cost units of the admission at atMs in what s knows of the list, and marks
+-- the entries from the changed one on to be written (s.from; s.listed: the entries the list
+-- holds until then) by slidingLog.flush, once nothing of the request can fail any more (or
+-- forgotten by slidingLog.discard). Until then every entry from the one before the changed one
+-- to the newest is known, and those before it are as the list holds them, so a decision on s
+-- reads the list as if written. Returns true when s changed, NOT_OURS (changing nothing) when
+-- an entry it reads is not flowgate's or out of order.
 local function logRefund(key, s, p, nowMs, cost, atMs)
   if s.newest == -math.huge then return false end
   -- Without an instant (nil), the admission is the key's latest: its newest entry.
   atMs = atMs or s.newest
   -- Units that already left the window are not given back.
   if atMs + p[2] <= math.max(nowMs, s.newest) or atMs > s.newest then return false end
-  logSync(s)
-  -- Search from the newest entry, where refunds usually land, in growing chunks
-  -- that end with the entry before the match (the sentinel at worst).
-  local size = 8
-  local chunk
+  local size = logSize(s)
+  local t, c = s.t[size], s.c[size]
+  if t == nil then t, c = s.newest, s.newestCum end
+  s.t[size], s.c[size] = t, c
+  -- Walk from the newest entry, where refunds usually land, to the admission's and the one
+  -- before it, reading unknown entries in growing chunks. Flowgate's entries are later and
+  -- greater in total than the one before: anything else is not its list (and, unchecked,
+  -- would have the refund write totals below zero).
+  local q, chunk = size, 2
   while true do
-    chunk = redis.call('LRANGE', key, -size, -1)
-    if #chunk < size then break end
-    local t1 = logEntry(chunk[1])
-    if t1 == nil then return NOT_OURS end
-    if t1 < atMs then break end
-    size = size * 2
-  end
-  -- Every entry from the match on, parsed (and checked) before anything is written.
-  local times, totals = {}, {}
-  local q = 0
-  for j = #chunk, 2, -1 do
-    local t, c = logEntry(chunk[j])
-    if t == nil then return NOT_OURS end
-    times[j], totals[j] = t, c
-    if t == atMs then
-      q = j
+    local at = q - 1
+    local above, aboveTotal = t, c
+    if at == 0 then
+      t, c = -math.huge, s.base
+    else
+      if s.t[at] == nil then
+        logFill(s, math.max(1, at - chunk + 1), at)
+        chunk = chunk * 2
+      end
+      t, c = logAt(s, at)
+      if s.foreign then return NOT_OURS end
+    end
+    -- Every entry walked is in the window and holds a unit: no more of them than a limit admits.
+    if t >= above or c >= aboveTotal or size - at > MAX_LOG_UNITS then
+      logForeign(s)
+      return NOT_OURS
+    end
+    if above <= atMs then
+      -- above is entry q, t and c the one before it.
+      if above < atMs then return false end
+      t, c = above, aboveTotal
       break
     end
-    if t < atMs then return false end
+    if at == 0 then return false end
+    q = at
   end
-  if q == 0 then return false end
-  local _, before = logEntry(chunk[q - 1])
-  if before == nil then return NOT_OURS end
-  local t, cum = times[q], totals[q]
-  local taken = math.min(cost, cum - before)
+  local before = q > 1 and s.c[q - 1] or s.base
+  local taken = math.min(cost, c - before)
   if taken <= 0 then return false end
   -- Every later running total drops by what is given back.
-  for j = q + 1, #chunk do
-    redis.call('LSET', key, j - #chunk - 1, fmt(times[j]) .. ':' .. fmt(totals[j] - taken))
-  end
-  if taken < cum - before then
-    redis.call('LSET', key, q - #chunk - 1, fmt(t) .. ':' .. fmt(cum - taken))
-  elseif logSize(s) == 1 then
-    -- Its only entry: the log is empty.
-    redis.call('DEL', key)
+  for i = q + 1, size do s.c[i] = s.c[i] - taken end
+  s.listed = s.listed or size
+  s.from = math.min(s.from or q, q)
+  if taken < c - before then
+    s.c[q] = c - taken
+  elseif size == 1 then
+    -- Its only entry: the log is empty (the key is deleted).
+    s.base, s.newest, s.newestCum, s.size, s.t, s.c = 0, -math.huge, 0, 0, {}, {}
+    return true
   else
-    redis.call('LSET', key, q - #chunk - 1, '#')
-    redis.call('LREM', key, -1, '#')
+    for i = q, size - 1 do s.t[i], s.c[i] = s.t[i + 1], s.c[i + 1] end
+    s.t[size], s.c[size] = nil, nil
+    size = size - 1
+    s.size = size
   end
+  s.newest, s.newestCum = s.t[size], s.c[size]
   return true
 end
 
 -- Returns NOT_OURS when the list is not flowgate's (then nothing was given back).
 function slidingLog.refund(key, s, p, nowMs, cost, atMs, resetMs)
   if s.foreign then return NOT_OURS end
-  local refunded = logRefund(key, s, p, nowMs, cost, atMs)
-  if refunded == NOT_OURS then
-    s.foreign = true
-    return NOT_OURS
+  -- An admission of the call still to be written goes first: the refund may change that entry.
+  logSync(s)
+  if logRefund(key, s, p, nowMs, cost, atMs) == NOT_OURS then return NOT_OURS end
+end
+
+-- Writes what the request's refunds changed in s (see logRefund): entries from s.from on in
+-- place, counted from the tail as the list holds them, then drops those a refund removed.
+function slidingLog.flush(key, s)
+  local from = s.from
+  if not from then return end
+  s.from = nil
+  local size, listed = s.size, s.listed
+  s.listed = nil
+  if size == 0 then
+    redis.call('DEL', key)
+    return
   end
-  if not refunded then return end
-  -- Entries moved or changed: what s knows of the list is read again (the script may decide on it).
-  -- Its head and tail were read and checked already, so this load cannot fail.
+  for i = from, size do
+    redis.call('LSET', key, i - listed - 1, fmt(s.t[i]) .. ':' .. fmt(s.c[i]))
+  end
+  if listed > size then redis.call('LTRIM', key, '0', size - listed - 1) end
+end
+
+-- Forgets what the request's refunds changed in s, none of it written: s is read again.
+function slidingLog.discard(key, s, p)
+  if not s.from then return end
+  s.from, s.listed = nil, nil
+  -- The list is as it was when s was loaded or last written by the call, so this load cannot fail.
   local fresh = slidingLog.load(key, p)
   s.base, s.newest, s.newestCum, s.size, s.t, s.c = fresh.base, fresh.newest, fresh.newestCum, fresh.size, fresh.t, fresh.c
 end
