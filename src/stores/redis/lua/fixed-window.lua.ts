@@ -42,7 +42,8 @@ end
 
 function fixedWindow.decide(key, s, p, nowMs, cost, commit)
   local limit, windowMs = p[1], p[2]
-  local windowIndex = truncDiv(nowMs, windowMs)
+  -- truncDiv (prelude), inlined: a Lua call costs Redis about 500 instructions of every decision.
+  local windowIndex = (nowMs - math.fmod(nowMs, windowMs)) / windowMs
   local count = s.count
   local storedIndex = s.index
   -- The instant the decision takes effect: the caller's, or the stored window's start when the clock is behind it.
@@ -64,7 +65,12 @@ function fixedWindow.decide(key, s, p, nowMs, cost, commit)
     if commit then
       s.index = windowIndex
       s.count = count
-      changed(key, s, untilNextWindow)
+      -- changed(key, s, untilNextWindow) (prelude), inlined likewise.
+      if not s.dirty then
+        s.dirty = true
+        written[#written + 1] = key
+      end
+      s.ttl = untilNextWindow + expiryMarginMs
     end
     return 1, limit - count, untilNextWindow, 0, 0, atMs, commit and cost or 0
   end

@@ -28,8 +28,6 @@ local function limitOf(code, a, b, c, shadow)
     impl = ALGORITHMS[code],
     p = {tonumber(a), tonumber(b), tonumber(c), algorithm = code},
     shadow = shadow == 's',
-    -- States (a log's too: it keeps what it knows of its list) are read once per script.
-    cached = true,
   }
 end
 
