@@ -107,18 +107,20 @@ for r = 1, #KEYS / L do
     if op == 'c' then
       cost = costsAt(cursor)
       cursor = cursor + L
-    elseif op ~= 'p' then
+    elseif op ~= 'p' and op ~= '1' then
+      -- ('1', a plain batch's every request, needs no C call to read.)
       cost = tonumber(op)
     end
     local loaded, err = load(first)
     if loaded then
       local commit = op ~= 'p'
-      decideSet(first, nowMs, cost, commit)
+      local each = op == 'c'
+      decideSet(first, nowMs, cost, each, commit)
       -- The decisions are in out (requests.lua.ts): 7 numbers per limit. A limit whose log
       -- held an entry flowgate did not write decided NOT_OURS there (and nothing of the
       -- request was committed): never a compact reply, so only the full one looks for it.
       local n = #reply + 1
-      local status = compact and commit and compactStatus(nowMs, cost)
+      local status = compact and commit and not each and compactStatus(nowMs, cost)
       if status == 2 then
         -- Per limit only remaining and resetMs; the caller knows the rest.
         reply[n] = 2
