@@ -64,78 +64,111 @@ local function decideInto(j, first, s, nowMs, cost, commit)
   return out[at + 1]
 end
 
--- A set in one pass: each limit commits as it admits; when an enforced limit
--- denies, what the earlier ones committed is undone (keepState in the prelude)
--- and the others decide without committing. The same decisions as the two passes
--- of decideSet, with one decision per limit when the set admits. Limits sharing a
--- state (one key) go the two passes (false): there the later ones decide on the
--- state as it was, not as an earlier limit left it.
-local kept = {}
-local function decideSetOnce(first, nowMs, cost, each)
-  for j = 2, L do
-    for i = 1, j - 1 do
-      if loaded[i] == loaded[j] then return false end
+-- The compact status of a request whose every limit admitted cost (one number for all:
+-- the caller checks) at nowMs with no wait (out, after decideSet): 2 with no delay, 3 with
+-- a delay in some limit (a leaky bucket's queue), when all a compact reply leaves out is
+-- known to the caller; otherwise false.
+local function compactStatus(nowMs, cost)
+  local status = 2
+  for at = 0, 7 * L - 7, 7 do
+    if out[at + 1] ~= 1 or out[at + 4] ~= 0 or out[at + 6] ~= nowMs or out[at + 7] ~= cost then
+      return false
     end
+    if out[at + 5] ~= 0 then status = 3 end
   end
-  local mark = #written
-  local committed = 0
-  for j = 1, L do
-    local s, limit, at = loaded[j], limits[j], 7 * j - 7
-    local commit = committed == j - 1
-    -- The last limit commits only when the whole set admits, so it is never undone: nothing to keep.
-    -- keepState and decideInto are inlined (the same fields, the same out): each Lua call costs Redis
-    -- about 500 instructions, per limit of every request.
-    if commit and j < L then
-      kept[at + 1], kept[at + 2], kept[at + 3], kept[at + 4], kept[at + 5], kept[at + 6], kept[at + 7] =
-        s.index, s.count, s.previous, s.current, s.tat, s.dirty, s.ttl
-    end
-    local allowed
-    allowed, out[at + 2], out[at + 3], out[at + 4], out[at + 5], out[at + 6], out[at + 7] =
-      limit.impl.decide(callKeys[first + j], s, limit.p, nowMs, each and cost[j] or cost, commit)
-    out[at + 1] = allowed
-    if commit and (allowed == 1 or limit.shadow) then committed = j end
-  end
-  if committed == L then return true end
-  for j = committed, 1, -1 do restoreState(kept, 7 * j - 7, loaded[j]) end
-  for i = #written, mark + 1, -1 do written[i] = nil end
-  -- Nothing spent: a limit that admitted reports its state as it is.
-  for j = 1, L do
-    if out[7 * j - 6] == 1 then decideInto(j, first, loaded[j], nowMs, 0, false) end
-  end
-  return true
+  return status
 end
 
 -- Decides request first's limits (loaded) into out, all or nothing. A limit whose state
 -- turned out not to be flowgate's as it was read (a sliding log's middle entry) decides
 -- NOT_OURS in out, and nothing of the request is committed: a log fails before it
--- commits, a set before its committing pass.
--- each: cost is a table of one cost per limit (a 'c' op), else one number for all.
+-- commits, a set before its committing pass. each: cost is a table of one cost per limit
+-- (a 'c' op), else one number for all.
+-- Returns the request's compact status (see compactStatus) when it commits one cost for
+-- all, else nil: a single limit and the one pass tell it from the decisions as they are
+-- made, without reading them back from out.
+local kept = {}
 local function decideSet(first, nowMs, cost, each, commit)
   if L == 1 then
     -- decideInto, inlined for a batch of single-limit requests (a Lua call: about 500 instructions each).
     local limit = limits[1]
-    out[1], out[2], out[3], out[4], out[5], out[6], out[7] =
+    local allowed, remaining, resetMs, retryAfterMs, delayMs, atMs, spent =
       limit.impl.decide(callKeys[first + 1], loaded[1], limit.p, nowMs, each and cost[1] or cost, commit)
-    return
+    out[1], out[2], out[3], out[4], out[5], out[6], out[7] = allowed, remaining, resetMs, retryAfterMs, delayMs, atMs, spent
+    if commit and not each and allowed == 1 and retryAfterMs == 0 and atMs == nowMs and spent == cost then
+      return delayMs == 0 and 2 or 3
+    end
+    return nil
   end
-  if commit and limits.undoable and decideSetOnce(first, nowMs, cost, each) then return end
+  local once = commit and limits.undoable
+  if once then
+    -- Limits sharing a state (one key) go the two passes: there the later ones decide on the
+    -- state as it was, not as an earlier limit left it.
+    for j = 2, L do
+      for i = 1, j - 1 do
+        if loaded[i] == loaded[j] then once = false end
+      end
+    end
+  end
+  if once then
+    -- A set in one pass: each limit commits as it admits; when an enforced limit denies,
+    -- what the earlier ones committed is undone (restoreState in the prelude) and the others
+    -- decide without committing. The same decisions as the two passes below, with one
+    -- decision per limit when the set admits.
+    local mark = #written
+    local committed = 0
+    local status = not each and 2
+    for j = 1, L do
+      local s, limit, at = loaded[j], limits[j], 7 * j - 7
+      local commitThis = committed == j - 1
+      -- The last limit commits only when the whole set admits, so it is never undone: nothing
+      -- to keep. keepState (prelude) is inlined, as decideInto is: each Lua call costs Redis
+      -- about 500 instructions, per limit of every request.
+      if commitThis and j < L then
+        kept[at + 1], kept[at + 2], kept[at + 3], kept[at + 4], kept[at + 5], kept[at + 6], kept[at + 7] =
+          s.index, s.count, s.previous, s.current, s.tat, s.dirty, s.ttl
+      end
+      local c = each and cost[j] or cost
+      local allowed, remaining, resetMs, retryAfterMs, delayMs, atMs, spent =
+        limit.impl.decide(callKeys[first + j], s, limit.p, nowMs, c, commitThis)
+      out[at + 1], out[at + 2], out[at + 3], out[at + 4], out[at + 5], out[at + 6], out[at + 7] =
+        allowed, remaining, resetMs, retryAfterMs, delayMs, atMs, spent
+      if commitThis and (allowed == 1 or limit.shadow) then committed = j end
+      -- compactStatus's test, on the values at hand.
+      if allowed ~= 1 or retryAfterMs ~= 0 or atMs ~= nowMs or spent ~= c then
+        status = false
+      elseif delayMs ~= 0 and status then
+        status = 3
+      end
+    end
+    if committed == L then return status or nil end
+    for j = committed, 1, -1 do restoreState(kept, 7 * j - 7, loaded[j]) end
+    for i = #written, mark + 1, -1 do written[i] = nil end
+    -- Nothing spent: a limit that admitted reports its state as it is.
+    for j = 1, L do
+      if out[7 * j - 6] == 1 then decideInto(j, first, loaded[j], nowMs, 0, false) end
+    end
+    return nil
+  end
   local all = true
   for j = 1, L do
     local allowed = decideInto(j, first, loaded[j], nowMs, each and cost[j] or cost, false)
     if allowed ~= 1 then
       -- Before the pass that commits: nothing of the set is written.
-      if allowed == NOT_OURS then return end
+      if allowed == NOT_OURS then return nil end
       if not limits[j].shadow then all = false end
     end
   end
   -- All or nothing: commit to every limit that admits (a shadow limit spends only what it admits),
   -- or, when an enforced limit denies, report the others' unchanged state.
-  if all and not commit then return end
+  if all and not commit then return nil end
   for j = 1, L do
     if out[7 * j - 6] == 1 then
       decideInto(j, first, loaded[j], nowMs, all and (each and cost[j] or cost) or 0, all)
     end
   end
+  if commit and not each then return compactStatus(nowMs, cost) end
+  return nil
 end
 
 -- Gives back request first's refunds (per limit, from callArgv[from]: atMs, resetMs and
@@ -162,21 +195,6 @@ local function refundSet(first, from, nowMs)
       end
     end
   end
-end
-
--- The compact status of a request whose every limit admitted cost (one number for all:
--- the caller checks) at nowMs with no wait (out, after decideSet): 2 with no delay, 3 with
--- a delay in some limit (a leaky bucket's queue), when all a compact reply leaves out is
--- known to the caller; otherwise false.
-local function compactStatus(nowMs, cost)
-  local status = 2
-  for at = 0, 7 * L - 7, 7 do
-    if out[at + 1] ~= 1 or out[at + 4] ~= 0 or out[at + 6] ~= nowMs or out[at + 7] ~= cost then
-      return false
-    end
-    if out[at + 5] ~= 0 then status = 3 end
-  end
-  return status
 end
 
 -- Drops the reply's entries from index n on: a request that fails midway answers its error alone.
