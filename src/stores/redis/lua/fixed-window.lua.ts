@@ -32,9 +32,10 @@ function fixedWindow.load(key, p)
     if not (count % 1 == 0 and count >= 0 and count <= MAX_EXACT) then return nil, NOT_OURS end
     -- floorDiv (prelude) of an expiry >= 0, inlined. The key's expiry as read: save keeps it rather than set it again.
     local windowMs = p[2]
+    -- savedCount: the count as the key holds it, which save adds to.
     return {
       index = (expireAtMs - math.fmod(expireAtMs, windowMs)) / windowMs - 1, count = count, expireAt = expireAtMs,
-      impl = false, p = false, dirty = false, ttl = false,
+      savedCount = count, impl = false, p = false, dirty = false, ttl = false,
     }
   end
   local colon = string.find(stored, ':', 1, true)
@@ -102,7 +103,16 @@ function fixedWindow.save(key, s, p)
     local expireAt = (s.index + 1) * p[2]
     -- Still the window the key expires with: KEEPTTL costs Redis about 10k instructions less than PXAT.
     if expireAt == s.expireAt then
-      redis.call('SET', key, s.count, 'KEEPTTL')
+      -- The key holds savedCount (as read) under that expiry: INCRBY, which keeps the expiry, leaves
+      -- the same count and costs Redis less than SET KEEPTTL (no flag to parse, and a spread key's
+      -- usual +1 goes as the string '1', not a number Redis 7.0 prints with %.17g). A value Redis
+      -- reads as no integer (' 5', '1e3': tonumber read them) fails it, changing nothing: its answer,
+      -- an error table, is then not the count (no type() call to tell), and SET writes it.
+      local count = s.count
+      local delta = count - s.savedCount
+      if redis.pcall('INCRBY', key, delta == 1 and '1' or delta) ~= count then
+        redis.call('SET', key, count, 'KEEPTTL')
+      end
     else
       redis.call('SET', key, s.count, 'PXAT', expireAt)
     end
