@@ -28,12 +28,16 @@ local loaded = {}
 local function load(first)
   for j = 1, L do
     local key = callKeys[first + j]
-    -- stateOf, inlined for the memo's hit (every limit of every request): a Lua call costs Redis about 500 instructions.
+    -- stateOf, inlined (every limit of every request): a Lua call costs Redis about 500 instructions.
     local s = states[key]
     if not s then
+      local limit = limits[j]
       local err
-      s, err = stateOf(limits[j], key)
+      s, err = limit.impl.load(key, limit.p)
       if not s then return nil, err end
+      s.impl = limit.impl
+      s.p = limit.p
+      states[key] = s
     end
     loaded[j] = s
   end
