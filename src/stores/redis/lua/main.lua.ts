@@ -114,12 +114,12 @@ for r = 1, #KEYS / L do
     local loaded, err = load(first)
     if loaded then
       local commit = op ~= 'p'
-      local status = decideSet(first, nowMs, cost, op == 'c', commit)
-      -- The decisions are in out (requests.lua.ts): 7 numbers per limit. A limit whose log
+      local status = decideSet(first, nowMs, cost, op == 'c', commit, compact)
+      -- The decisions are in out (requests.lua.ts): 7 numbers per limit (with a compact status,
+      -- only the ones its reply carries). A limit whose log
       -- held an entry flowgate did not write decided NOT_OURS there (and nothing of the
       -- request was committed): never a compact reply, so only the full one looks for it.
       local n = #reply + 1
-      if not compact then status = nil end
       if status == 2 then
         -- Per limit only remaining and resetMs; the caller knows the rest.
         reply[n] = 2

@@ -87,21 +87,23 @@ end
 -- turned out not to be flowgate's as it was read (a sliding log's middle entry) decides
 -- NOT_OURS in out, and nothing of the request is committed: a log fails before it
 -- commits, a set before its committing pass. each: cost is a table of one cost per limit
--- (a 'c' op), else one number for all.
--- Returns the request's compact status (see compactStatus) when it commits one cost for
--- all, else nil: a single limit and the one pass tell it from the decisions as they are
--- made, without reading them back from out.
+-- (a 'c' op), else one number for all. compact: the caller takes compact replies.
+-- Returns the request's compact status (see compactStatus) when the caller takes compact
+-- replies and it commits one cost for all, else nil: a single limit and the one pass tell it
+-- from the decisions as they are made, and then write to out only what the compact reply
+-- carries (remaining, resetMs, delayMs): each table write costs Redis about 150 instructions.
 local kept = {}
-local function decideSet(first, nowMs, cost, each, commit)
+local function decideSet(first, nowMs, cost, each, commit, compact)
   if L == 1 then
     -- decideInto, inlined for a batch of single-limit requests (a Lua call: about 500 instructions each).
     local limit = limits[1]
     local allowed, remaining, resetMs, retryAfterMs, delayMs, atMs, spent =
       limit.impl.decide(callKeys[first + 1], loaded[1], limit.p, nowMs, each and cost[1] or cost, commit)
-    out[1], out[2], out[3], out[4], out[5], out[6], out[7] = allowed, remaining, resetMs, retryAfterMs, delayMs, atMs, spent
-    if commit and not each and allowed == 1 and retryAfterMs == 0 and atMs == nowMs and spent == cost then
+    if compact and commit and not each and allowed == 1 and retryAfterMs == 0 and atMs == nowMs and spent == cost then
+      out[2], out[3], out[5] = remaining, resetMs, delayMs
       return delayMs == 0 and 2 or 3
     end
+    out[1], out[2], out[3], out[4], out[5], out[6], out[7] = allowed, remaining, resetMs, retryAfterMs, delayMs, atMs, spent
     return nil
   end
   local once = commit and limits.undoable
@@ -121,7 +123,7 @@ local function decideSet(first, nowMs, cost, each, commit)
     -- decision per limit when the set admits.
     local mark = #written
     local committed = 0
-    local status = not each and 2
+    local status = compact and not each and 2
     for j = 1, L do
       local s, limit, at = loaded[j], limits[j], 7 * j - 7
       local commitThis = committed == j - 1
@@ -135,15 +137,22 @@ local function decideSet(first, nowMs, cost, each, commit)
       local c = each and cost[j] or cost
       local allowed, remaining, resetMs, retryAfterMs, delayMs, atMs, spent =
         limit.impl.decide(callKeys[first + j], s, limit.p, nowMs, c, commitThis)
-      out[at + 1], out[at + 2], out[at + 3], out[at + 4], out[at + 5], out[at + 6], out[at + 7] =
-        allowed, remaining, resetMs, retryAfterMs, delayMs, atMs, spent
-      if commitThis and (allowed == 1 or limit.shadow) then committed = j end
       -- compactStatus's test, on the values at hand.
-      if allowed ~= 1 or retryAfterMs ~= 0 or atMs ~= nowMs or spent ~= c then
-        status = false
-      elseif delayMs ~= 0 and status then
-        status = 3
+      if status and allowed == 1 and retryAfterMs == 0 and atMs == nowMs and spent == c then
+        out[at + 2], out[at + 3], out[at + 5] = remaining, resetMs, delayMs
+        if delayMs ~= 0 then status = 3 end
+      else
+        if status then
+          -- The limits before this one were compact: what out left out for them is known.
+          for i = 0, at - 7, 7 do
+            out[i + 1], out[i + 4], out[i + 6], out[i + 7] = 1, 0, nowMs, cost
+          end
+          status = false
+        end
+        out[at + 1], out[at + 2], out[at + 3], out[at + 4], out[at + 5], out[at + 6], out[at + 7] =
+          allowed, remaining, resetMs, retryAfterMs, delayMs, atMs, spent
       end
+      if commitThis and (allowed == 1 or limit.shadow) then committed = j end
     end
     if committed == L then return status or nil end
     for j = committed, 1, -1 do restoreState(kept, 7 * j - 7, loaded[j]) end
@@ -171,7 +180,7 @@ local function decideSet(first, nowMs, cost, each, commit)
       decideInto(j, first, loaded[j], nowMs, all and (each and cost[j] or cost) or 0, all)
     end
   end
-  if commit and not each then return compactStatus(nowMs, cost) end
+  if compact and commit and not each then return compactStatus(nowMs, cost) end
   return nil
 end
 
