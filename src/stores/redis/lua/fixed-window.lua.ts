@@ -30,11 +30,19 @@ function fixedWindow.load(key, p)
     if type(expireAtMs) ~= 'number' or expireAtMs < 0 or expireAtMs > MAX_EXACT then return nil, NOT_OURS end
     -- A count flowgate writes: an integer within 2^53 (no NaN, infinity or fraction), >= 0.
     if not (count % 1 == 0 and count >= 0 and count <= MAX_EXACT) then return nil, NOT_OURS end
-    -- floorDiv (prelude) of an expiry >= 0, inlined. The key's expiry as read: save keeps it rather than set it again.
+    -- floorDiv (prelude) of an expiry >= 0, inlined, by division below 2^52 as in decide.
     local windowMs = p[2]
-    -- savedCount: the count as the key holds it, which save adds to.
+    local index
+    if expireAtMs < 4503599627370496 then
+      index = expireAtMs / windowMs
+      index = index - index % 1 - 1
+    else
+      index = (expireAtMs - math.fmod(expireAtMs, windowMs)) / windowMs - 1
+    end
+    -- The key's expiry as read: save keeps it rather than set it again. savedCount: the count as
+    -- the key holds it, which save adds to.
     return {
-      index = (expireAtMs - math.fmod(expireAtMs, windowMs)) / windowMs - 1, count = count, expireAt = expireAtMs,
+      index = index, count = count, expireAt = expireAtMs,
       savedCount = count, impl = false, p = false, dirty = false, ttl = false,
     }
   end
@@ -53,7 +61,16 @@ end
 function fixedWindow.decide(key, s, p, nowMs, cost, commit)
   local limit, windowMs = p[1], p[2]
   -- truncDiv (prelude), inlined: a Lua call costs Redis about 500 instructions of every decision.
-  local windowIndex = (nowMs - math.fmod(nowMs, windowMs)) / windowMs
+  -- Below 2^52, by division: there the quotient of two whole numbers (windowMs <= 2^36) never
+  -- rounds up to a whole number it does not reach, and q - q % 1 is its floor exactly, without
+  -- math.fmod's C call (about 500 instructions more).
+  local windowIndex
+  if nowMs >= 0 and nowMs < 4503599627370496 then
+    windowIndex = nowMs / windowMs
+    windowIndex = windowIndex - windowIndex % 1
+  else
+    windowIndex = (nowMs - math.fmod(nowMs, windowMs)) / windowMs
+  end
   local count = s.count
   local storedIndex = s.index
   -- The instant the decision takes effect: the caller's, or the stored window's start when the clock is behind it.
