@@ -92,12 +92,13 @@ function fixedWindow.decide(key, s, p, nowMs, cost, commit)
     if commit then
       s.index = windowIndex
       s.count = count
-      -- changed(key, s, untilNextWindow) (prelude), inlined likewise.
+      -- changed(key, s, untilNextWindow) (prelude), inlined likewise; the TTL only where save
+      -- reads it (the value encoding): a table write costs Redis about 150 instructions.
       if not s.dirty then
         s.dirty = true
         written[#written + 1] = key
       end
-      s.ttl = untilNextWindow + expiryMarginMs
+      if not inExpiry then s.ttl = untilNextWindow + expiryMarginMs end
     end
     return 1, limit - count, untilNextWindow, 0, 0, atMs, commit and cost or 0
   end

@@ -98,7 +98,7 @@ local function decideSet(first, nowMs, cost, each, commit, compact)
     -- decideInto, inlined for a batch of single-limit requests (a Lua call: about 500 instructions each).
     local limit = limits[1]
     local allowed, remaining, resetMs, retryAfterMs, delayMs, atMs, spent =
-      limit.impl.decide(callKeys[first + 1], loaded[1], limit.p, nowMs, each and cost[1] or cost, commit)
+      limit.decide(callKeys[first + 1], loaded[1], limit.p, nowMs, each and cost[1] or cost, commit)
     if compact and commit and not each and allowed == 1 and retryAfterMs == 0 and atMs == nowMs and spent == cost then
       out[2], out[3], out[5] = remaining, resetMs, delayMs
       return delayMs == 0 and 2 or 3
@@ -136,7 +136,7 @@ local function decideSet(first, nowMs, cost, each, commit, compact)
       end
       local c = each and cost[j] or cost
       local allowed, remaining, resetMs, retryAfterMs, delayMs, atMs, spent =
-        limit.impl.decide(callKeys[first + j], s, limit.p, nowMs, c, commitThis)
+        limit.decide(callKeys[first + j], s, limit.p, nowMs, c, commitThis)
       -- compactStatus's test, on the values at hand.
       if status and allowed == 1 and retryAfterMs == 0 and atMs == nowMs and spent == c then
         out[at + 2], out[at + 3], out[at + 5] = remaining, resetMs, delayMs
