@@ -29,6 +29,8 @@ local function limitOf(code, a, b, c, shadow)
     impl = impl,
     -- impl.decide at hand: one table read less per limit of every request.
     decide = impl and impl.decide,
+    -- A fixed window's decide changes only index, count, dirty and ttl: a set's one pass keeps just those.
+    fixed = code == 'fw',
     p = {tonumber(a), tonumber(b), tonumber(c), algorithm = code},
     shadow = shadow == 's',
   }
