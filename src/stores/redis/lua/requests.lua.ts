@@ -109,10 +109,16 @@ local function decideSet(first, nowMs, cost, each, commit, compact)
   local once = commit and limits.undoable
   if once then
     -- Limits sharing a state (one key) go the two passes: there the later ones decide on the
-    -- state as it was, not as an earlier limit left it.
-    for j = 2, L do
-      for i = 1, j - 1 do
-        if loaded[i] == loaded[j] then once = false end
+    -- state as it was, not as an earlier limit left it. Three limits, the usual set, are
+    -- compared without the loops (they cost Redis about 1.5k instructions a request).
+    if L == 3 then
+      local a, b, c = loaded[1], loaded[2], loaded[3]
+      once = a ~= b and a ~= c and b ~= c
+    else
+      for j = 2, L do
+        for i = 1, j - 1 do
+          if loaded[i] == loaded[j] then once = false end
+        end
       end
     end
   end
