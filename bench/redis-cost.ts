@@ -10,7 +10,9 @@
 // `spread64` (64 in flight over 10k keys, each created before counting, the
 // sliding log with a 1 h window: bench/redis.ts's 10k-keys cell),
 // `set3-hot64` (a set of 3 fixed windows, user/org/global, 64 in flight on one
-// key each) and rate-limiter-flexible's RateLimiterRedis one at a time.
+// key each), `set3 spread64` (that set over 10 000 users in 100 orgs and one
+// global key: bench/limit-sets.ts's spread scenario) and rate-limiter-flexible's
+// RateLimiterRedis one at a time.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -165,6 +167,18 @@ const set = new RateLimiter({
 });
 await measure('set3 lone', () => set.limit({ user: 'u0', org: 'o0', global: 'all' }), 1);
 await measure('set3 hot64', () => set.limit({ user: 'u0', org: 'o0', global: 'all' }), 64);
+// bench/limit-sets.ts's spread scenario: 10 000 users in 100 orgs (user n in org n % 100), one global key;
+// every user once before counting, then round-robin.
+let nextUser = 0;
+await measure(
+  'set3 spread64',
+  () => {
+    const user = nextUser++ % 10_000;
+    return set.limit({ user: `u${user}`, org: `o${user % 100}`, global: 'all' });
+  },
+  64,
+  10_000,
+);
 const rlf = new RateLimiterRedis({ storeClient: client, keyPrefix: 'rlf', points: HIGH, duration: 3600 });
 await measure('rate-limiter-flexible lone', () => rlf.consume('hot'), 1);
 await measure('rate-limiter-flexible hot64', () => rlf.consume('hot'), 64);

@@ -10,7 +10,6 @@ export const REQUESTS_LUA = `
 local callKeys, callArgv, limits, L, reply
 
 local function stateOf(limit, key)
-  if not limit.cached then return limit.impl.load(key, limit.p) end
   local s = states[key]
   if s then return s end
   local err
@@ -28,8 +27,18 @@ end
 local loaded = {}
 local function load(first)
   for j = 1, L do
-    local s, err = stateOf(limits[j], callKeys[first + j])
-    if not s then return nil, err end
+    local key = callKeys[first + j]
+    -- stateOf, inlined (every limit of every request): a Lua call costs Redis about 500 instructions.
+    local s = states[key]
+    if not s then
+      local limit = limits[j]
+      local err
+      s, err = limit.impl.load(key, limit.p)
+      if not s then return nil, err end
+      s.impl = limit.impl
+      s.p = limit.p
+      states[key] = s
+    end
     loaded[j] = s
   end
   return loaded
@@ -59,37 +68,19 @@ local function decideInto(j, first, s, nowMs, cost, commit)
   return out[at + 1]
 end
 
--- A set in one pass: each limit commits as it admits; when an enforced limit
--- denies, what the earlier ones committed is undone (keepState in the prelude)
--- and the others decide without committing. The same decisions as the two passes
--- of decideSet, with one decision per limit when the set admits. Limits sharing a
--- state (one key) go the two passes (false): there the later ones decide on the
--- state as it was, not as an earlier limit left it.
-local kept = {}
-local function decideSetOnce(first, nowMs, cost, each)
-  for j = 2, L do
-    for i = 1, j - 1 do
-      if loaded[i] == loaded[j] then return false end
+-- The compact status of a request whose every limit admitted cost (one number for all:
+-- the caller checks) at nowMs with no wait (out, after decideSet): 2 with no delay, 3 with
+-- a delay in some limit (a leaky bucket's queue), when all a compact reply leaves out is
+-- known to the caller; otherwise false.
+local function compactStatus(nowMs, cost)
+  local status = 2
+  for at = 0, 7 * L - 7, 7 do
+    if out[at + 1] ~= 1 or out[at + 4] ~= 0 or out[at + 6] ~= nowMs or out[at + 7] ~= cost then
+      return false
     end
+    if out[at + 5] ~= 0 then status = 3 end
   end
-  local mark = #written
-  local committed = 0
-  for j = 1, L do
-    local s = loaded[j]
-    local commit = committed == j - 1
-    if commit then keepState(kept, 7 * j - 7, s) end
-    if decideInto(j, first, s, nowMs, each and cost[j] or cost, commit) == 1 or limits[j].shadow then
-      if commit then committed = j end
-    end
-  end
-  if committed == L then return true end
-  for j = committed, 1, -1 do restoreState(kept, 7 * j - 7, loaded[j]) end
-  for i = #written, mark + 1, -1 do written[i] = nil end
-  -- Nothing spent: a limit that admitted reports its state as it is.
-  for j = 1, L do
-    if out[7 * j - 6] == 1 then decideInto(j, first, loaded[j], nowMs, 0, false) end
-  end
-  return true
+  return status
 end
 
 -- Before a set's committing pass: a limit whose log an earlier limit of the set shares (one
@@ -121,48 +112,123 @@ end
 -- Decides request first's limits (loaded) into out, all or nothing. A limit whose state
 -- turned out not to be flowgate's as it was read (a sliding log's middle entry) decides
 -- NOT_OURS in out, and nothing of the request is committed: a log fails before it
--- commits, a set before its committing pass.
-local function decideSet(first, nowMs, cost, commit)
+-- commits, a set before its committing pass. each: cost is a table of one cost per limit
+-- (a 'c' op), else one number for all. compact: the caller takes compact replies.
+-- Returns the request's compact status (see compactStatus) when the caller takes compact
+-- replies and it commits one cost for all, else nil: a single limit and the one pass tell it
+-- from the decisions as they are made, and then write to out only what the compact reply
+-- carries (remaining, resetMs, delayMs): each table write costs Redis about 150 instructions.
+local kept = {}
+local function decideSet(first, nowMs, cost, each, commit, compact)
   if L == 1 then
-    decideInto(1, first, loaded[1], nowMs, costOf(cost, 1), commit)
-    return
+    -- decideInto, inlined for a batch of single-limit requests (a Lua call: about 500 instructions each).
+    local limit = limits[1]
+    local allowed, remaining, resetMs, retryAfterMs, delayMs, atMs, spent =
+      limit.decide(callKeys[first + 1], loaded[1], limit.p, nowMs, each and cost[1] or cost, commit)
+    if compact and commit and not each and allowed == 1 and retryAfterMs == 0 and atMs == nowMs and spent == cost then
+      out[2], out[3], out[5] = remaining, resetMs, delayMs
+      return delayMs == 0 and 2 or 3
+    end
+    out[1], out[2], out[3], out[4], out[5], out[6], out[7] = allowed, remaining, resetMs, retryAfterMs, delayMs, atMs, spent
+    return nil
   end
-  local each = type(cost) == 'table'
-  if commit and limits.undoable and decideSetOnce(first, nowMs, cost, each) then return end
+  local once = commit and limits.undoable
+  if once then
+    -- Limits sharing a state (one key) go the two passes: there the later ones decide on the
+    -- state as it was, not as an earlier limit left it. Three limits, the usual set, are
+    -- compared without the loops (they cost Redis about 1.5k instructions a request).
+    if L == 3 then
+      local a, b, c = loaded[1], loaded[2], loaded[3]
+      once = a ~= b and a ~= c and b ~= c
+    else
+      for j = 2, L do
+        for i = 1, j - 1 do
+          if loaded[i] == loaded[j] then once = false end
+        end
+      end
+    end
+  end
+  if once then
+    -- A set in one pass: each limit commits as it admits; when an enforced limit denies,
+    -- what the earlier ones committed is undone (restoreState in the prelude) and the others
+    -- decide without committing. The same decisions as the two passes below, with one
+    -- decision per limit when the set admits.
+    local mark = #written
+    local committed = 0
+    local status = compact and not each and 2
+    for j = 1, L do
+      local s, limit, at = loaded[j], limits[j], 7 * j - 7
+      local commitThis = committed == j - 1
+      -- The last limit commits only when the whole set admits, so it is never undone: nothing
+      -- to keep. keepState (prelude) is inlined, as decideInto is: each Lua call costs Redis
+      -- about 500 instructions, per limit of every request; and each field kept about 350.
+      if commitThis and j < L then
+        if limit.fixed then
+          -- (Its ttl changes only in the value encoding.)
+          kept[at + 1], kept[at + 2], kept[at + 6] = s.index, s.count, s.dirty
+          if not inExpiry then kept[at + 7] = s.ttl end
+        else
+          kept[at + 1], kept[at + 2], kept[at + 3], kept[at + 4], kept[at + 5], kept[at + 6], kept[at + 7] =
+            s.index, s.count, s.previous, s.current, s.tat, s.dirty, s.ttl
+        end
+      end
+      local c = each and cost[j] or cost
+      local allowed, remaining, resetMs, retryAfterMs, delayMs, atMs, spent =
+        limit.decide(callKeys[first + j], s, limit.p, nowMs, c, commitThis)
+      -- compactStatus's test, on the values at hand.
+      if status and allowed == 1 and retryAfterMs == 0 and atMs == nowMs and spent == c then
+        out[at + 2], out[at + 3], out[at + 5] = remaining, resetMs, delayMs
+        if delayMs ~= 0 then status = 3 end
+      else
+        if status then
+          -- The limits before this one were compact: what out left out for them is known.
+          for i = 0, at - 7, 7 do
+            out[i + 1], out[i + 4], out[i + 6], out[i + 7] = 1, 0, nowMs, cost
+          end
+          status = false
+        end
+        out[at + 1], out[at + 2], out[at + 3], out[at + 4], out[at + 5], out[at + 6], out[at + 7] =
+          allowed, remaining, resetMs, retryAfterMs, delayMs, atMs, spent
+      end
+      if commitThis and (allowed == 1 or limit.shadow) then committed = j end
+    end
+    if committed == L then return status or nil end
+    for j = committed, 1, -1 do
+      local at, s = 7 * j - 7, loaded[j]
+      if limits[j].fixed then
+        s.index, s.count, s.dirty = kept[at + 1], kept[at + 2], kept[at + 6]
+        if not inExpiry then s.ttl = kept[at + 7] end
+      else
+        restoreState(kept, at, s)
+      end
+    end
+    for i = #written, mark + 1, -1 do written[i] = nil end
+    -- Nothing spent: a limit that admitted reports its state as it is.
+    for j = 1, L do
+      if out[7 * j - 6] == 1 then decideInto(j, first, loaded[j], nowMs, 0, false) end
+    end
+    return nil
+  end
   local all = true
   for j = 1, L do
     local allowed = decideInto(j, first, loaded[j], nowMs, each and cost[j] or cost, false)
     if allowed ~= 1 then
       -- Before the pass that commits: nothing of the set is written.
-      if allowed == NOT_OURS then return end
+      if allowed == NOT_OURS then return nil end
       if not limits[j].shadow then all = false end
     end
   end
   -- All or nothing: commit to every limit that admits (a shadow limit spends only what it admits),
   -- or, when an enforced limit denies, report the others' unchanged state.
-  if all and not commit then return end
-  if all and sharedLogUnread(first, nowMs, cost, each) then return end
+  if all and not commit then return nil end
+  if all and sharedLogUnread(first, nowMs, cost, each) then return nil end
   for j = 1, L do
     if out[7 * j - 6] == 1 then
       decideInto(j, first, loaded[j], nowMs, all and (each and cost[j] or cost) or 0, all)
     end
   end
-end
-
--- The compact status of a request whose every limit admitted cost (one number for all)
--- at nowMs with no wait (out, after decideSet): 2 with no delay, 3 with a delay in some
--- limit (a leaky bucket's queue), when all a compact reply leaves out is known to the
--- caller; otherwise false.
-local function compactStatus(nowMs, cost)
-  if type(cost) ~= 'number' then return false end
-  local status = 2
-  for at = 0, 7 * L - 7, 7 do
-    if out[at + 1] ~= 1 or out[at + 4] ~= 0 or out[at + 6] ~= nowMs or out[at + 7] ~= cost then
-      return false
-    end
-    if out[at + 5] ~= 0 then status = 3 end
-  end
-  return status
+  if compact and commit and not each then return compactStatus(nowMs, cost) end
+  return nil
 end
 
 -- Drops the reply's entries from index n on: a request that fails midway answers its error alone.
@@ -193,7 +259,7 @@ end
 -- ('R'), appends each limit's state as it is after them (see report). All or nothing: a log
 -- gives back in what its state knows and writes its list (flush) only once every refund and
 -- the report have read what they need; when a log's list turns out not to be flowgate's,
--- nothing is written (a counter's refund is undone as in decideSetOnce, a log's forgotten)
+-- nothing is written (a counter's refund is undone as in decideSet's one pass, a log's forgotten)
 -- and it returns NOT_OURS.
 local function refundSet(first, from, nowMs, andReport)
   local mark = #written
