@@ -4,6 +4,7 @@ import { combineDecisions, type LimitSpec } from '../../policies/limit-set.js';
 import type { ScriptRunner } from './client.js';
 import { keySlot } from './key-slot.js';
 import { algorithmTag } from './keys.js';
+import { unpackReply } from './packed-reply.js';
 import { type Script, scriptFor } from './scripts.js';
 import type { ServerClock } from './server-clock.js';
 
@@ -127,17 +128,23 @@ export class Batcher {
   private readonly script: Script;
   /** One limit on the server's TIME: the lone function's first argument (see lua/lone.lua.ts), else undefined. */
   private readonly lone: string | undefined;
+  /** ARGV before the requests' own, asking for a packed reply where the client can take one. */
+  private readonly header: readonly string[];
 
   constructor(
     private readonly link: Link,
     /** ARGV before the requests' own (see lua/prelude.lua.ts), the deadline left blank. */
-    private readonly header: readonly string[],
+    header: readonly string[],
     private readonly specs: readonly LimitSpec[],
     /** Combine the limits' decisions into the set's (false: settle with each limit's own). */
     private readonly combine = true,
   ) {
     this.script = scriptFor(specs.map((spec) => algorithmTag(spec.policy)));
     if (specs.length === 1 && header[CLOCK_ARG] === '') this.lone = `${header[ENCODING_ARG]}${header[LIMITS_ARG]}`;
+    const packed = header.slice();
+    // 'E' / 'V': the encoding 'e' / 'v', the reply packed (see lua/prelude.lua.ts).
+    if (link.runner.packedReplies) packed[ENCODING_ARG] = (header[ENCODING_ARG] as string).toUpperCase();
+    this.header = packed;
   }
 
   /** Queues a request; settles with its {@link Answer}. */
@@ -262,9 +269,10 @@ export class Batcher {
   }
 
   /** `lone`: the call was sent with the lone function's arguments (its three-number reply is its own). */
-  private deliver(requests: readonly Request[], answer: unknown, lone: boolean): void {
+  private deliver(requests: readonly Request[], reply: unknown, lone: boolean): void {
+    const answer = reply instanceof Uint8Array ? unpackReply(reply) : reply;
     if (!Array.isArray(answer) || answer.length < 2) {
-      this.malformed(requests, answer);
+      this.malformed(requests, reply);
       return;
     }
     const serverNowMs = Number(answer[0]);

@@ -153,8 +153,10 @@ function commandClassOf(client: IoRedisCommands): IoCommandClass | undefined {
 
 /**
  * Sends `name` with `args` through `client` as a guarded command, resolving
- * with its reply as ioredis's own methods do (utf8 strings), or undefined
- * when `client` is not ioredis enough to send one (then send it the usual way).
+ * with its reply as ioredis's `…Buffer` methods do (bulk strings as Buffers,
+ * so that a packed reply arrives as its bytes: see lua/prelude.lua.ts), or
+ * undefined when `client` is not ioredis enough to send one (then send it
+ * the usual way).
  */
 export function guardedSender(client: unknown): ((name: string, args: string[]) => Promise<unknown>) | undefined {
   const io = client as Partial<IoRedisCommands>;
@@ -164,7 +166,7 @@ export function guardedSender(client: unknown): ((name: string, args: string[]) 
   const Guarded = guardedClass(Base);
   return (name, args) => {
     // Read per command, as ioredis does: options can change after the store was made.
-    const command = new Guarded(name, args, { keyPrefix: io.options?.keyPrefix, replyEncoding: 'utf8' });
+    const command = new Guarded(name, args, { keyPrefix: io.options?.keyPrefix });
     (io as IoRedisCommands).sendCommand(command);
     return command.promise;
   };

@@ -171,5 +171,6 @@ for _, key in ipairs(written) do
     s.dirty = false
   end
 end
+if packed then return cmsgpack.pack(reply) end
 return reply
 `;
