@@ -40,6 +40,12 @@ const COMPACT_DELAYED = 3;
 /** The length of the lone function's reply to a plain admission: server time, remaining, resetMs (see lua/lone.lua.ts). */
 const LONE_ADMITTED = 3;
 
+/** Whether two requests name the same Redis keys (KeyNamer hands a hot key's callers one string). */
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Indexes in the script's ARGV (0-based here): see lua/prelude.lua.ts. */
 const CLOCK_ARG = 0;
 const ENCODING_ARG = 1;
@@ -210,15 +216,25 @@ export class Batcher {
 
   private send(requests: readonly Request[]): void {
     const link = this.link;
-    const keys: string[] = [];
     const args = this.header.slice();
+    const firstKeys = (requests[0] as Request).keys;
     // On the server's TIME, a batch of cost-1 limits (the common case) needs no argument per request.
     let plain = true;
+    // Every request on the same keys (a hot key): the keys go once (see lua/prelude.lua.ts).
+    let repeated = requests.length > 1;
     let deadline = Number.POSITIVE_INFINITY;
     for (const request of requests) {
-      for (const key of request.keys) keys.push(key);
       if (request.op !== '1' || request.nowMs !== undefined) plain = false;
       if (request.deadline < deadline) deadline = request.deadline;
+      if (repeated && request.keys !== firstKeys) repeated = sameKeys(request.keys, firstKeys);
+    }
+    let keys: string[];
+    if (repeated) {
+      keys = firstKeys.slice();
+      args[ENCODING_ARG] = `${args[ENCODING_ARG]}${requests.length}`;
+    } else {
+      keys = [];
+      for (const request of requests) for (const key of request.keys) keys.push(key);
     }
     if (deadline !== Number.POSITIVE_INFINITY) args[DEADLINE_ARG] = String(link.serverClock.toServer(deadline));
     if (!plain) {
