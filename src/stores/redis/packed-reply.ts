@@ -82,6 +82,10 @@ export function unpackReply(bytes: Uint8Array): unknown[] | undefined {
         size = 9;
         value = (uint32(bytes, at + 1) | 0) * 0x100000000 + uint32(bytes, at + 5);
         break;
+      case 0xca:
+        size = 5;
+        value = at + 5 <= end ? new DataView(bytes.buffer, bytes.byteOffset + at + 1, 4).getFloat32(0) : 0;
+        break;
       case 0xcb:
         size = 9;
         value = at + 9 <= end ? new DataView(bytes.buffer, bytes.byteOffset + at + 1, 8).getFloat64(0) : 0;
