@@ -22,7 +22,7 @@ return cmsgpack.pack(t)
 
 async function packed(values: readonly (number | string)[]): Promise<Buffer> {
   const args = values.map((value) => (typeof value === 'string' ? `s:${value}` : String(value)));
-  return (await db.admin.evalBuffer(PACK, 0, ...args)) as Buffer;
+  return (await db.admin.callBuffer('EVAL', PACK, '0', ...args)) as Buffer;
 }
 
 const NUMBERS = [
