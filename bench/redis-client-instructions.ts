@@ -11,8 +11,9 @@
 //
 // Cases: `<policy> hot64` (64 in flight on one key), `<policy> 10k64`
 // (64 in flight over 10k keys) and `<policy> lone` (one call at a time on one
-// key, a finite timeoutMs), the workloads of bench/redis.ts, and
-// `rate-limiter-flexible lone` for comparison. Prints a table.
+// key), the workloads of bench/redis.ts (with its finite timeoutMs), `set3 hot64`
+// (a set of three fixed windows, 64 in flight on one key each, as in
+// bench/redis-cost.ts) and `rate-limiter-flexible lone` for comparison. Prints a table.
 // Needs valgrind (apt-get install valgrind).
 
 import { execFileSync } from 'node:child_process';
@@ -52,6 +53,7 @@ for (const policy of POLICIES) {
   CASES.push([`${policy} hot64`, policy, 'hot', 64], [`${policy} 10k64`, policy, '10k', 64]);
   CASES.push([`${policy} lone`, policy, 'hot', 1]);
 }
+CASES.push(['set3 hot64', 'set3', 'hot', 64]);
 CASES.push(['rate-limiter-flexible lone', 'rlf', 'hot', 1]);
 
 const server = await startRedis();

@@ -1,11 +1,13 @@
 // Child of bench/redis-client-instructions.ts, run under valgrind: N decisions
 // of one policy through the built package (dist/) and an ioredis client with
 // its default options, on the hot key or over 10k keys, as in
-// bench/lib/redis-child.ts, 64 in flight or one at a time (`lone`: with the
-// limiter's default timeoutMs, as bench/redis.ts runs it). The parent runs it
+// bench/lib/redis-child.ts, 64 in flight or one at a time, with a finite
+// timeoutMs as bench/redis.ts runs it (the limiter's default, 1000 ms), so its
+// bookkeeping is counted. The parent runs it
 // for two values of N and divides the difference in instructions by the
 // difference in N, so start-up and loading cancel out. Policy `rlf`:
-// rate-limiter-flexible's RateLimiterRedis `consume()`, for comparison.
+// rate-limiter-flexible's RateLimiterRedis `consume()`, for comparison;
+// `set3`: a set of three fixed windows (user, org, global), one key each.
 //
 //   node bench/lib/redis-client-count-child.mjs <dist-dir> <policy> <hot|10k> <N> <redis-url> [<in flight>]
 
@@ -41,17 +43,19 @@ if (name === 'rlf') {
     return true;
   };
 } else {
+  const window = () => flowgate.fixedWindow({ limit: HIGH, window: '1h' });
   const limiter = new flowgate.RateLimiter({
-    policy: policies[name](),
+    ...(name === 'set3'
+      ? { limits: { user: window(), org: window(), global: window() } }
+      : { policy: policies[name]() }),
     store: new RedisStore({ client }),
     prefix: `client-count-${process.pid}`,
-    // Under valgrind a call takes tens of times longer: no timeout may decide for the store. One at a time,
-    // a finite timeout all the same (bench/redis.ts runs the default 1000 ms): its bookkeeping is part of a
-    // lone call's cost.
-    timeoutMs: inFlight === 1 ? 60_000 : Number.POSITIVE_INFINITY,
+    // Under valgrind a call takes tens of times longer: no timeout may decide for the store, but a finite one
+    // all the same (bench/redis.ts runs the default 1000 ms): its bookkeeping is part of a call's cost.
+    timeoutMs: 60_000,
   });
   decide = async (key) => {
-    const decided = await limiter.limit(key);
+    const decided = await limiter.limit(name === 'set3' ? { user: key, org: 'o0', global: 'all' } : key);
     if (decided.degraded) throw new Error('a decision was degraded (timed out under valgrind?)');
     return decided.allowed;
   };

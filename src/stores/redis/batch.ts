@@ -4,6 +4,7 @@ import { combineDecisions, type LimitSpec } from '../../policies/limit-set.js';
 import type { ScriptRunner } from './client.js';
 import { keySlot } from './key-slot.js';
 import { algorithmTag } from './keys.js';
+import { unpackReply } from './packed-reply.js';
 import { type Script, scriptFor } from './scripts.js';
 import type { ServerClock } from './server-clock.js';
 
@@ -38,6 +39,12 @@ const COMPACT_DELAYED = 3;
 
 /** The length of the lone function's reply to a plain admission: server time, remaining, resetMs (see lua/lone.lua.ts). */
 const LONE_ADMITTED = 3;
+
+/** Whether two requests name the same Redis keys (KeyNamer hands a hot key's callers one string). */
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /** Indexes in the script's ARGV (0-based here): see lua/prelude.lua.ts. */
 const CLOCK_ARG = 0;
@@ -127,17 +134,23 @@ export class Batcher {
   private readonly script: Script;
   /** One limit on the server's TIME: the lone function's first argument (see lua/lone.lua.ts), else undefined. */
   private readonly lone: string | undefined;
+  /** ARGV before the requests' own, asking for a packed reply where the client can take one. */
+  private readonly header: readonly string[];
 
   constructor(
     private readonly link: Link,
     /** ARGV before the requests' own (see lua/prelude.lua.ts), the deadline left blank. */
-    private readonly header: readonly string[],
+    header: readonly string[],
     private readonly specs: readonly LimitSpec[],
     /** Combine the limits' decisions into the set's (false: settle with each limit's own). */
     private readonly combine = true,
   ) {
     this.script = scriptFor(specs.map((spec) => algorithmTag(spec.policy)));
     if (specs.length === 1 && header[CLOCK_ARG] === '') this.lone = `${header[ENCODING_ARG]}${header[LIMITS_ARG]}`;
+    const packed = header.slice();
+    // 'E' / 'V': the encoding 'e' / 'v', the reply packed (see lua/prelude.lua.ts).
+    if (link.runner.packedReplies) packed[ENCODING_ARG] = (header[ENCODING_ARG] as string).toUpperCase();
+    this.header = packed;
   }
 
   /** Queues a request; settles with its {@link Answer}. */
@@ -203,15 +216,25 @@ export class Batcher {
 
   private send(requests: readonly Request[]): void {
     const link = this.link;
-    const keys: string[] = [];
     const args = this.header.slice();
+    const firstKeys = (requests[0] as Request).keys;
     // On the server's TIME, a batch of cost-1 limits (the common case) needs no argument per request.
     let plain = true;
+    // Every request on the same keys (a hot key): the keys go once (see lua/prelude.lua.ts).
+    let repeated = requests.length > 1;
     let deadline = Number.POSITIVE_INFINITY;
     for (const request of requests) {
-      for (const key of request.keys) keys.push(key);
       if (request.op !== '1' || request.nowMs !== undefined) plain = false;
       if (request.deadline < deadline) deadline = request.deadline;
+      if (repeated && request.keys !== firstKeys) repeated = sameKeys(request.keys, firstKeys);
+    }
+    let keys: string[];
+    if (repeated) {
+      keys = firstKeys.slice();
+      args[ENCODING_ARG] = `${args[ENCODING_ARG]}${requests.length}`;
+    } else {
+      keys = [];
+      for (const request of requests) for (const key of request.keys) keys.push(key);
     }
     if (deadline !== Number.POSITIVE_INFINITY) args[DEADLINE_ARG] = String(link.serverClock.toServer(deadline));
     if (!plain) {
@@ -262,9 +285,10 @@ export class Batcher {
   }
 
   /** `lone`: the call was sent with the lone function's arguments (its three-number reply is its own). */
-  private deliver(requests: readonly Request[], answer: unknown, lone: boolean): void {
+  private deliver(requests: readonly Request[], reply: unknown, lone: boolean): void {
+    const answer = reply instanceof Uint8Array ? unpackReply(reply) : reply;
     if (!Array.isArray(answer) || answer.length < 2) {
-      this.malformed(requests, answer);
+      this.malformed(requests, reply);
       return;
     }
     const serverNowMs = Number(answer[0]);

@@ -9,6 +9,9 @@ import type { KeyNamer } from './keys.js';
 /** A limiter's keys on one Redis (or a set whose keys share a cluster slot): one script call per request. */
 export class RedisBinding implements BoundStore {
   readonly count: number;
+  /** One limit: the last user key and its keys array, handed again to a hot key's callers (read only downstream). */
+  private lastKey: string | undefined = undefined;
+  private lastKeys: readonly string[] = [];
 
   constructor(
     private readonly batcher: Batcher,
@@ -43,7 +46,14 @@ export class RedisBinding implements BoundStore {
     return this.clock === undefined ? undefined : String(Math.floor(this.clock()));
   }
 
-  redisKeys(keys: readonly string[]): string[] {
+  redisKeys(keys: readonly string[]): readonly string[] {
+    if (this.count === 1) {
+      const key = keys[0] as string;
+      if (key === this.lastKey) return this.lastKeys;
+      this.lastKey = key;
+      this.lastKeys = [this.namer.key(0, key)];
+      return this.lastKeys;
+    }
     const out = new Array<string>(this.count);
     for (let i = 0; i < this.count; i++) out[i] = this.namer.key(i, keys[i] as string);
     return out;

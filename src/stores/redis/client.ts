@@ -33,6 +33,12 @@ export interface ScriptRunner {
    * see lua/lone.lua.ts), which it takes instead when it calls Functions.
    */
   run(script: Script, keys: string[], args: string[], lone?: string[]): Promise<unknown>;
+  /**
+   * The client hands over a bulk string's bytes (a Uint8Array), so a call may ask for the
+   * reply packed as one MessagePack string (see lua/prelude.lua.ts). Other clients decode
+   * bulk strings as UTF-8, which would mangle it.
+   */
+  readonly packedReplies: boolean;
 }
 
 /** The kind of client, or undefined when `client` is none of them. */
@@ -91,6 +97,7 @@ function scriptCommands(client: RedisClientLike): ScriptCommands {
         eval: (text, keys, args) => send('eval', [text, String(keys.length), ...keys, ...args]),
         fcall: (name, keys, args) => send('fcall', [name, String(keys.length), ...keys, ...args]),
         load,
+        binary: true,
       };
     }
     return {

@@ -12,6 +12,8 @@ export interface ScriptCommands {
   readonly fcall: ((name: string, keys: string[], args: string[]) => Promise<unknown>) | undefined;
   /** Loads `code` on the server, or on every master of a cluster; resolves once each has it. */
   readonly load: ((code: string) => Promise<void>) | undefined;
+  /** The script calls' bulk strings arrive as their bytes (Uint8Array), so a packed reply can be asked for. */
+  readonly binary?: boolean;
 }
 
 function messageOf(error: unknown): string {
@@ -108,8 +110,11 @@ export class ScriptCaller implements ScriptRunner {
   /** The library is being loaded for the retries. */
   private loading = false;
 
+  readonly packedReplies: boolean;
+
   constructor(private readonly commands: ScriptCommands) {
     this.functions = commands.fcall !== undefined && commands.load !== undefined;
+    this.packedReplies = commands.binary === true;
   }
 
   /** Whether calls go as FCALL (false once the server refused Functions, or the client cannot send them). */

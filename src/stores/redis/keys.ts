@@ -86,6 +86,12 @@ export class KeyNamer {
   private readonly heads: readonly string[];
   private readonly tails: readonly string[];
   private readonly tagged: boolean;
+  /**
+   * Per limit, the last user key named and its Redis key: a hot key's callers ask for the same name over
+   * and over, and get the same string (no escaping, no concatenation, and a batch can see the keys repeat).
+   */
+  private readonly lastKeys: (string | undefined)[];
+  private readonly lastNames: string[];
 
   constructor(prefix: string, limits: readonly LimitSpec[], hashTag: string | undefined, sharedState = false) {
     // A limiter's one `policy` is the limit named 'default': its keys carry no name; nor do those of a
@@ -105,12 +111,18 @@ export class KeyNamer {
       this.heads = suffixes.map((suffix) => `${tag}${suffix}:${escapedPrefix}:`);
       this.tails = limits.map(() => '');
     }
+    this.lastKeys = limits.map(() => undefined);
+    this.lastNames = limits.map(() => '');
   }
 
   /** The Redis key of user key `key` for limit `i`. */
   key(i: number, key: string): string {
+    if (key === this.lastKeys[i]) return this.lastNames[i] as string;
     // Inside a tag only `}` and `%` need escaping; after a hash tag, `:` too (fields follow no closing brace).
     const safe = escaped(key, this.tagged ? FIELD_SPECIALS : TAG_SPECIALS);
-    return `${this.heads[i]}${safe}${this.tails[i]}`;
+    const name = `${this.heads[i]}${safe}${this.tails[i]}`;
+    this.lastKeys[i] = key;
+    this.lastNames[i] = name;
+    return name;
   }
 }

@@ -18,7 +18,8 @@ reply = {serverNowMs, 1}
 -- On the server's TIME a batch of cost-1 limits (the common case) comes without per-request arguments.
 local plain = #ARGV < cursor
 
-for r = 1, #KEYS / L do
+-- repeats: every request on KEYS[1 .. L] (see CALL_HEAD_LUA).
+for r = 1, repeats or #KEYS / L do
   local op = '1'
   local nowMs = serverNowMs
   if not plain then
@@ -29,7 +30,7 @@ for r = 1, #KEYS / L do
       cursor = cursor + 1
     end
   end
-  local first = (r - 1) * L
+  local first = repeats and 0 or (r - 1) * L
   if op == 'd' then
     for j = 1, L do
       local key = KEYS[first + j]
@@ -171,5 +172,6 @@ for i = 1, #written do
     s.dirty = false
   end
 end
+if packed then return cmsgpack.pack(reply) end
 return reply
 `;
