@@ -152,7 +152,10 @@ for r = 1, repeats or #KEYS / L do
           n = n + 7
         end
         if err then
-          dropReply(start)
+          -- From n, the last index written, not from #reply: a failed limit's numbers are nil,
+          -- and past such a hole #reply may stop short, leaving an entry after it. (The array
+          -- reply ended at the first nil anyway; a packed one would carry it.)
+          for k = n, start + 2, -1 do reply[k] = nil end
           reply[start], reply[start + 1] = 0, err
         end
       end
