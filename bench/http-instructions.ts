@@ -72,8 +72,14 @@ const selected: string[] = CONFIGS.filter((c) => !c.includes('redis')).filter(
   (c) => only === undefined || only.includes(c) || only.some((o) => baseOf(o) === c),
 );
 const against = args.against;
-/** Each flowgate configuration, then (with `--against`) the same on the base's `src/`, suffixed `@base`. */
-const configs = selected.flatMap((c) => (against !== undefined && c.includes('flowgate') ? [c, `${c}@base`] : [c]));
+/**
+ * Each flowgate configuration, then (with `--against`) the same on the base's `src/`, suffixed
+ * `@base`: all of them, or those `--only` names with `@base` if it names any.
+ */
+const onlyBases = only?.filter((o) => o.endsWith('@base')) ?? [];
+const withBase = (c: string): boolean =>
+  against !== undefined && c.includes('flowgate') && (onlyBases.length === 0 || onlyBases.includes(`${c}@base`));
+const configs = selected.flatMap((c) => (withBase(c) ? [c, `${c}@base`] : [c]));
 
 const bundle = bundleForNode(root, join(here, 'lib', 'http-server.ts'), 'http-server.mjs');
 let baseBundle = '';
