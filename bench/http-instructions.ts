@@ -9,9 +9,11 @@
 // loaded) under valgrind (callgrind, no cache simulation), Node `--single-threaded` with
 // fixed hash and random seeds and `--predictable-gc-schedule`. This process sends it real
 // HTTP requests over keep-alive connections from 127.0.0.1: `--small` of them, then asks
-// it to call `os.getPriority()`, on which callgrind dumps and zeroes its counts, then
-// `--large - --small` more and the same again: the second dump is those requests alone,
-// start-up and warm-up excluded, in one process. Repeated `--reps` times; medians and
+// it to call `os.getPriority()`, on which callgrind zeroes its counts, then `--large -
+// --small` more, then `os.loadavg()`, on which it dumps them: those requests alone,
+// start-up and warm-up excluded, in one process. (Zeroing, not a dump, after the warm-up:
+// writing that dump took long enough under load for the server to close the idle
+// connection, keepAliveTimeout; a request on a new connection fails the run.) Repeated `--reps` times; medians and
 // spreads reported. The client runs outside valgrind, in this process: only the
 // server's instructions are counted.
 //
@@ -89,13 +91,18 @@ if (against !== undefined) {
   baseBundle = bundleForNode(root, join(against, 'bench', 'lib', 'http-server.ts'), 'http-server-base.mjs');
 }
 
-/** Sends `count` GET / over the agent's `connections` keep-alive connections; the first response's header names. */
-async function drive(agent: Agent, port: number, count: number): Promise<string[]> {
+/**
+ * Sends `count` GET / over the agent's `connections` keep-alive connections; the first
+ * response's header names. With `reuse`, every request must go on a connection already
+ * open: a new one costs the server more than a request (see `instructions`).
+ */
+async function drive(agent: Agent, port: number, count: number, reuse: boolean): Promise<string[]> {
   let sent = 0;
   let headers: string[] = [];
   const one = () =>
     new Promise<void>((resolve, reject) => {
-      get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+      const req = get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+        if (reuse && !req.reusedSocket) reject(new Error('the server closed a connection between two requests'));
         if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode}; raise the limits`));
         if (headers.length === 0) headers = Object.keys(res.headers);
         res.resume();
@@ -112,13 +119,14 @@ async function drive(agent: Agent, port: number, count: number): Promise<string[
   return headers;
 }
 
-/** valgrind's arguments: callgrind, dumping (and zeroing) its counts each time the server calls `getPriority()`. */
+/** valgrind's arguments: callgrind, zeroing its counts when the server calls `getPriority()`, dumping them on `loadavg()`. */
 function valgrindArgs(outFile: string): string[] {
   return [
     '--tool=callgrind',
     `--callgrind-out-file=${outFile}`,
-    // The server's 'mark' message calls os.getPriority(), i.e. libuv's uv_os_getpriority, which nothing else calls.
-    '--dump-before=uv_os_getpriority',
+    // The server's 'start' and 'stop' messages call these (os.getPriority(), os.loadavg()); nothing else does.
+    '--zero-before=uv_os_getpriority',
+    '--dump-before=uv_loadavg',
     '--dump-instr=no',
     '--dump-line=no',
     // V8 writes code it then runs: valgrind must check for it outside mapped files.
@@ -164,23 +172,23 @@ async function instructions(task: string): Promise<{ refs: number; headers: stri
       });
       exited.then(() => reject(new Error(`${config} exited before listening: ${err.slice(-2000)}`)));
     });
-    const mark = async () => {
+    const mark = async (message: 'start' | 'stop') => {
       const marked = once(child, 'message');
-      child.send('mark');
+      child.send(message);
       await marked;
     };
-    // The same connections throughout: a new connection for the measured requests doubled
+    // The same connections throughout: new connections for the measured requests doubled
     // their count (koa 107k -> 225k per request; why was not found).
     const agent = new Agent({ keepAlive: true, maxSockets: connections });
-    const headers = await drive(agent, port, small);
-    await mark();
-    await drive(agent, port, large - small);
-    await mark();
+    const headers = await drive(agent, port, small, false);
+    await mark('start');
+    await drive(agent, port, large - small, true);
+    await mark('stop');
     agent.destroy();
     child.send('exit');
     const [code] = await exited;
-    // Dump 1 is start-up and the first `small` requests; dump 2 the rest.
-    const dump = readdirSync(dir).find((name) => name.endsWith('.2'));
+    // Dump 1 is the counts from 'start' to 'stop'; the last, at exit, the rest.
+    const dump = readdirSync(dir).find((name) => name.endsWith('.1'));
     const match = dump === undefined ? null : /^summary:\s+(\d+)/m.exec(readFileSync(join(dir, dump), 'utf8'));
     if (code !== 0 || !match) throw new Error(`${config}: exit ${code}: ${err.slice(-2000)}`);
     return { refs: Number(match[1]), headers };

@@ -6,7 +6,7 @@
 // `injectMs`, and reports how many and the CPU time they took.
 // Usage: node --import tsx bench/lib/http-server.ts <config> [redisPort] [socket|inject]
 
-import { getPriority } from 'node:os';
+import { getPriority, loadavg } from 'node:os';
 import type { Redis } from 'ioredis';
 import { fixedWindow, RateLimiter } from '../../src/index.js';
 import { RedisStore } from '../../src/stores/redis/index.js';
@@ -77,12 +77,13 @@ const cpuNow = () => {
 // requests with its count and CPU time (inject).
 // bench/http-instructions.ts runs this child under valgrind and asks it to exit: its counts are
 // printed when the process ends.
-process.on('message', (m: 'exit' | 'mark' | { injectMs?: number; concurrency?: number }) => {
+process.on('message', (m: 'exit' | 'start' | 'stop' | { injectMs?: number; concurrency?: number }) => {
   if (m === 'exit') process.exit(0);
-  if (m === 'mark') {
-    // A call into libuv's uv_os_getpriority, which nothing else here makes: under callgrind
-    // with --dump-before=uv_os_getpriority it dumps and zeroes the counts (see bench/http-instructions.ts).
-    getPriority();
+  if (m === 'start' || m === 'stop') {
+    // Calls into libuv that nothing else here makes (uv_os_getpriority, uv_loadavg): under
+    // callgrind, bench/http-instructions.ts zeroes the counts on the first and dumps them on the second.
+    if (m === 'start') getPriority();
+    else loadavg();
     process.send?.('marked');
     return;
   }
