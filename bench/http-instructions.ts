@@ -21,8 +21,12 @@
 // `--large`) paid start-up twice and added the noise of both; and V8 sizes its heap and
 // schedules part of its GC by time, so a slow (loaded) server collected differently.
 // With `--predictable-gc-schedule` (off with `--default-gc`) and one process, two
-// repetitions agree to ~0.2 % (koa 103.0k twice; see bench/results/http-instructions.md).
-// The measured requests must use the warm-up's connection: a fresh one doubled the count.
+// repetitions agree to within 0.7 % (koa 103,013 / 103,759, fastify 79,577 / 80,083,
+// `--small 3000 --large 9000`, at load 15-19). The warm-up is long (6,000 requests) because
+// V8 goes on compiling well after 3,000: bare Fastify's count was 88.9k per request
+// over requests 3,000-7,000, 80k over 3,000-9,000, 61.6k over 6,000-18,000. The measured
+// requests are cheap to run (under valgrind the warm-up's compiling takes most of the
+// time); start-up and warm-up take ~2-3 minutes of CPU per configuration.
 //
 //   npm run bench:http:instructions                                  # writes bench/results/http-instructions.md
 //   npm run bench:http:instructions -- --reps 1 --only koa+flowgate --no-write   # a quick look
@@ -51,8 +55,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const { values: args } = parseArgs({
   options: {
-    small: { type: 'string', default: '3000' },
-    large: { type: 'string', default: '9000' },
+    small: { type: 'string', default: '6000' },
+    large: { type: 'string', default: '18000' },
     reps: { type: 'string', default: '3' },
     connections: { type: 'string', default: '1' },
     jobs: { type: 'string', default: '2' },
