@@ -26,7 +26,8 @@
 // V8 goes on compiling well after 3,000: bare Fastify's count was 88.9k per request
 // over requests 3,000-7,000, 80k over 3,000-9,000, 61.6k over 6,000-18,000. The measured
 // requests are cheap to run (under valgrind the warm-up's compiling takes most of the
-// time); start-up and warm-up take ~2-3 minutes of CPU per configuration.
+// time): one repetition of one configuration is 1.0-1.3 minutes of CPU, so the Koa and
+// Fastify trios at `--reps 3` take ~11 minutes on 2 otherwise idle cores (`--jobs 2`).
 //
 //   npm run bench:http:instructions                                  # writes bench/results/http-instructions.md
 //   npm run bench:http:instructions -- --reps 1 --only koa+flowgate --no-write   # a quick look
