@@ -133,11 +133,6 @@ async function register(fastify: FastifyInstance, registered: FastifyRateLimitOp
     else done();
   };
 
-  // `request.rateLimit` declared once, as Fastify advises: every request is then built with it
-  // (undefined until decided), and the assignment above does not give each request a new shape.
-  // A second flowgate plugin on the same instance finds it declared.
-  if (!fastify.hasRequestDecorator('rateLimit')) fastify.decorateRequest('rateLimit', undefined);
-
   // Each route's config.rateLimit, checked once when the route is added (an error stops the start-up).
   const routes = new WeakMap<object, RouteSettings<FastifyRequest> | false>();
   fastify.addHook('onRoute', (route) => {
