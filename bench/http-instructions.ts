@@ -5,13 +5,29 @@
 //
 // Each configuration of bench/lib/http-configs.ts (memory stores) runs its server
 // (bench/lib/http-server.ts, bundled once with esbuild so that no TypeScript is compiled
-// at start-up) under valgrind (cachegrind, no cache simulation), Node `--single-threaded`
-// with fixed hash and random seeds. This process sends it real HTTP requests over
-// keep-alive connections from 127.0.0.1, then asks it to exit. Each count is made twice,
-// after `--small` and after `--large` requests: the difference in instructions over the
-// difference in requests is the cost of one request, start-up and warm-up cancelled.
-// Repeated `--reps` times; medians and spreads reported. The client runs outside
-// valgrind, in this process: only the server's instructions are counted.
+// at start-up, each framework in a chunk of its own so that only the configuration's is
+// loaded) under valgrind (callgrind, no cache simulation), Node `--single-threaded` with
+// fixed hash and random seeds and `--predictable-gc-schedule`. This process sends it real
+// HTTP requests over keep-alive connections from 127.0.0.1: `--small` of them, then asks
+// it to call `os.getPriority()`, on which callgrind zeroes its counts, then `--large -
+// --small` more, then `os.loadavg()`, on which it dumps them: those requests alone,
+// start-up and warm-up excluded, in one process. (Zeroing, not a dump, after the warm-up:
+// writing that dump took long enough under load for the server to close the idle
+// connection, keepAliveTimeout; a request on a new connection fails the run.) Repeated `--reps` times; medians and
+// spreads reported. The client runs outside valgrind, in this process: only the
+// server's instructions are counted.
+//
+// Why so: two processes (a count after `--small` requests subtracted from one after
+// `--large`) paid start-up twice and added the noise of both; and V8 sizes its heap and
+// schedules part of its GC by time, so a slow (loaded) server collected differently.
+// With `--predictable-gc-schedule` (off with `--default-gc`) and one process, two
+// repetitions agree to within 0.7 % (koa 103,013 / 103,759, fastify 79,577 / 80,083,
+// `--small 3000 --large 9000`, at load 15-19). The warm-up is long (6,000 requests) because
+// V8 goes on compiling well after 3,000: bare Fastify's count was 88.9k per request
+// over requests 3,000-7,000, 80k over 3,000-9,000, 61.6k over 6,000-18,000. The measured
+// requests are cheap to run (under valgrind the warm-up's compiling takes most of the
+// time): one repetition of one configuration is 1.0-1.3 minutes of CPU, so the Koa and
+// Fastify trios at `--reps 3` take ~11 minutes on 2 otherwise idle cores (`--jobs 2`).
 //
 //   npm run bench:http:instructions                                  # writes bench/results/http-instructions.md
 //   npm run bench:http:instructions -- --reps 1 --only koa+flowgate --no-write   # a quick look
@@ -27,28 +43,28 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundleForNode } from './lib/bundle.js';
-import { CACHEGRIND_NODE } from './lib/cachegrind.js';
 import { baseOf, CONFIGS, MATCHES } from './lib/http-configs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const { values: args } = parseArgs({
   options: {
-    small: { type: 'string', default: '3000' },
-    large: { type: 'string', default: '9000' },
+    small: { type: 'string', default: '6000' },
+    large: { type: 'string', default: '18000' },
     reps: { type: 'string', default: '3' },
     connections: { type: 'string', default: '1' },
     jobs: { type: 'string', default: '2' },
     only: { type: 'string' },
     against: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
+    'default-gc': { type: 'boolean', default: false },
   },
 });
 const small = Number(args.small);
@@ -63,8 +79,14 @@ const selected: string[] = CONFIGS.filter((c) => !c.includes('redis')).filter(
   (c) => only === undefined || only.includes(c) || only.some((o) => baseOf(o) === c),
 );
 const against = args.against;
-/** Each flowgate configuration, then (with `--against`) the same on the base's `src/`, suffixed `@base`. */
-const configs = selected.flatMap((c) => (against !== undefined && c.includes('flowgate') ? [c, `${c}@base`] : [c]));
+/**
+ * Each flowgate configuration, then (with `--against`) the same on the base's `src/`, suffixed
+ * `@base`: all of them, or those `--only` names with `@base` if it names any.
+ */
+const onlyBases = only?.filter((o) => o.endsWith('@base')) ?? [];
+const withBase = (c: string): boolean =>
+  against !== undefined && c.includes('flowgate') && (onlyBases.length === 0 || onlyBases.includes(`${c}@base`));
+const configs = selected.flatMap((c) => (withBase(c) ? [c, `${c}@base`] : [c]));
 
 const bundle = bundleForNode(root, join(here, 'lib', 'http-server.ts'), 'http-server.mjs');
 let baseBundle = '';
@@ -74,14 +96,18 @@ if (against !== undefined) {
   baseBundle = bundleForNode(root, join(against, 'bench', 'lib', 'http-server.ts'), 'http-server-base.mjs');
 }
 
-/** Sends `count` GET / over `connections` keep-alive connections; the first response's header names. */
-async function drive(port: number, count: number): Promise<string[]> {
-  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+/**
+ * Sends `count` GET / over the agent's `connections` keep-alive connections; the first
+ * response's header names. With `reuse`, every request must go on a connection already
+ * open: a new one costs the server more than a request (see `instructions`).
+ */
+async function drive(agent: Agent, port: number, count: number, reuse: boolean): Promise<string[]> {
   let sent = 0;
   let headers: string[] = [];
   const one = () =>
     new Promise<void>((resolve, reject) => {
-      get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+      const req = get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+        if (reuse && !req.reusedSocket) reject(new Error('the server closed a connection between two requests'));
         if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode}; raise the limits`));
         if (headers.length === 0) headers = Object.keys(res.headers);
         res.resume();
@@ -95,48 +121,85 @@ async function drive(port: number, count: number): Promise<string[]> {
     }
   };
   await Promise.all(Array.from({ length: connections }, lane));
-  agent.destroy();
   return headers;
 }
 
-/** The server process's instructions, from start to exit, having answered `count` requests. */
-async function instructions(task: string, count: number): Promise<{ refs: number; headers: string[] }> {
+/** valgrind's arguments: callgrind, zeroing its counts when the server calls `getPriority()`, dumping them on `loadavg()`. */
+function valgrindArgs(outFile: string): string[] {
+  return [
+    '--tool=callgrind',
+    `--callgrind-out-file=${outFile}`,
+    // The server's 'start' and 'stop' messages call these (os.getPriority(), os.loadavg()); nothing else does.
+    '--zero-before=uv_os_getpriority',
+    '--dump-before=uv_loadavg',
+    '--dump-instr=no',
+    '--dump-line=no',
+    // V8 writes code it then runs: valgrind must check for it outside mapped files.
+    '--smc-check=all-non-file',
+    process.execPath,
+    '--single-threaded',
+    '--hash-seed=1',
+    '--random-seed=1',
+    // Heap growth, idle and memory-reducing GCs at fixed points, not by time (see the header).
+    ...(args['default-gc'] ? [] : ['--predictable-gc-schedule']),
+  ];
+}
+
+/**
+ * One server process under valgrind: `small` requests, a dump, `large - small` requests, a
+ * dump; the instructions between the two dumps (callgrind's `summary`), and the first response's header names.
+ */
+async function instructions(task: string): Promise<{ refs: number; headers: string[] }> {
   const config = task.replace(/@base$/, '');
+  const dir = mkdtempSync(join(tmpdir(), 'fg-http-instr-'));
   const child = spawn(
     'valgrind',
-    [
-      ...CACHEGRIND_NODE,
-      '--hash-seed=1',
-      '--random-seed=1',
-      task === config ? bundle : baseBundle,
-      config,
-      '',
-      'socket',
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
+    [...valgrindArgs(join(dir, 'out')), task === config ? bundle : baseBundle, config, '', 'socket'],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    },
   );
-  let out = '';
-  let err = '';
-  child.stdout?.setEncoding('utf8');
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    err += chunk;
-  });
-  const exited = once(child, 'exit');
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: string) => {
-      out += chunk;
-      const match = /port (\d+)/.exec(out);
-      if (match) resolve(Number(match[1]));
+  try {
+    let out = '';
+    let err = '';
+    child.stdout?.setEncoding('utf8');
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      err += chunk;
     });
-    exited.then(() => reject(new Error(`${config} exited before listening: ${err.slice(-2000)}`)));
-  });
-  const headers = await drive(port, count);
-  child.send('exit');
-  const [code] = await exited;
-  const match = /I\s+refs:\s+([\d,]+)/.exec(err);
-  if (code !== 0 || !match) throw new Error(`${config} ${count}: exit ${code}: ${err.slice(-2000)}`);
-  return { refs: Number((match[1] as string).replaceAll(',', '')), headers };
+    const exited = once(child, 'exit');
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout?.on('data', (chunk: string) => {
+        out += chunk;
+        const match = /port (\d+)/.exec(out);
+        if (match) resolve(Number(match[1]));
+      });
+      exited.then(() => reject(new Error(`${config} exited before listening: ${err.slice(-2000)}`)));
+    });
+    const mark = async (message: 'start' | 'stop') => {
+      const marked = once(child, 'message');
+      child.send(message);
+      await marked;
+    };
+    // The same connections throughout: new connections for the measured requests doubled
+    // their count (koa 107k -> 225k per request; why was not found).
+    const agent = new Agent({ keepAlive: true, maxSockets: connections });
+    const headers = await drive(agent, port, small, false);
+    await mark('start');
+    await drive(agent, port, large - small, true);
+    await mark('stop');
+    agent.destroy();
+    child.send('exit');
+    const [code] = await exited;
+    // Dump 1 is the counts from 'start' to 'stop'; the last, at exit, the rest.
+    const dump = readdirSync(dir).find((name) => name.endsWith('.1'));
+    const match = dump === undefined ? null : /^summary:\s+(\d+)/m.exec(readFileSync(join(dir, dump), 'utf8'));
+    if (code !== 0 || !match) throw new Error(`${config}: exit ${code}: ${err.slice(-2000)}`);
+    return { refs: Number(match[1]), headers };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function median(values: number[]): number {
@@ -157,11 +220,10 @@ let next = 0;
 async function worker(): Promise<void> {
   while (next < tasks.length) {
     const { config, rep } = tasks[next++] as { config: string; rep: number };
-    const a = await instructions(config, small);
-    const b = await instructions(config, large);
-    const value = (b.refs - a.refs) / (large - small);
+    const { refs, headers } = await instructions(config);
+    const value = refs / (large - small);
     perRequest[config]?.push(value);
-    headersOf[config] = a.headers;
+    headersOf[config] = headers;
     console.log(
       `rep ${rep + 1}/${reps}  ${config.padEnd(36)} ${value.toFixed(0)} instructions/request  (load ${load1()})`,
     );
@@ -207,16 +269,19 @@ const headerRows = configs.map((c) => `| ${c} | ${(headersOf[c] ?? []).join(', '
 const report = `# HTTP middleware cost in instructions per request
 
 Generated by \`${command}\` (bench/http-instructions.ts) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC,
-Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, valgrind cachegrind (no cache simulation).
-Load average (1 min): ${loads.join(', ')} (the counts move with it somewhat:
-what runs per second of wall time, timers and some of the GC, is spread over fewer requests).
+Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, valgrind callgrind (no cache simulation).
+Load average (1 min): ${loads.join(', ')}${
+  args['default-gc']
+    ? ` (with \`--default-gc\` the counts move with it: V8 sizes its heap and schedules some GC by time)`
+    : ''
+}.
 
 Each configuration's server (\`bench/lib/http-server.ts\`, the one \`npm run bench:http\` times,
-bundled with esbuild) runs under valgrind, \`node --single-threaded --hash-seed=1 --random-seed=1\`,
+bundled with esbuild) runs under valgrind, \`node --single-threaded --hash-seed=1 --random-seed=1${args['default-gc'] ? '' : ' --predictable-gc-schedule'}\`,
 and answers real HTTP requests (\`GET /\`, a small JSON body) sent from another process over
 ${connections} keep-alive connection${connections === 1 ? '' : 's'} to 127.0.0.1; then it exits. Instructions per request:
-the server's instruction count after ${large} requests minus after ${small}, over ${large - small}; start-up,
-module loading and the first ${small} requests' warm-up cancel. ${reps} repetitions; medians, with
+the server's instructions from its ${small}th request to its ${large}th (callgrind dumps at both),
+over ${large - small}; start-up, module loading and the first ${small} requests' warm-up are not counted. ${reps} repetitions; medians, with
 the spread (min … max over repetitions). Every limiter is a fixed window of 1e9 per minute
 keyed by client IP, in memory, so every request is admitted and the counts are the cost of
 the middleware (one hot key). The cost over bare is the configuration's median minus its

@@ -6,99 +6,53 @@
 // `injectMs`, and reports how many and the CPU time they took.
 // Usage: node --import tsx bench/lib/http-server.ts <config> [redisPort] [socket|inject]
 
-import type { AddressInfo } from 'node:net';
-import fastifyRateLimit from '@fastify/rate-limit';
-import express from 'express';
-import { rateLimit as expressRateLimit } from 'express-rate-limit';
-import Fastify from 'fastify';
-import { Redis } from 'ioredis';
-import { rateLimit as flowgateExpress } from '../../src/http/express.js';
-import { rateLimit as flowgateFastify } from '../../src/http/fastify.js';
+import { getPriority, loadavg } from 'node:os';
+import type { Redis } from 'ioredis';
 import { fixedWindow, RateLimiter } from '../../src/index.js';
 import { RedisStore } from '../../src/stores/redis/index.js';
+import type { BenchApp } from './http-app.js';
 import { CONFIGS } from './http-configs.js';
-import { type BenchApp, koaServer, nestServer, nodeApp } from './http-server-more.js';
 
 // Limits so high that every request is admitted: the cost of the middleware, not of a 429.
 const LIMIT = 1_000_000_000;
 const WINDOW_MS = 60_000;
 
-function redis(port: string | undefined): Redis {
+async function redis(port: string | undefined): Promise<Redis> {
   if (!port) throw new Error('this configuration needs a redis port');
+  const { Redis } = await import('ioredis');
   return new Redis({ port: Number(port), host: '127.0.0.1', lazyConnect: false });
 }
 
-function flowgateLimiter(redisPort?: string): RateLimiter {
+function flowgateLimiter(client?: Redis): RateLimiter {
   const policy = fixedWindow({ limit: LIMIT, window: WINDOW_MS });
-  return new RateLimiter(
-    redisPort === undefined ? { policy } : { policy, store: new RedisStore({ client: redis(redisPort) }) },
-  );
-}
-
-async function fastifyServer(config: string, redisPort?: string): Promise<BenchApp> {
-  const app = Fastify({ logger: false });
-  if (config === 'fastify+flowgate') {
-    await app.register(flowgateFastify, { limiter: flowgateLimiter(), validate: process.env.FG_VALIDATE !== '0' });
-  }
-  if (config === 'fastify+flowgate-redis') {
-    await app.register(flowgateFastify, { limiter: flowgateLimiter(redisPort) });
-  }
-  if (config === 'fastify+@fastify/rate-limit')
-    await app.register(fastifyRateLimit, { max: LIMIT, timeWindow: WINDOW_MS });
-  // The floor under any limiter that sends two headers: a hook that sets constant ones, deciding nothing.
-  if (config === 'fastify+headers-only') {
-    app.addHook('onRequest', (_request, reply, done) => {
-      reply.header('ratelimit-policy', '"default";q=1000000000;w=60');
-      reply.header('ratelimit', '"default";r=999999999;t=60');
-      done();
-    });
-  }
-  if (config === 'fastify+@fastify/rate-limit-redis') {
-    await app.register(fastifyRateLimit, { max: LIMIT, timeWindow: WINDOW_MS, redis: redis(redisPort) });
-  }
-  app.get('/', async () => ({ hello: 'world' }));
-  await app.ready();
-  return {
-    listen: async () => {
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      return (app.server.address() as AddressInfo).port;
-    },
-    inject: () => app.inject({ method: 'GET', url: '/' }),
-  };
-}
-
-function expressServer(config: string): BenchApp {
-  const app = express();
-  app.disable('x-powered-by');
-  if (config === 'express+flowgate') app.use(flowgateExpress({ limiter: flowgateLimiter() }));
-  if (config === 'express+express-rate-limit') {
-    app.use(expressRateLimit({ limit: LIMIT, windowMs: WINDOW_MS, standardHeaders: 'draft-8', legacyHeaders: false }));
-  }
-  // The floors under any Express middleware: one more layer that only calls next(), and one
-  // that also sets two constant headers (what any limiter sending two headers pays at least).
-  if (config === 'express+noop') app.use((_req, _res, next) => next());
-  if (config === 'express+headers-only') {
-    app.use((_req, res, next) => {
-      res.setHeader('RateLimit-Policy', '"default";q=1000000000;w=60');
-      res.setHeader('RateLimit', '"default";r=999999999;t=60');
-      next();
-    });
-  }
-  app.get('/', (_req, res) => {
-    res.json({ hello: 'world' });
-  });
-  return nodeApp(app);
+  return new RateLimiter(client === undefined ? { policy } : { policy, store: new RedisStore({ client }) });
 }
 
 const [config = '', redisPort, transport = 'socket'] = process.argv.slice(2);
 if (!(CONFIGS as readonly string[]).includes(config)) throw new Error(`unknown config ${config}; known: ${CONFIGS}`);
-const app = config.startsWith('fastify')
-  ? await fastifyServer(config, redisPort)
-  : config.startsWith('koa')
-    ? koaServer(config, LIMIT, WINDOW_MS, () => flowgateLimiter())
-    : config.startsWith('nestjs')
-      ? await nestServer(config, LIMIT, WINDOW_MS, () => flowgateLimiter())
-      : expressServer(config);
+// Only the configuration's framework is loaded (a module per framework, imported here and
+// bundled as its own chunk): start-up is most of what bench/http-instructions.ts runs under valgrind.
+const limiter = () => flowgateLimiter();
+const framework = config.split(/[+-]/)[0];
+let app: BenchApp;
+if (framework === 'fastify') {
+  const client = config.endsWith('-redis') ? await redis(redisPort) : undefined;
+  const { fastifyServer } = await import('./http-server-fastify.js');
+  app = await fastifyServer(
+    config,
+    LIMIT,
+    WINDOW_MS,
+    limiter,
+    () => flowgateLimiter(client),
+    () => client as Redis,
+  );
+} else if (framework === 'koa') {
+  app = (await import('./http-server-koa.js')).koaServer(config, LIMIT, WINDOW_MS, limiter);
+} else if (framework === 'nestjs') {
+  app = await (await import('./http-server-nest.js')).nestServer(config, LIMIT, WINDOW_MS, limiter);
+} else {
+  app = (await import('./http-server-express.js')).expressServer(config, LIMIT, WINDOW_MS, limiter);
+}
 
 /** Answers injected requests, `concurrency` in flight, until `ms` have passed; throws on any status but 200. */
 async function injectFor(ms: number, concurrency: number): Promise<number> {
@@ -123,8 +77,16 @@ const cpuNow = () => {
 // requests with its count and CPU time (inject).
 // bench/http-instructions.ts runs this child under valgrind and asks it to exit: its counts are
 // printed when the process ends.
-process.on('message', (m: 'exit' | { injectMs?: number; concurrency?: number }) => {
+process.on('message', (m: 'exit' | 'start' | 'stop' | { injectMs?: number; concurrency?: number }) => {
   if (m === 'exit') process.exit(0);
+  if (m === 'start' || m === 'stop') {
+    // Calls into libuv that nothing else here makes (uv_os_getpriority, uv_loadavg): under
+    // callgrind, bench/http-instructions.ts zeroes the counts on the first and dumps them on the second.
+    if (m === 'start') getPriority();
+    else loadavg();
+    process.send?.('marked');
+    return;
+  }
   if (m.injectMs === undefined) {
     process.send?.({ cpuUs: cpuNow() });
     return;

@@ -1,10 +1,9 @@
-// Koa and NestJS servers of bench/lib/http-server.ts: bare, with flowgate, and with
-// their best-known peer (koa-ratelimit's memory driver, @nestjs/throttler). NestJS runs
-// on its Express platform (`nestjs...`) or its Fastify one (`nestjs-fastify...`);
-// `nestjs+noop-guard` is a global guard that admits everything: what Nest's guard
-// pipeline itself costs, which any guard (flowgate's, the throttler's) pays.
+// NestJS servers of bench/lib/http-server.ts, on its Express platform (`nestjs...`) or its
+// Fastify one (`nestjs-fastify...`): bare, with flowgate, with @nestjs/throttler, and
+// `nestjs+noop-guard`, a global guard that admits everything: what Nest's guard pipeline
+// itself costs, which any guard (flowgate's, the throttler's) pays.
 import 'reflect-metadata';
-import { createServer, type RequestListener } from 'node:http';
+import type { RequestListener } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { Controller, Get, Module } from '@nestjs/common';
@@ -12,41 +11,9 @@ import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import Koa from 'koa';
-// @ts-expect-error koa-ratelimit ships no types.
-import koaRatelimit from 'koa-ratelimit';
-import { inject as lightInject } from 'light-my-request';
-import { rateLimit as flowgateKoa } from '../../src/http/koa.js';
 import { FlowgateGuard, FlowgateModule } from '../../src/http/nestjs/index.js';
 import type { RateLimiter } from '../../src/index.js';
-
-export function koaServer(config: string, limit: number, windowMs: number, limiter: () => RateLimiter): BenchApp {
-  const app = new Koa();
-  if (config === 'koa+flowgate') app.use(flowgateKoa({ limiter: limiter() }));
-  // The floor under any limiter that sends two headers: a middleware that sets constant ones, deciding nothing.
-  if (config === 'koa+headers-only') {
-    app.use((ctx, next) => {
-      ctx.res.setHeader('RateLimit-Policy', '"default";q=1000000000;w=60');
-      ctx.res.setHeader('RateLimit', '"default";r=999999999;t=60');
-      return next();
-    });
-  }
-  if (config === 'koa+koa-ratelimit') {
-    app.use(
-      koaRatelimit({
-        driver: 'memory',
-        db: new Map(),
-        duration: windowMs,
-        max: limit,
-        id: (ctx: Koa.Context) => ctx.ip,
-      }),
-    );
-  }
-  app.use((ctx) => {
-    ctx.body = { hello: 'world' };
-  });
-  return nodeApp(app.callback());
-}
+import { type BenchApp, type Injected, nodeApp } from './http-app.js';
 
 export async function nestServer(
   config: string,
@@ -93,29 +60,5 @@ export async function nestServer(
     inject: platform.inject
       ? () => (platform.inject as (o: object) => Promise<Injected>)({ method: 'GET', url: '/' })
       : nodeApp(platform as unknown as RequestListener).inject,
-  };
-}
-
-/** A status code, as light-my-request's response and Fastify's inject give it. */
-interface Injected {
-  statusCode: number;
-}
-
-/** A served app: listen on 127.0.0.1 (bench/http.ts's socket transport) or answer one injected request. */
-export interface BenchApp {
-  listen(): Promise<number>;
-  inject(): Promise<Injected>;
-}
-
-/** A node request listener (Express app, Koa callback) as a {@link BenchApp}. */
-export function nodeApp(listener: RequestListener): BenchApp {
-  return {
-    listen: () =>
-      new Promise<number>((resolve) => {
-        const server = createServer(listener).listen(0, '127.0.0.1', () =>
-          resolve((server.address() as AddressInfo).port),
-        );
-      }),
-    inject: () => lightInject(listener, { method: 'GET', url: '/', remoteAddress: '127.0.0.1' }),
   };
 }
