@@ -14,13 +14,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Cluster } from 'ioredis';
-import { fixedWindow, MemoryStore, RateLimiter } from '../../src/index.js';
-import { RedisStore } from '../../src/stores/redis/index.js';
+import { fixedWindow, type RateLimiter } from '../../src/index.js';
 import { LIBRARY } from '../../src/stores/redis/scripts.js';
 import { clusterFixture, keySlot } from '../support/redis-cluster.js';
 import { redisCli } from '../support/redis-server.js';
 import { type ReplyDroppingProxy, startReplyDroppingProxy } from '../support/reply-dropping-proxy.js';
-import { decisionFields, sameAsMemory } from '../support/same-as-memory.js';
+import { decisionFields, limiterTwins, sameAsMemory } from '../support/same-as-memory.js';
 import { scriptCalls } from '../support/script-calls.js';
 import { until } from '../support/until.js';
 
@@ -43,18 +42,7 @@ function commandCalls(port: number, command: string): number {
 }
 
 function limiters(client: Cluster, prefix: string): { redis: RateLimiter; memory: RateLimiter } {
-  const common = {
-    policy: POLICY,
-    clock: () => NOW,
-    prefix,
-    onStoreError: 'deny' as const,
-    logger: false as const,
-    timeoutMs: Number.POSITIVE_INFINITY,
-  };
-  return {
-    redis: new RateLimiter({ ...common, store: new RedisStore({ client }) }),
-    memory: new RateLimiter({ ...common, store: new MemoryStore() }),
-  };
+  return limiterTwins(client, POLICY, NOW, prefix);
 }
 
 /** A key of `prefix` whose slot `port` serves, and that slot. */

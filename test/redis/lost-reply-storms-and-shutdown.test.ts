@@ -15,11 +15,10 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Redis, type RedisOptions } from 'ioredis';
-import { type Decision, fixedWindow, MemoryStore, RateLimiter } from '../../src/index.js';
-import { RedisStore } from '../../src/stores/redis/index.js';
+import { type Decision, fixedWindow, type RateLimiter } from '../../src/index.js';
 import { redisFixture } from '../support/redis-fixture.js';
 import { type ReplyDroppingProxy, startReplyDroppingProxy } from '../support/reply-dropping-proxy.js';
-import { sameAsMemory } from '../support/same-as-memory.js';
+import { limiterTwins, sameAsMemory } from '../support/same-as-memory.js';
 import { scriptCalls } from '../support/script-calls.js';
 import { until } from '../support/until.js';
 
@@ -42,18 +41,7 @@ async function proxied(options: RedisOptions = {}): Promise<{ client: Redis; pro
 }
 
 function limiters(client: Redis, prefix: string): { redis: RateLimiter; memory: RateLimiter } {
-  const common = {
-    policy: POLICY,
-    clock: () => NOW,
-    prefix,
-    onStoreError: 'deny' as const,
-    logger: false as const,
-    timeoutMs: Number.POSITIVE_INFINITY,
-  };
-  return {
-    redis: new RateLimiter({ ...common, store: new RedisStore({ client }) }),
-    memory: new RateLimiter({ ...common, store: new MemoryStore() }),
-  };
+  return limiterTwins(client, POLICY, NOW, prefix);
 }
 
 async function runs(): Promise<number> {

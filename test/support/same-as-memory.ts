@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import type { Decision, RateLimiter } from '../../src/index.js';
+import { type Decision, MemoryStore, type Policy, RateLimiter } from '../../src/index.js';
+import { RedisStore, type RedisStoreOptions } from '../../src/stores/redis/index.js';
 
 /** A decision's numbers and verdict, without what only one store can say (degraded, the set's parts). */
 export function decisionFields(d: Decision): Omit<Decision, 'limits' | 'degraded' | 'violated'> {
@@ -25,4 +26,29 @@ export async function sameAsMemory(
     );
   }
   if (peek) assert.deepEqual(decisionFields(await store.peek(key)), decisionFields(await memory.peek(key)));
+}
+
+/**
+ * Two limiters on `policy` at the fixed instant `now`, one on Redis through
+ * `client`, one in memory, that deny when the store fails and never time out
+ * (a slowed test must not turn a decision into a degraded one).
+ */
+export function limiterTwins(
+  client: RedisStoreOptions['client'],
+  policy: Policy,
+  now: number,
+  prefix: string,
+): { redis: RateLimiter; memory: RateLimiter } {
+  const common = {
+    policy,
+    clock: () => now,
+    prefix,
+    onStoreError: 'deny' as const,
+    logger: false as const,
+    timeoutMs: Number.POSITIVE_INFINITY,
+  };
+  return {
+    redis: new RateLimiter({ ...common, store: new RedisStore({ client }) }),
+    memory: new RateLimiter({ ...common, store: new MemoryStore() }),
+  };
 }
