@@ -53,14 +53,15 @@ for r = 1, repeats or #KEYS / L do
       reply[#reply + 1] = 0
       reply[#reply + 1] = err
     end
-  elseif op == 'e' or op == 'E' then
-    -- A request denied elsewhere (another slot): each limit's verdict for its cost ('E': one per
-    -- limit), committing nothing; a limit that would admit reports its state as it is.
+  elseif op == 'e' or op == 'E' or op == 'z' then
+    -- Part of a set decided across slots, committing nothing. 'z': each limit's state as it is
+    -- (a cost-0 evaluation). 'e' / 'E': a request denied elsewhere (another slot): each limit's
+    -- verdict for its cost ('E': one per limit); a limit that would admit reports its state as it is.
     local cost
     if op == 'E' then
       cost = costsAt(cursor)
       cursor = cursor + L
-    else
+    elseif op == 'e' then
       cost = tonumber(ARGV[cursor])
       cursor = cursor + 1
     end
@@ -68,31 +69,7 @@ for r = 1, repeats or #KEYS / L do
     if loaded then
       local n = #reply + 1
       reply[n] = 1
-      for j = 1, L do
-        local limit = limits[j]
-        local key = KEYS[first + j]
-        local result = {limit.impl.decide(key, loaded[j], limit.p, nowMs, costOf(cost, j), false)}
-        if result[1] == 1 then result = {limit.impl.decide(key, loaded[j], limit.p, nowMs, 0, false)} end
-        if result[1] == NOT_OURS then
-          -- A log's entry flowgate did not write: this request's reply is its error alone.
-          dropReply(n)
-          err = NOT_OURS
-          break
-        end
-        for k = 1, 7 do reply[#reply + 1] = result[k] end
-      end
-    end
-    if err then
-      reply[#reply + 1] = 0
-      reply[#reply + 1] = err
-    end
-  elseif op == 'z' then
-    -- Each limit's state as it is (a cost-0 evaluation): part of a set decided across slots.
-    local loaded, err = load(first)
-    if loaded then
-      local n = #reply + 1
-      reply[n] = 1
-      err = report(first, nowMs)
+      err = report(first, nowMs, cost)
       if err then reply[n] = nil end
     end
     if err then

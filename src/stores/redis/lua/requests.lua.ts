@@ -237,15 +237,18 @@ local function dropReply(n)
 end
 
 -- Appends each limit's state as it is now (a cost-0 evaluation), once load(first) has
--- succeeded for the request (so loading a log afresh cannot fail). Returns NOT_OURS, with
--- nothing appended, when a log's search reads an entry flowgate did not write.
-local function report(first, nowMs)
+-- succeeded for the request (so loading a log afresh cannot fail); with cost (one number
+-- or one per limit: an 'e'/'E' op), each limit's verdict for it, committing nothing, where
+-- a limit that would admit reports its state as it is. Returns NOT_OURS, with nothing
+-- appended, when a log's search reads an entry flowgate did not write.
+local function report(first, nowMs, cost)
   local n = #reply
   for j = 1, L do
     local limit = limits[j]
     local key = callKeys[first + j]
     local s = stateOf(limit, key)
-    local result = {limit.impl.decide(key, s, limit.p, nowMs, 0, false)}
+    local result = {limit.impl.decide(key, s, limit.p, nowMs, cost and costOf(cost, j) or 0, false)}
+    if cost and result[1] == 1 then result = {limit.impl.decide(key, s, limit.p, nowMs, 0, false)} end
     if result[1] == NOT_OURS then
       dropReply(n + 1)
       return NOT_OURS
