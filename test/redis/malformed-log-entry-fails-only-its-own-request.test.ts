@@ -22,6 +22,7 @@ import {
   slidingLog,
 } from '../../src/index.js';
 import { LIBRARY, RedisStore, SCRIPT } from '../../src/stores/redis/index.js';
+import { type RawRequest, rawScriptCall } from '../support/raw-script-call.js';
 import { redisFixture } from '../support/redis-fixture.js';
 
 const db = redisFixture();
@@ -214,23 +215,13 @@ describe('a sliding log entry flowgate did not write, in the middle of the list'
     // explicit clock, value encoding; per request its op, nowMs and the op's own arguments.
     const now = String(BASE + 15_500);
     const at = String(admitted[2]?.atMs);
-    const requests: [string, string[]][] = [
+    const requests: RawRequest[] = [
       [bad, ['z', now]],
       [good, ['z', now]],
       [bad, ['e', now, '2']],
       [good, ['e', now, '2']],
       [bad, ['R', String(BASE + 9_500), at, String(admitted[2]?.resetMs), '1']],
       [good, ['z', now]],
-    ];
-    const args = [
-      String(requests.length),
-      ...requests.map(([key]) => key),
-      'x',
-      'v',
-      '0',
-      '',
-      `sl,10,${WINDOW_MS},,;`,
-      ...requests.flatMap(([, args]) => args),
     ];
     const foreign = [0, 'flowgate: the key holds a value flowgate did not write'];
     // Each good request: status 1 and its 7 numbers (4 live units of 10, the newest at 9 s: reset at 19 s).
@@ -240,7 +231,7 @@ describe('a sliding log entry flowgate did not write, in the middle of the list'
       ['FCALL', LIBRARY.name],
       ['EVAL', SCRIPT.text],
     ] as const) {
-      const reply = (await db.admin.call(command, name, ...args)) as (number | string)[];
+      const reply = await rawScriptCall(db.admin, command, name, `sl,10,${WINDOW_MS},,;`, requests);
       assert.deepEqual(reply.slice(1), [1, ...foreign, ...state, ...foreign, ...state, ...foreign, ...state], command);
     }
     assert.deepEqual([await db.admin.dump(bad), await db.admin.dump(good)], dumped);

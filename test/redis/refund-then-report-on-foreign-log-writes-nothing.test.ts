@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type Decision, RateLimiter, slidingLog } from '../../src/index.js';
 import { LIBRARY, RedisStore, SCRIPT } from '../../src/stores/redis/index.js';
+import { type RawRequest, rawScriptCall } from '../support/raw-script-call.js';
 import { redisFixture } from '../support/redis-fixture.js';
 
 const db = redisFixture();
@@ -56,22 +57,12 @@ for (const [command, name] of [
     const dumped = await db.admin.dump(bad);
     const newest = admitted[9] as Decision;
     const refund = ['R', String(BASE + 15_500), String(newest.atMs), String(newest.resetMs), '1'];
-    const requests: [string, string[]][] = [
+    const requests: RawRequest[] = [
       [good, refund],
       [bad, refund],
       [good, ['z', String(BASE + 15_500)]],
     ];
-    const args = [
-      String(requests.length),
-      ...requests.map(([key]) => key),
-      'x',
-      'v',
-      '0',
-      '',
-      `sl,10,${WINDOW_MS},,;`,
-      ...requests.flatMap(([, a]) => a),
-    ];
-    const reply = (await db.admin.call(command, name, ...args)) as (number | string)[];
+    const reply = await rawScriptCall(db.admin, command, name, `sl,10,${WINDOW_MS},,;`, requests);
     // The good log gave its 9 s unit back: 3 units live (6, 7, 8 s), the newest at 8 s.
     const state = [1, 1, 7, 2_500, 0, 0, BASE + 15_500, 0];
     assert.deepEqual(reply.slice(1), [1, ...state, ...FOREIGN, ...state]);
