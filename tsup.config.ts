@@ -33,6 +33,8 @@ export default defineConfig([
     sourcemap: true,
     target: 'node20',
     noExternal: ['commander', 'csv-parse', '@grpc/grpc-js', '@grpc/proto-loader', 'yaml', 'prom-client', 'ioredis'],
+    // The license texts of what the bundle took in, read from its source map.
+    onSuccess: 'node scripts/third-party-licenses.mjs',
     banner: {
       js: "import { createRequire as __flowgateRequire } from 'node:module';\nconst require = __flowgateRequire(import.meta.url);",
     },
