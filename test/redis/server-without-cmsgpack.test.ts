@@ -13,8 +13,8 @@
  * exactly as on a server with cmsgpack, by Functions and by scripts.
  *
  * A cmsgpack whose output does not read as a reply (simulated by packing a
- * second value after it) costs at most one call: that call fails with an
- * error that says so, and the store asks for the plain reply from then on.
+ * second value after it) costs only the calls already sent: they fail with
+ * an error that says so, and the store asks for the plain reply from then on.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

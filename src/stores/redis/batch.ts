@@ -394,7 +394,7 @@ export class Batcher {
   /**
    * A packed reply that does not read: the server's cmsgpack writes what unpackReply does not know. Its
    * call has run (what it committed is lost with its answer): the store asks for the plain reply from now
-   * on, so that one call fails, not every call.
+   * on, so that only this call and those already sent with it fail, not every call.
    */
   private unreadable(requests: readonly Request[], reply: Uint8Array): void {
     this.link.packedReplies = false;
