@@ -51,7 +51,7 @@ for (const [name, options] of Object.entries(OPTIONS)) {
         };
         const redis = new RateLimiter({ ...common, limits, store: new RedisStore({ client }) });
         const memory = new RateLimiter({ ...common, limits, store: new MemoryStore() });
-        const calls = (limiter: RateLimiter) => [
+        const calls = (limiter: typeof redis) => [
           // A hot key: its keys go once.
           ...[1, 1, 2, 1, 1].map((cost) => limiter.limit('hot', { cost })),
           // Then a mix: another key, a peek, per-limit keys.
