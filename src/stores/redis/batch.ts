@@ -88,6 +88,11 @@ export class Link {
   outstanding = 0;
   /** Script calls sent and not yet answered. */
   callsInFlight = 0;
+  /**
+   * Calls ask for the reply packed (see lua/prelude.lua.ts): where the client takes binary replies, until
+   * a packed reply does not read (a server's cmsgpack writing what unpackReply does not know).
+   */
+  packedReplies: boolean;
 
   constructor(
     readonly runner: ScriptRunner,
@@ -95,7 +100,9 @@ export class Link {
     readonly maxInFlight: number,
     /** A cluster client: one script call per slot. */
     readonly cluster: boolean,
-  ) {}
+  ) {
+    this.packedReplies = runner.packedReplies;
+  }
 }
 
 /**
@@ -134,8 +141,10 @@ export class Batcher {
   private readonly script: Script;
   /** One limit on the server's TIME: the lone function's first argument (see lua/lone.lua.ts), else undefined. */
   private readonly lone: string | undefined;
-  /** ARGV before the requests' own, asking for a packed reply where the client can take one. */
+  /** ARGV before the requests' own (see lua/prelude.lua.ts), the deadline left blank. */
   private readonly header: readonly string[];
+  /** The same, asking for a packed reply. */
+  private readonly packedHeader: readonly string[];
 
   constructor(
     private readonly link: Link,
@@ -147,10 +156,11 @@ export class Batcher {
   ) {
     this.script = scriptFor(specs.map((spec) => algorithmTag(spec.policy)));
     if (specs.length === 1 && header[CLOCK_ARG] === '') this.lone = `${header[ENCODING_ARG]}${header[LIMITS_ARG]}`;
+    this.header = header;
     const packed = header.slice();
     // 'E' / 'V': the encoding 'e' / 'v', the reply packed (see lua/prelude.lua.ts).
-    if (link.runner.packedReplies) packed[ENCODING_ARG] = (header[ENCODING_ARG] as string).toUpperCase();
-    this.header = packed;
+    packed[ENCODING_ARG] = (header[ENCODING_ARG] as string).toUpperCase();
+    this.packedHeader = packed;
   }
 
   /** Queues a request; settles with its {@link Answer}. */
@@ -216,7 +226,7 @@ export class Batcher {
 
   private send(requests: readonly Request[]): void {
     const link = this.link;
-    const args = this.header.slice();
+    const args = (link.packedReplies ? this.packedHeader : this.header).slice();
     const firstKeys = (requests[0] as Request).keys;
     // On the server's TIME, a batch of cost-1 limits (the common case) needs no argument per request.
     let plain = true;
@@ -287,6 +297,10 @@ export class Batcher {
   /** `lone`: the call was sent with the lone function's arguments (its three-number reply is its own). */
   private deliver(requests: readonly Request[], reply: unknown, lone: boolean): void {
     const answer = reply instanceof Uint8Array ? unpackReply(reply) : reply;
+    if (answer === undefined && reply instanceof Uint8Array) {
+      this.unreadable(requests, reply);
+      return;
+    }
     if (!Array.isArray(answer) || answer.length < 2) {
       this.malformed(requests, reply);
       return;
@@ -375,6 +389,19 @@ export class Batcher {
       Number(reply[offset + 5]),
       Number(reply[offset + 6]),
     );
+  }
+
+  /**
+   * A packed reply that does not read: the server's cmsgpack writes what unpackReply does not know. Its
+   * call has run (what it committed is lost with its answer): the store asks for the plain reply from now
+   * on, so that only this call and those already sent with it fail, not every call.
+   */
+  private unreadable(requests: readonly Request[], reply: Uint8Array): void {
+    this.link.packedReplies = false;
+    const error = new TypeError(
+      `flowgate: the Redis script's packed reply (cmsgpack.pack) does not read as MessagePack this client knows; the store asks for the plain array reply from now on. Reply bytes: ${Buffer.from(reply.subarray(0, 64)).toString('hex')}`,
+    );
+    for (const request of requests) request.reject(error);
   }
 
   private malformed(requests: readonly Request[], answer: unknown): void {

@@ -45,7 +45,8 @@
  *
  * Packed ('E' or 'V' in ARGV[2], for a client that can take binary replies):
  * the same reply as one MessagePack string (cmsgpack.pack of the reply's
- * array; a call stopped by its deadline still answers the plain array). Redis
+ * array; a call stopped by its deadline, or on a server without cmsgpack,
+ * still answers the plain array). Redis
  * writes each number of an array reply as a RESP integer that the client
  * decodes one by one (ioredis: a few thousand instructions each, about a
  * quarter of a batched decision's client work); one string is one bulk reply,
@@ -166,7 +167,10 @@ if #encoding > 1 then
   repeats = tonumber(string.sub(encoding, 2))
   encoding = string.sub(encoding, 1, 1)
 end
-packed = encoding == 'E' or encoding == 'V'
+-- Only where the server has cmsgpack (some Redis-compatible servers leave it out): the script packs
+-- its reply after writing, and a call failing there would have committed requests it never answers.
+-- rawget: reading a missing global raises an error in Redis >= 7.
+packed = (encoding == 'E' or encoding == 'V') and rawget(_G, 'cmsgpack') ~= nil
 inExpiry = (encoding == 'e' or encoding == 'E') and (redis.REDIS_VERSION_NUM or 0) >= 0x070000
 states = {}
 written = {}
