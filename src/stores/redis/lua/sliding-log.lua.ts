@@ -34,10 +34,12 @@ local MAX_LOG_UNITS = ${MAX_LOG_LIMIT}
 -- every element read is checked, not only those read at load (the search reads the middle
 -- later). Integers in decimal digits (no NaN, infinity, fraction or exponent) within 2^53.
 -- One match costs Redis about what the find and two subs it replaces did.
+-- The captures are decimal digits, so arithmetic reads them (in the VM, one strtod each),
+-- where tonumber is a C call that reads its string twice.
 local function logEntry(element)
   local t, c = string.match(element, '^(-?%d+):(%d+)$')
   if not t then return nil, nil end
-  t, c = tonumber(t), tonumber(c)
+  t, c = t + 0, c + 0
   if t >= -MAX_EXACT and t <= MAX_EXACT and c <= MAX_EXACT then return t, c end
   return nil, nil
 end
@@ -62,24 +64,29 @@ end
 function slidingLog.load(key, p)
   -- The sentinel and the oldest entry: all a decision reads while nothing has expired.
   local head = redis.pcall('LRANGE', key, '0', '1')
-  local err = failed(head)
+  -- An error table has err, a list's elements (an array) have none: failed() in the prelude, without its
+  -- Lua call and type().
+  local err = head.err
   if err then return nil, err end
   -- t, c: the entries read so far, by index (entry i is list element i); size: entries after the sentinel, read when needed.
   -- The fields set later (stateOf, changed, logAdmit) are named here too, so the table is sized
   -- once instead of growing (a rehash) as they are added; all but foreign (logForeign), rare,
   -- which named here cost every load about 0.9k instructions.
-  local s = {
-    key = key, base = 0, newest = -math.huge, newestCum = 0, size = 0, t = {}, c = {},
-    impl = false, p = false, dirty = false, ttl = false, stale = false,
-  }
-  if #head == 0 then return s end
+  if #head == 0 then
+    return {
+      key = key, base = 0, newest = -math.huge, newestCum = 0, size = 0, t = {}, c = {},
+      impl = false, p = false, dirty = false, ttl = false, stale = false,
+    }
+  end
   local base = logBase(head[1])
   local first, firstCum = logEntry(head[2] or '')
   local newest, newestCum = logEntry(redis.call('LINDEX', key, '-1'))
-  if not base or not first or not firstCum or not newest or not newestCum then return nil, NOT_OURS end
-  s.t[1], s.c[1] = first, firstCum
-  s.base, s.newest, s.newestCum, s.size = base, newest, newestCum, nil
-  return s
+  if not base or not first or not newest then return nil, NOT_OURS end
+  -- Entry 1 made with the tables (one array slot each: no rehash when it is stored).
+  return {
+    key = key, base = base, newest = newest, newestCum = newestCum, size = nil, t = {first}, c = {firstCum},
+    impl = false, p = false, dirty = false, ttl = false, stale = false,
+  }
 end
 
 -- The text of an instant (fmt), kept for the next entry: the requests of a call share
@@ -109,6 +116,9 @@ end
 local function logAt(s, i)
   local t = s.t[i]
   if t == nil then
+    -- The newest entry is always known (s.newest, s.newestCum), written or not: an admission
+    -- does not store it by index too (each table slot added costs a rehash).
+    if i == s.size then return s.newest, s.newestCum end
     logSync(s)
     local c
     t, c = logEntry(redis.call('LINDEX', s.key, i))
@@ -182,10 +192,13 @@ local function logAdmit(key, s, now, cost, count, live)
       if t1 ~= nil then s.t[1], s.c[1] = t1, t1 == now and total + cost or c1 end
     end
   else
-    logSync(s)
-    local length = redis.call('RPUSH', key, textOf(now) .. ':' .. fmt(total + cost))
+    if s.stale then logSync(s) end
+    -- textOf and fmt, inline (a Lua call costs Redis about 500 instructions): a count below 2^31 is one '%d'.
+    if now ~= instant then instant, instantText = now, fmt(now) end
+    local cum = total + cost
+    local length = redis.call('RPUSH', key, instantText .. ':' .. (cum < 2147483648 and string.format('%d', cum) or fmt(cum)))
+    -- Entry size is the newest: logAt knows it from s.newest.
     s.size = length - 1
-    s.t[s.size], s.c[s.size] = now, total + cost
   end
   s.newest, s.newestCum = now, total + cost
 end
@@ -193,10 +206,19 @@ end
 function slidingLog.decide(key, s, p, nowMs, cost, commit)
   local limit, windowMs = p[1], p[2]
   local newest = s.newest
-  -- A clock behind the newest entry: decide as if at that entry's time.
-  local now = math.max(nowMs, newest)
-  local live = logFirstLive(s, now, windowMs)
-  local count = logCountFrom(s, live)
+  -- A clock behind the newest entry: decide as if at that entry's time (math.max, without its C call).
+  local now = nowMs
+  if newest > now then now = newest end
+  local live, count
+  local first, horizon = s.t[1], now - windowMs
+  if first ~= nil and first > horizon and newest > horizon then
+    -- The oldest and the newest entry are in the window: logFirstLive's and logCountFrom's first
+    -- steps, inline (most decisions on a busy key).
+    live, count = 1, s.newestCum - s.base
+  else
+    live = logFirstLive(s, now, windowMs)
+    count = logCountFrom(s, live)
+  end
   -- An entry read, by this request or an earlier one of the call, was not flowgate's; or running totals
   -- that go down (flowgate's only grow), which would count fewer than no units (remaining above the
   -- limit), or more units than any limit admits (a denial's scan below reads up to that many entries).
@@ -213,8 +235,12 @@ function slidingLog.decide(key, s, p, nowMs, cost, commit)
       -- Only an admission drops what left the window: its entry becomes the newest,
       -- so no caller is decided before that instant again.
       logAdmit(key, s, now, cost, count, live)
-      -- Its expiry is set once per script, when the log is saved.
-      changed(key, s, resetMs)
+      -- Its expiry is set once per script, when the log is saved: changed() in the prelude, inline.
+      if not s.dirty then
+        s.dirty = true
+        written[#written + 1] = key
+      end
+      s.ttl = resetMs + expiryMarginMs
     end
     return 1, limit - count - cost, resetMs, 0, 0, now, commit and cost or 0
   end
@@ -382,7 +408,7 @@ end
 
 -- The expiry of a log that admitted in this script: its last admission's.
 function slidingLog.save(key, s, p)
-  logSync(s)
+  if s.stale then logSync(s) end
   redis.call('PEXPIRE', key, s.ttl)
 end
 `;
