@@ -62,8 +62,9 @@ local function logForeign(s)
 end
 
 function slidingLog.load(key, p)
-  -- The sentinel and the oldest entry: all a decision reads while nothing has expired.
-  local head = redis.pcall('LRANGE', key, '0', '1')
+  -- The sentinel, the oldest entry and the one after it (if any): a log of one entry (a key seen
+  -- once in its window) is read whole, its newest entry without a second read.
+  local head = redis.pcall('LRANGE', key, '0', '2')
   -- An error table has err, a list's elements (an array) have none: failed() in the prelude, without its
   -- Lua call and type().
   local err = head.err
@@ -80,11 +81,15 @@ function slidingLog.load(key, p)
   end
   local base = logBase(head[1])
   local first, firstCum = logEntry(head[2] or '')
-  local newest, newestCum = logEntry(redis.call('LINDEX', key, '-1'))
+  local newest, newestCum, size = first, firstCum, 1
+  if head[3] then
+    newest, newestCum = logEntry(redis.call('LINDEX', key, '-1'))
+    size = nil
+  end
   if not base or not first or not newest then return nil, NOT_OURS end
   -- Entry 1 made with the tables (one array slot each: no rehash when it is stored).
   return {
-    key = key, base = base, newest = newest, newestCum = newestCum, size = nil, t = {first}, c = {firstCum},
+    key = key, base = base, newest = newest, newestCum = newestCum, size = size, t = {first}, c = {firstCum},
     impl = false, p = false, dirty = false, ttl = false, stale = false,
   }
 end
