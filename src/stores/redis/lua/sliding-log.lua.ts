@@ -414,6 +414,7 @@ end
 -- The expiry of a log that admitted in this script: its last admission's.
 function slidingLog.save(key, s, p)
   if s.stale then logSync(s) end
-  redis.call('PEXPIRE', key, s.ttl)
+  local ttl = s.ttl
+  redis.call('PEXPIRE', key, ttl < 2147483648 and string.format('%d', ttl) or ttl)
 end
 `;
