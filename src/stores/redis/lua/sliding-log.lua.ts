@@ -49,10 +49,11 @@ local MAX_LOG_UNITS = ${MAX_LOG_LIMIT}
 -- The captures are decimal digits, so arithmetic reads them (in the VM, one strtod each),
 -- where tonumber is a C call that reads its string twice.
 local function logEntry(element)
-  local t, c = string.match(element, '^(-?%d+):(%d+)$')
+  -- Most entries were once the newest, written with carried fields (stale now: see above); those
+  -- that were not (a refund's, an earlier flowgate's) fail that pattern first.
+  local t, c = string.match(element, '^(-?%d+):(%d+):%-?%d+:%d+$')
   if not t then
-    -- An entry that was once the newest: its carried fields are stale (see above).
-    t, c = string.match(element, '^(-?%d+):(%d+):%-?%d+:%d+$')
+    t, c = string.match(element, '^(-?%d+):(%d+)$')
     if not t then return nil, nil end
   end
   t, c = t + 0, c + 0
