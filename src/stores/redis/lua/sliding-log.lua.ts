@@ -469,9 +469,13 @@ function slidingLog.discard(key, s, p)
 end
 
 -- The expiry of a log that admitted in this script: its last admission's.
+local expiry, expiryText = nil, nil
 function slidingLog.save(key, s, p)
   if s.stale then logSync(s) end
+  -- The TTL's digits, kept for the next log: on the server's TIME every admission's TTL is its
+  -- window, so one string.format serves a call's keys of one limit.
   local ttl = s.ttl
-  redis.call('PEXPIRE', key, ttl < 2147483648 and string.format('%d', ttl) or ttl)
+  if ttl ~= expiry then expiry, expiryText = ttl, ttl < 2147483648 and string.format('%d', ttl) or ttl end
+  redis.call('PEXPIRE', key, expiryText)
 end
 `;
