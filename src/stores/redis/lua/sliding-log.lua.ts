@@ -76,6 +76,15 @@ local function logForeign(s)
   return math.huge, math.huge
 end
 
+-- The entries known of a log read through its newest entry alone: none. Shared by those logs
+-- (two tables fewer to make and collect per load) until one is to be stored (logOwn).
+local NONE = {}
+
+-- Gives s tables of its own before an entry is stored in them.
+local function logOwn(s)
+  if s.t == NONE then s.t, s.c = {}, {} end
+end
+
 function slidingLog.load(key, p)
   -- The newest entry: with its carried fields, all a decision reads while nothing has expired.
   local tail = redis.pcall('LINDEX', key, '-1')
@@ -102,7 +111,7 @@ function slidingLog.load(key, p)
       return nil, NOT_OURS
     end
     return {
-      key = key, base = base, newest = newest, newestCum = newestCum, size = nil, t = {}, c = {}, oldest = oldest,
+      key = key, base = base, newest = newest, newestCum = newestCum, size = nil, t = NONE, c = NONE, oldest = oldest,
       carry = carry, impl = false, p = false, dirty = false, ttl = false, stale = false,
     }
   end
@@ -164,6 +173,7 @@ local function logAt(s, i)
     local c
     t, c = logEntry(redis.call('LINDEX', s.key, i))
     if t == nil then t, c = logForeign(s) end
+    logOwn(s)
     s.t[i], s.c[i] = t, c
   end
   return t, s.c[i]
@@ -303,6 +313,7 @@ function slidingLog.decide(key, s, p, nowMs, cost, commit)
   -- are read, and the wait is positive and no longer than resetMs. Out of order, the list is not ours.
   local last = now - windowMs
   local i = live
+  logOwn(s)
   while true do
     local t, c = s.t[i], s.c[i]
     if t == nil and i == 1 then
@@ -345,6 +356,7 @@ end
 -- foreign, only if the walk gets to it (the chunk reads past what it needs).
 local function logFill(s, from, to)
   logSync(s)
+  logOwn(s)
   local chunk = redis.call('LRANGE', s.key, from, to)
   for j = 1, #chunk do
     local i = from + j - 1
@@ -366,6 +378,7 @@ local function logRefund(key, s, p, nowMs, cost, atMs)
   if s.newest == -math.huge then return false end
   -- Without an instant (nil), the admission is the key's latest: its newest entry.
   atMs = atMs or s.newest
+  logOwn(s)
   -- Units that already left the window are not given back.
   if atMs + p[2] <= math.max(nowMs, s.newest) or atMs > s.newest then return false end
   local size = logSize(s)
