@@ -173,7 +173,8 @@ local function logAt(s, i)
     local c
     t, c = logEntry(redis.call('LINDEX', s.key, i))
     if t == nil then t, c = logForeign(s) end
-    logOwn(s)
+    -- logOwn, inline (a search reads several entries this way).
+    if s.t == NONE then s.t, s.c = {}, {} end
     s.t[i], s.c[i] = t, c
   end
   return t, s.c[i]
