@@ -13,6 +13,18 @@ import { MAX_LOG_LIMIT } from '../../../policies/sliding-log.js';
  * (LTRIM). As in the twin, only an admission drops anything. A missing key is
  * the empty log; an admission after everything left the window starts a new one.
  *
+ * The newest entry, when an admission wrote it, carries what a decision
+ * needs from the head: `time:cumulative:oldest:base`, the oldest entry's time
+ * and the sentinel's total. A decision while nothing has expired then reads
+ * one element (LINDEX -1) however long the log is, and an admission writes
+ * the entry it pushes anyway: no write more. Only the newest element's
+ * carried fields count; an older one keeps those it was written with
+ * (unread: the entries' parser accepts both forms). A newest entry without
+ * them (written by a refund, or by a flowgate before the carry) has the head
+ * read as well (LRANGE 0 1), so either layout is read exactly; a flowgate
+ * before the carry fails a request on a list whose newest entry carries
+ * them as a value it did not write (NOT_OURS).
+ *
  * Like a counter's state, a log's is read once per script: the entries read
  * stay known (by index) and each admission or refund updates what is known,
  * so the requests of a batch on one key do not read the list again; its
@@ -34,21 +46,26 @@ local MAX_LOG_UNITS = ${MAX_LOG_LIMIT}
 -- every element read is checked, not only those read at load (the search reads the middle
 -- later). Integers in decimal digits (no NaN, infinity, fraction or exponent) within 2^53.
 -- One match costs Redis about what the find and two subs it replaces did.
+-- The captures are decimal digits, so arithmetic reads them (in the VM, one strtod each),
+-- where tonumber is a C call that reads its string twice.
 local function logEntry(element)
-  local t, c = string.match(element, '^(-?%d+):(%d+)$')
-  if not t then return nil, nil end
-  t, c = tonumber(t), tonumber(c)
+  -- Most entries were once the newest, written with carried fields (stale now: see above); those
+  -- that were not (a refund's, an earlier flowgate's) fail that pattern first.
+  local t, c = string.match(element, '^(-?%d+):(%d+):%-?%d+:%d+$')
+  if not t then
+    t, c = string.match(element, '^(-?%d+):(%d+)$')
+    if not t then return nil, nil end
+  end
+  t, c = t + 0, c + 0
   if t >= -MAX_EXACT and t <= MAX_EXACT and c <= MAX_EXACT then return t, c end
   return nil, nil
 end
 
--- The running total of the sentinel 'time:base' (its time is unused), or nil.
+-- The running total of the sentinel 'time:base' (its time is unused), or nil. An entry that
+-- an admission's LTRIM made the sentinel may carry fields (see above).
 local function logBase(element)
-  local colon = string.find(element, ':', 1, true)
-  if not colon then return nil end
-  local base = tonumber(string.sub(element, colon + 1))
-  if base and base % 1 == 0 and base >= 0 and base <= MAX_EXACT then return base end
-  return nil
+  local _, base = logEntry(element)
+  return base
 end
 
 -- Marks s foreign: an entry read after load was not flowgate's. Its decisions then fail
@@ -59,27 +76,56 @@ local function logForeign(s)
   return math.huge, math.huge
 end
 
+-- The entries known of a log read through its newest entry alone: none. Shared by those logs
+-- (two tables fewer to make and collect per load) until one is to be stored (logOwn).
+local NONE = {}
+
+-- Gives s tables of its own before an entry is stored in them.
+local function logOwn(s)
+  if s.t == NONE then s.t, s.c = {}, {} end
+end
+
 function slidingLog.load(key, p)
-  -- The sentinel and the oldest entry: all a decision reads while nothing has expired.
-  local head = redis.pcall('LRANGE', key, '0', '1')
-  local err = failed(head)
-  if err then return nil, err end
-  -- t, c: the entries read so far, by index (entry i is list element i); size: entries after the sentinel, read when needed.
-  -- The fields set later (stateOf, changed, logAdmit) are named here too, so the table is sized
+  -- The newest entry: with its carried fields, all a decision reads while nothing has expired.
+  local tail = redis.pcall('LINDEX', key, '-1')
+  -- t, c: the entries read so far, by index (entry i is list element i); size: entries after the sentinel, read
+  -- when needed; oldest: entry 1's time when known; carry: the newest entry's carried fields, as written, or
+  -- false. The fields set later (stateOf, changed, logAdmit) are named here too, so the table is sized
   -- once instead of growing (a rehash) as they are added; all but foreign (logForeign), rare,
   -- which named here cost every load about 0.9k instructions.
-  local s = {
-    key = key, base = 0, newest = -math.huge, newestCum = 0, size = 0, t = {}, c = {},
-    impl = false, p = false, dirty = false, ttl = false, stale = false,
-  }
-  if #head == 0 then return s end
-  local base = logBase(head[1])
+  if not tail then
+    return {
+      key = key, base = 0, newest = -math.huge, newestCum = 0, size = 0, t = {}, c = {}, oldest = false,
+      carry = false, impl = false, p = false, dirty = false, ttl = false, stale = false,
+    }
+  end
+  -- A string has no err, an error table does (see failed in the prelude).
+  local err = tail.err
+  if err then return nil, err end
+  local newest, newestCum, carry, oldest, base = string.match(tail, '^(-?%d+):(%d+)(:(-?%d+):(%d+))$')
+  if newest then
+    -- Decimal digits (the match): arithmetic reads them (one strtod each, in the VM; tonumber is a
+    -- C call that reads a string twice). Within 2^53, and the oldest entry no later than the newest.
+    newest, newestCum, oldest, base = newest + 0, newestCum + 0, oldest + 0, base + 0
+    if newest > MAX_EXACT or oldest < -MAX_EXACT or oldest > newest or newestCum > MAX_EXACT or base > MAX_EXACT then
+      return nil, NOT_OURS
+    end
+    return {
+      key = key, base = base, newest = newest, newestCum = newestCum, size = nil, t = NONE, c = NONE, oldest = oldest,
+      carry = carry, impl = false, p = false, dirty = false, ttl = false, stale = false,
+    }
+  end
+  newest, newestCum = logEntry(tail)
+  -- No carried fields: the sentinel and the oldest entry (the key is a list: this read cannot fail).
+  local head = redis.call('LRANGE', key, '0', '1')
+  base = logBase(head[1])
   local first, firstCum = logEntry(head[2] or '')
-  local newest, newestCum = logEntry(redis.call('LINDEX', key, '-1'))
-  if not base or not first or not firstCum or not newest or not newestCum then return nil, NOT_OURS end
-  s.t[1], s.c[1] = first, firstCum
-  s.base, s.newest, s.newestCum, s.size = base, newest, newestCum, nil
-  return s
+  if not base or not first or not newest then return nil, NOT_OURS end
+  -- Entry 1 made with the tables (one array slot each: no rehash when it is stored).
+  return {
+    key = key, base = base, newest = newest, newestCum = newestCum, size = nil, t = {first}, c = {firstCum},
+    oldest = first, carry = false, impl = false, p = false, dirty = false, ttl = false, stale = false,
+  }
 end
 
 -- The text of an instant (fmt), kept for the next entry: the requests of a call share
@@ -90,11 +136,22 @@ local function textOf(now)
   return instantText
 end
 
+-- The fields the newest entry carries, ':oldest:base' (see above): as read while neither changed,
+-- else formatted once; '' when entry 1's time is not known (after a refund changed it).
+local function logCarry(s)
+  local carry = s.carry
+  if carry then return carry end
+  if not s.oldest then return '' end
+  carry = ':' .. fmt(s.oldest) .. ':' .. fmt(s.base)
+  s.carry = carry
+  return carry
+end
+
 -- Writes the newest entry if admissions changed it since the list was last written
 -- (s.stale): before anything reads the list past what s knows, or moves its tail.
 local function logSync(s)
   if s.stale then
-    redis.call('LSET', s.key, '-1', textOf(s.newest) .. ':' .. fmt(s.newestCum))
+    redis.call('LSET', s.key, '-1', textOf(s.newest) .. ':' .. fmt(s.newestCum) .. logCarry(s))
     s.stale = false
   end
 end
@@ -109,10 +166,15 @@ end
 local function logAt(s, i)
   local t = s.t[i]
   if t == nil then
+    -- The newest entry is always known (s.newest, s.newestCum), written or not: an admission
+    -- does not store it by index too (each table slot added costs a rehash).
+    if i == s.size then return s.newest, s.newestCum end
     logSync(s)
     local c
     t, c = logEntry(redis.call('LINDEX', s.key, i))
     if t == nil then t, c = logForeign(s) end
+    -- logOwn, inline (a search reads several entries this way).
+    if s.t == NONE then s.t, s.c = {}, {} end
     s.t[i], s.c[i] = t, c
   end
   return t, s.c[i]
@@ -123,7 +185,8 @@ local function logFirstLive(s, now, windowMs)
   local horizon = now - windowMs
   if s.newest <= horizon then return nil end
   local low = 1
-  if logAt(s, low) > horizon then return low end
+  -- Entry 1's time, carried by the newest entry, spares reading it here.
+  if (s.oldest or logAt(s, low)) > horizon then return low end
   -- Entry low has left the window and the newest has not: gallop to one that has not, then halve.
   local size = logSize(s)
   local step = 1
@@ -155,17 +218,23 @@ local function logAdmit(key, s, now, cost, count, live)
   if count == 0 then
     if s.newest ~= -math.huge then redis.call('DEL', key) end
     s.stale = false
-    redis.call('RPUSH', key, '0:0', textOf(now) .. ':' .. fmt(cost))
+    local text = textOf(now)
+    -- The entry is the oldest too, after a sentinel of total 0.
+    local carry = ':' .. text .. ':0'
+    redis.call('RPUSH', key, '0:0', text .. ':' .. fmt(cost) .. carry)
     s.base, s.size, s.t, s.c = 0, 1, {now}, {cost}
-    s.newest, s.newestCum = now, cost
+    s.newest, s.newestCum, s.oldest, s.carry = now, cost, now, carry
     return
   end
   if live > 1 then
     -- The tail stays where it is: a pending write of the newest entry (logSync) still lands on it.
     redis.call('LTRIM', key, live - 1, '-1')
-    -- Entry live - 1 is the new sentinel (its total the new base), entry live the new entry 1.
+    -- Entry live - 1 is the new sentinel (its total the new base), entry live the new entry 1
+    -- (known: the search read it, or it is the newest).
     local shift = live - 1
     local t1, c1 = s.t[live], s.c[live]
+    s.oldest = t1 or live == s.size and s.newest or false
+    s.carry = false
     s.base = s.c[shift]
     s.t, s.c = {}, {}
     if t1 ~= nil then s.t[1], s.c[1] = t1, c1 end
@@ -182,10 +251,15 @@ local function logAdmit(key, s, now, cost, count, live)
       if t1 ~= nil then s.t[1], s.c[1] = t1, t1 == now and total + cost or c1 end
     end
   else
-    logSync(s)
-    local length = redis.call('RPUSH', key, textOf(now) .. ':' .. fmt(total + cost))
+    if s.stale then logSync(s) end
+    -- textOf and fmt, inline (a Lua call costs Redis about 500 instructions): a count below 2^31 is one '%d'.
+    if now ~= instant then instant, instantText = now, fmt(now) end
+    local cum = total + cost
+    local length = redis.call(
+      'RPUSH', key, instantText .. ':' .. (cum < 2147483648 and string.format('%d', cum) or fmt(cum)) .. logCarry(s)
+    )
+    -- Entry size is the newest: logAt knows it from s.newest.
     s.size = length - 1
-    s.t[s.size], s.c[s.size] = now, total + cost
   end
   s.newest, s.newestCum = now, total + cost
 end
@@ -193,10 +267,19 @@ end
 function slidingLog.decide(key, s, p, nowMs, cost, commit)
   local limit, windowMs = p[1], p[2]
   local newest = s.newest
-  -- A clock behind the newest entry: decide as if at that entry's time.
-  local now = math.max(nowMs, newest)
-  local live = logFirstLive(s, now, windowMs)
-  local count = logCountFrom(s, live)
+  -- A clock behind the newest entry: decide as if at that entry's time (math.max, without its C call).
+  local now = nowMs
+  if newest > now then now = newest end
+  local live, count
+  local first, horizon = s.oldest, now - windowMs
+  if first and first > horizon and newest > horizon then
+    -- The oldest and the newest entry are in the window: logFirstLive's and logCountFrom's first
+    -- steps, inline (most decisions on a busy key).
+    live, count = 1, s.newestCum - s.base
+  else
+    live = logFirstLive(s, now, windowMs)
+    count = logCountFrom(s, live)
+  end
   -- An entry read, by this request or an earlier one of the call, was not flowgate's; or running totals
   -- that go down (flowgate's only grow), which would count fewer than no units (remaining above the
   -- limit), or more units than any limit admits (a denial's scan below reads up to that many entries).
@@ -213,8 +296,12 @@ function slidingLog.decide(key, s, p, nowMs, cost, commit)
       -- Only an admission drops what left the window: its entry becomes the newest,
       -- so no caller is decided before that instant again.
       logAdmit(key, s, now, cost, count, live)
-      -- Its expiry is set once per script, when the log is saved.
-      changed(key, s, resetMs)
+      -- Its expiry is set once per script, when the log is saved: changed() in the prelude, inline.
+      if not s.dirty then
+        s.dirty = true
+        written[#written + 1] = key
+      end
+      s.ttl = resetMs + expiryMarginMs
     end
     return 1, limit - count - cost, resetMs, 0, 0, now, commit and cost or 0
   end
@@ -227,9 +314,16 @@ function slidingLog.decide(key, s, p, nowMs, cost, commit)
   -- are read, and the wait is positive and no longer than resetMs. Out of order, the list is not ours.
   local last = now - windowMs
   local i = live
+  logOwn(s)
   while true do
     local t, c = s.t[i], s.c[i]
-    if t == nil then
+    if t == nil and i == 1 then
+      -- Entry 1, when the newest entry's carried fields spared reading it at load: alone, as the
+      -- head read did; a denial for one unit reads no further.
+      t, c = logAt(s, 1)
+      -- (The newest, when it is entry 1, is known but not stored by index: the wait below reads s.t.)
+      s.t[1], s.c[1] = t, c
+    elseif t == nil then
       logSync(s)
       -- Entries known already (a refund's, not yet written: see logRefund) are not read again.
       local to = i + math.max(8, k) - 1
@@ -263,6 +357,7 @@ end
 -- foreign, only if the walk gets to it (the chunk reads past what it needs).
 local function logFill(s, from, to)
   logSync(s)
+  logOwn(s)
   local chunk = redis.call('LRANGE', s.key, from, to)
   for j = 1, #chunk do
     local i = from + j - 1
@@ -284,6 +379,7 @@ local function logRefund(key, s, p, nowMs, cost, atMs)
   if s.newest == -math.huge then return false end
   -- Without an instant (nil), the admission is the key's latest: its newest entry.
   atMs = atMs or s.newest
+  logOwn(s)
   -- Units that already left the window are not given back.
   if atMs + p[2] <= math.max(nowMs, s.newest) or atMs > s.newest then return false end
   local size = logSize(s)
@@ -327,19 +423,22 @@ local function logRefund(key, s, p, nowMs, cost, atMs)
   if taken <= 0 then return false end
   -- Every later running total drops by what is given back.
   for i = q + 1, size do s.c[i] = s.c[i] - taken end
+  -- Entry 1 may go (its time then entry 2's); the carried fields are formatted again when next written.
+  s.carry = false
   s.listed = s.listed or size
   s.from = math.min(s.from or q, q)
   if taken < c - before then
     s.c[q] = c - taken
   elseif size == 1 then
     -- Its only entry: the log is empty (the key is deleted).
-    s.base, s.newest, s.newestCum, s.size, s.t, s.c = 0, -math.huge, 0, 0, {}, {}
+    s.base, s.newest, s.newestCum, s.size, s.t, s.c, s.oldest = 0, -math.huge, 0, 0, {}, {}, false
     return true
   else
     for i = q, size - 1 do s.t[i], s.c[i] = s.t[i + 1], s.c[i + 1] end
     s.t[size], s.c[size] = nil, nil
     size = size - 1
     s.size = size
+    if q == 1 then s.oldest = s.t[1] end
   end
   s.newest, s.newestCum = s.t[size], s.c[size]
   return true
@@ -365,7 +464,9 @@ function slidingLog.flush(key, s)
     redis.call('DEL', key)
     return
   end
-  for i = from, size do
+  -- Without carried fields (the next load reads the head). From the newest entry at least: when a refund
+  -- removed the newest, the entry that becomes the newest must not keep the fields it carried once.
+  for i = math.min(from, size), size do
     redis.call('LSET', key, i - listed - 1, fmt(s.t[i]) .. ':' .. fmt(s.c[i]))
   end
   if listed > size then redis.call('LTRIM', key, '0', size - listed - 1) end
@@ -378,11 +479,17 @@ function slidingLog.discard(key, s, p)
   -- The list is as it was when s was loaded or last written by the call, so this load cannot fail.
   local fresh = slidingLog.load(key, p)
   s.base, s.newest, s.newestCum, s.size, s.t, s.c = fresh.base, fresh.newest, fresh.newestCum, fresh.size, fresh.t, fresh.c
+  s.oldest, s.carry = fresh.oldest, fresh.carry
 end
 
 -- The expiry of a log that admitted in this script: its last admission's.
+local expiry, expiryText = nil, nil
 function slidingLog.save(key, s, p)
-  logSync(s)
-  redis.call('PEXPIRE', key, s.ttl)
+  if s.stale then logSync(s) end
+  -- The TTL's digits, kept for the next log: on the server's TIME every admission's TTL is its
+  -- window, so one string.format serves a call's keys of one limit.
+  local ttl = s.ttl
+  if ttl ~= expiry then expiry, expiryText = ttl, ttl < 2147483648 and string.format('%d', ttl) or ttl end
+  redis.call('PEXPIRE', key, expiryText)
 end
 `;
