@@ -3,6 +3,7 @@ import { IssueList } from '../errors.js';
 import { HttpLimiter, isPromiseLike, type RouteSettings, type Verdict } from './core.js';
 import { holdRequest } from './hold.js';
 import type { AnyRateLimiter, HttpOptions, MaybePromise, RateLimitInfo, RequestKeys } from './options.js';
+import { peerAddress } from './peer-address.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 import { routeSettings } from './route-settings.js';
 import { isFastifyInstance, notAFastifyInstance, optionsMistake } from './wiring.js';
@@ -162,7 +163,7 @@ async function register(fastify: FastifyInstance, registered: FastifyRateLimitOp
     }
     let answer: Verdict | Promise<Verdict | undefined> | undefined;
     try {
-      answer = core.decide(request, request.raw.socket.remoteAddress, request.headers, request.raw, route);
+      answer = core.decide(request, peerAddress(request.raw.socket), request.headers, request.raw, route);
     } catch (error) {
       done(error as Error);
       return;

@@ -189,8 +189,8 @@ export function writeHeaders<T>(
       state.rateLimit = `${state.rateLimit}, ${rateLimit}`;
     }
     if (plan.draft) {
-      set(target, names.policy, state.policy);
-      set(target, names.rateLimit, state.rateLimit);
+      set(target, names.policy, flattened(state.policy));
+      set(target, names.rateLimit, flattened(state.rateLimit));
     }
     if (plan.legacy && decision.remaining < state.legacyRemaining) {
       state.legacyRemaining = decision.remaining;
@@ -201,6 +201,23 @@ export function writeHeaders<T>(
   }
   if (!decision.allowed) set(target, names.retryAfter, String(resetSeconds(decision)));
   return itemNames;
+}
+
+// Where flattened() puts the character it reads, so that the read is not optimised away.
+const sink = { firstChar: 0 };
+
+/**
+ * `value`, flattened. A string built by concatenation is a rope (a V8 cons
+ * string), and node checks every header value it sends with a regular
+ * expression, which on a rope leaves the compiled matcher for V8's runtime
+ * (flattening the rope there): ~0.55k instructions per header on Fastify.
+ * Reading one character flattens the rope in place for ~0.1k, and the check
+ * then takes the fast path. A flat string (the `RateLimit-Policy` of one
+ * middleware, built once) costs a load.
+ */
+function flattened(value: string): string {
+  sink.firstChar = value.charCodeAt(0);
+  return value;
 }
 
 /** The `RateLimit-Policy` list of `items`, under `names` if given. */
