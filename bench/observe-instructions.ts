@@ -108,6 +108,8 @@ function valgrindArgs(outFile: string): string[] {
     '--random-seed=1',
     // Heap growth, idle and memory-reducing GCs at fixed points, not by time.
     '--predictable-gc-schedule',
+    // The child collects fully before its measured rounds (see bench/lib/observe-count-child.mjs).
+    '--expose-gc',
   ];
 }
 
