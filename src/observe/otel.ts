@@ -15,7 +15,7 @@ import type {
 } from '@opentelemetry/api';
 import { IssueList } from '../errors.js';
 import { type MetricsOptions, type MetricsSubscription, resolveMetricsOptions } from './metrics-options.js';
-import { ERROR_KINDS, type LimiterTally, OUTCOMES, Tally } from './tally.js';
+import { ERROR_KINDS, OUTCOMES, Tally } from './tally.js';
 
 export type { MetricsOptions, MetricsSubscription } from './metrics-options.js';
 
@@ -87,17 +87,11 @@ export function recordMetrics(meter: Meter | MeterProvider, options?: MetricsOpt
     advice: { explicitBucketBoundaries: [...resolved.durationBuckets] },
   });
 
-  /** One attribute set per limiter, made once: the SDK is handed the same object every time. */
-  const limiterAttributes = new WeakMap<LimiterTally, Attributes>();
-  const attributesOf = (limiter: LimiterTally): Attributes => {
-    let attributes = limiterAttributes.get(limiter);
-    if (attributes === undefined) {
-      attributes = { 'flowgate.limiter': limiter.name };
-      limiterAttributes.set(limiter, attributes);
-    }
-    return attributes;
-  };
-  const tally = new Tally(resolved, (limiter, seconds) => duration.record(seconds, attributesOf(limiter)));
+  const tally = new Tally(resolved, (limiter) => {
+    // One attribute set per limiter, made once: the SDK is handed the same object every time.
+    const attributes: Attributes = { 'flowgate.limiter': limiter };
+    return (seconds) => duration.record(seconds, attributes);
+  });
 
   const observables: Observable[] = [decisions, nearLimit, errors];
   const observe = (result: BatchObservableResult): void => {
