@@ -1,5 +1,4 @@
 import { StoreTimeoutError } from './failure.js';
-import { monotonic } from './monotonic.js';
 
 /** One pending call, linked in start order (which, for one `timeoutMs`, is deadline order). */
 class Pending {
@@ -40,7 +39,7 @@ export class Deadlines {
    */
   constructor(
     readonly timeoutMs: number,
-    private readonly now: () => number = () => monotonic.now(),
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** The deadline of a call starting now: `timeoutMs` from now, on this instance's clock. */

@@ -4,7 +4,6 @@ import { DenialCache, DenialCacheGate, isCachedDenial } from './denial-cache.js'
 import { degradedDecision, type StoreErrorPolicy } from './failure.js';
 import type { Gate } from './gate.js';
 import { type RateLimiterOptions, resolveOptions } from './limiter-options.js';
-import { monotonic } from './monotonic.js';
 import { DecisionMessage, decisionChannel } from './observe/events.js';
 import { outcomesOf } from './observe/outcomes.js';
 import { type DecisionSink, LimiterSinks, othersListen } from './observe/recorders.js';
@@ -237,7 +236,7 @@ export class RateLimiter<Name extends string = never> {
     const deadline = this.askDeadlines === undefined ? Number.POSITIVE_INFINITY : this.askDeadlines.deadline();
     // A store call is timed from its deadline's clock reading; without a deadline, the clock is read for an
     // observer only, and never for a synchronous store, whose answers are not timed.
-    const now = observed && this.timeWithoutDeadline ? monotonic.now() : 0;
+    const now = observed && this.timeWithoutDeadline ? performance.now() : 0;
     let answer: Decision | Promise<Decision>;
     try {
       answer =
@@ -250,7 +249,11 @@ export class RateLimiter<Name extends string = never> {
     if (answer instanceof Promise) {
       // (A synchronous store that answers with a promise all the same is timed from here.)
       const started =
-        this.askDeadlines !== undefined ? deadline - this.timeoutMs : this.timeWithoutDeadline ? now : monotonic.now();
+        this.askDeadlines !== undefined
+          ? deadline - this.timeoutMs
+          : this.timeWithoutDeadline
+            ? now
+            : performance.now();
       // The reused one-key array must not outlive the call: a late answer may need the keys.
       // A synchronous store never answers with a promise; should one all the same, its timeout starts now.
       const settleBy =
@@ -294,7 +297,7 @@ export class RateLimiter<Name extends string = never> {
     if (this.outage.failing && !isCachedDenial(decided)) this.outage.succeeded();
     const result = this.reshape(decided);
     if (observed) {
-      const storeMs = Number.isNaN(started) ? undefined : monotonic.now() - started;
+      const storeMs = Number.isNaN(started) ? undefined : performance.now() - started;
       this.publish(operation, decided, result, cost, keys, storeMs);
     }
     return result;
