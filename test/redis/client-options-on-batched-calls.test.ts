@@ -7,25 +7,14 @@
  * checks the prefix on lone calls, which take the lone function.)
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Redis, type RedisOptions } from 'ioredis';
 import { fixedWindow, MemoryStore, RateLimiter, slidingLog, tokenBucket } from '../../src/index.js';
 import { RedisStore } from '../../src/stores/redis/index.js';
-import { type RedisServer, startRedis } from '../support/redis-server.js';
+import { ownRedis } from '../support/redis-fixture.js';
 import { decisionFields } from '../support/same-as-memory.js';
 
-let server: RedisServer;
-let admin: Redis;
-
-before(async () => {
-  server = await startRedis({ own: true });
-  admin = new Redis(server.url);
-});
-
-after(async () => {
-  admin.disconnect();
-  await server.stop();
-});
+const own = ownRedis();
 
 const OPTIONS: Record<string, RedisOptions> = {
   keyPrefix: { keyPrefix: 'app:' },
@@ -39,9 +28,9 @@ const NOW = 1_765_000_000_000;
 for (const [name, options] of Object.entries(OPTIONS)) {
   for (const way of ['functions', 'scripts'] as const) {
     test(`${name} (${way}): batched decisions are the memory store's, on prefixed keys`, async () => {
-      await admin.call('ACL', 'SETUSER', 'default', way === 'functions' ? '+fcall' : '-fcall');
-      await admin.flushall();
-      const client = new Redis(server.url, options);
+      await own.admin.call('ACL', 'SETUSER', 'default', way === 'functions' ? '+fcall' : '-fcall');
+      await own.admin.flushall();
+      const client = new Redis(own.server.url, options);
       try {
         const common = { clock: () => NOW, onStoreError: 'throw', timeoutMs: Number.POSITIVE_INFINITY } as const;
         const limits = {
@@ -67,10 +56,10 @@ for (const [name, options] of Object.entries(OPTIONS)) {
         const names = ['{flowgate:cold}', '{flowgate:hot}'].flatMap((tag) =>
           [':fw:60000:user', ':sl:60000:log', ':tb:1:org'].map((suffix) => `${prefix}${tag}${suffix}`),
         );
-        assert.deepEqual((await admin.keys('*')).sort(), names.sort());
+        assert.deepEqual((await own.admin.keys('*')).sort(), names.sort());
       } finally {
         client.disconnect();
-        await admin.call('ACL', 'SETUSER', 'default', '+fcall');
+        await own.admin.call('ACL', 'SETUSER', 'default', '+fcall');
       }
     });
   }

@@ -17,24 +17,13 @@
  * an error that says so, and the store asks for the plain reply from then on.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import { fixedWindow, RateLimiter } from '../../src/index.js';
 import { RedisStore } from '../../src/stores/redis/index.js';
-import { type RedisServer, startRedis } from '../support/redis-server.js';
+import { ownRedis } from '../support/redis-fixture.js';
 
-let server: RedisServer;
-let admin: Redis;
-
-before(async () => {
-  server = await startRedis({ own: true });
-  admin = new Redis(server.url);
-});
-
-after(async () => {
-  admin.disconnect();
-  await server.stop();
-});
+const own = ownRedis();
 
 interface SentCommand {
   name: string;
@@ -52,15 +41,15 @@ function rewritingClient(from: string, to: string): Redis {
       return super.sendCommand(command, stream);
     }
   }
-  return new Rewriting(server.url);
+  return new Rewriting(own.server.url);
 }
 
 /** Whether the server refuses Functions to the default user, so that calls go as scripts. */
 async function functions(allowed: boolean): Promise<void> {
-  await admin.call('ACL', 'SETUSER', 'default', allowed ? '+@all' : '-fcall');
-  await admin.call('FUNCTION', 'FLUSH');
-  await admin.script('FLUSH');
-  await admin.flushall();
+  await own.admin.call('ACL', 'SETUSER', 'default', allowed ? '+@all' : '-fcall');
+  await own.admin.call('FUNCTION', 'FLUSH');
+  await own.admin.script('FLUSH');
+  await own.admin.flushall();
 }
 
 function limiterOn(client: Redis, prefix: string): RateLimiter {
@@ -94,9 +83,9 @@ for (const way of ['functions', 'scripts'] as const) {
       );
       const [peeked, other] = await Promise.all([limiter.peek('k'), limiter.limit('other', { cost: 2 })]);
       assert.deepEqual([peeked.allowed, other.allowed, other.remaining], [false, true, 1]);
-      const keys = await admin.keys('{nm:*');
+      const keys = await own.admin.keys('{nm:*');
       assert.deepEqual(
-        await Promise.all(keys.sort().map((key) => admin.get(key))),
+        await Promise.all(keys.sort().map((key) => own.admin.get(key))),
         ['3', '2'],
         'each key counts exactly what was admitted',
       );

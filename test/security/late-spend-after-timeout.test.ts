@@ -14,13 +14,13 @@
  * kill), every decision is the failure policy's and nothing is spent.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { type Decision, RateLimiter, tokenBucket } from '../../src/index.js';
 import { type RedisClientLike, RedisStore } from '../../src/stores/redis/index.js';
 import { CLIENT_KINDS, type ClientKind } from '../support/redis-clients.js';
-import { type RedisServer, startRedis } from '../support/redis-server.js';
+import { ownRedis } from '../support/redis-fixture.js';
 
 const CAPACITY = 100;
 const CALLS = 60;
@@ -89,25 +89,16 @@ function realAdmissions(decisions: Decision[]): number {
 
 for (const kind of CLIENT_KINDS) {
   describe(`late spend with ${kind}`, () => {
-    let server: RedisServer;
-    let admin: Redis;
-    before(async () => {
-      server = await startRedis({ own: true });
-      admin = new Redis(server.url);
-    });
-    after(async () => {
-      admin.disconnect();
-      await server.stop();
-    });
+    const own = ownRedis();
 
     test('CLIENT PAUSE WRITE: 60 refused while paused, none spent after the pause', async () => {
-      const c = await defaultClient(kind, server.url);
+      const c = await defaultClient(kind, own.server.url);
       // The store exists before the fault: it is what listens for node-redis's 'error' events.
       const limiter = failClosed(c.client);
       try {
-        await admin.call('CLIENT', 'PAUSE', '60000', 'WRITE');
+        await own.admin.call('CLIENT', 'PAUSE', '60000', 'WRITE');
         const decisions = await burst(limiter, 'paused');
-        await admin.call('CLIENT', 'UNPAUSE');
+        await own.admin.call('CLIENT', 'UNPAUSE');
         assert.deepEqual(
           decisions.map((d) => [d.allowed, d.degraded]),
           decisions.map(() => [false, true]),
@@ -119,11 +110,11 @@ for (const kind of CLIENT_KINDS) {
     });
 
     test('DEBUG SLEEP: only the decisions that came back admitted are spent', async () => {
-      const c = await defaultClient(kind, server.url);
+      const c = await defaultClient(kind, own.server.url);
       // The store exists before the fault: it is what listens for node-redis's 'error' events.
       const limiter = failClosed(c.client);
       try {
-        const sleeping = admin.call('DEBUG', 'SLEEP', '0.5');
+        const sleeping = own.admin.call('DEBUG', 'SLEEP', '0.5');
         const decisions = await burst(limiter, 'asleep');
         await sleeping;
         assert.equal(await spent(c, 'asleep'), realAdmissions(decisions));
@@ -133,18 +124,18 @@ for (const kind of CLIENT_KINDS) {
     });
 
     test('kill -9 and restart with the offline queue on: the queued calls run after it and spend nothing', async () => {
-      const c = await defaultClient(kind, server.url);
+      const c = await defaultClient(kind, own.server.url);
       // The store exists before the fault: it is what listens for node-redis's 'error' events.
       const limiter = failClosed(c.client);
       try {
-        admin.disconnect();
-        await server.stop();
+        own.admin.disconnect();
+        await own.server.stop();
         const decisions = await burst(limiter, 'restarted');
         assert.ok(decisions.every((d) => d.degraded && !d.allowed));
         const back = ready(c.client);
-        await server.restart();
+        await own.server.restart();
         await back;
-        admin = new Redis(server.url);
+        own.admin = new Redis(own.server.url);
         // The offline queue is sent on reconnection, before the ping.
         assert.equal(await spent(c, 'restarted'), 0);
       } finally {

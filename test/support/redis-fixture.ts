@@ -39,3 +39,30 @@ export function redisFixture(): RedisFixture {
   });
   return fixture;
 }
+
+/** A redis-server of the caller's own and an ioredis connection to inspect it. */
+export interface OwnRedis {
+  server: RedisServer;
+  /** Replaceable: a test that restarts the server connects a new one. */
+  admin: Redis;
+}
+
+/**
+ * A redis-server for this file or suite alone (`startRedis({ own: true })`:
+ * for tests that change ACLs, functions, or pause, sleep or restart it) and an
+ * `admin` connection to it, both filled in by the `before` hook this
+ * registers, and closed by its `after` hook. Call where those hooks belong:
+ * at the top level of a test file, or inside a `describe`.
+ */
+export function ownRedis(): OwnRedis {
+  const own = {} as OwnRedis;
+  before(async () => {
+    own.server = await startRedis({ own: true });
+    own.admin = new Redis(own.server.url);
+  });
+  after(async () => {
+    own.admin?.disconnect();
+    await own.server?.stop();
+  });
+  return own;
+}
