@@ -43,14 +43,16 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundleForNode } from './lib/bundle.js';
+import { callgrindWindowArgs, windowInstructions } from './lib/callgrind-window.js';
 import { baseOf, CONFIGS, MATCHES } from './lib/http-configs.js';
+import { median } from './lib/report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -124,27 +126,6 @@ async function drive(agent: Agent, port: number, count: number, reuse: boolean):
   return headers;
 }
 
-/** valgrind's arguments: callgrind, zeroing its counts when the server calls `getPriority()`, dumping them on `loadavg()`. */
-function valgrindArgs(outFile: string): string[] {
-  return [
-    '--tool=callgrind',
-    `--callgrind-out-file=${outFile}`,
-    // The server's 'start' and 'stop' messages call these (os.getPriority(), os.loadavg()); nothing else does.
-    '--zero-before=uv_os_getpriority',
-    '--dump-before=uv_loadavg',
-    '--dump-instr=no',
-    '--dump-line=no',
-    // V8 writes code it then runs: valgrind must check for it outside mapped files.
-    '--smc-check=all-non-file',
-    process.execPath,
-    '--single-threaded',
-    '--hash-seed=1',
-    '--random-seed=1',
-    // Heap growth, idle and memory-reducing GCs at fixed points, not by time (see the header).
-    ...(args['default-gc'] ? [] : ['--predictable-gc-schedule']),
-  ];
-}
-
 /**
  * One server process under valgrind: `small` requests, a dump, `large - small` requests, a
  * dump; the instructions between the two dumps (callgrind's `summary`), and the first response's header names.
@@ -154,7 +135,13 @@ async function instructions(task: string): Promise<{ refs: number; headers: stri
   const dir = mkdtempSync(join(tmpdir(), 'fg-http-instr-'));
   const child = spawn(
     'valgrind',
-    [...valgrindArgs(join(dir, 'out')), task === config ? bundle : baseBundle, config, '', 'socket'],
+    [
+      ...callgrindWindowArgs(join(dir, 'out'), { predictableGc: !args['default-gc'] }),
+      task === config ? bundle : baseBundle,
+      config,
+      '',
+      'socket',
+    ],
     {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -192,20 +179,13 @@ async function instructions(task: string): Promise<{ refs: number; headers: stri
     agent.destroy();
     child.send('exit');
     const [code] = await exited;
-    // Dump 1 is the counts from 'start' to 'stop'; the last, at exit, the rest.
-    const dump = readdirSync(dir).find((name) => name.endsWith('.1'));
-    const match = dump === undefined ? null : /^summary:\s+(\d+)/m.exec(readFileSync(join(dir, dump), 'utf8'));
-    if (code !== 0 || !match) throw new Error(`${config}: exit ${code}: ${err.slice(-2000)}`);
-    return { refs: Number(match[1]), headers };
+    // From the server's 'start' message to its 'stop' (see bench/lib/callgrind-window.ts).
+    const refs = windowInstructions(dir);
+    if (code !== 0 || refs === undefined) throw new Error(`${config}: exit ${code}: ${err.slice(-2000)}`);
+    return { refs, headers };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 const load1 = () => loadavg()[0]?.toFixed(1) ?? '?';

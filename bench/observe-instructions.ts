@@ -37,13 +37,15 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startRedis } from '../test/support/redis-server.js';
 import { countInstructions } from './lib/cachegrind.js';
+import { callgrindWindowArgs, windowInstructions } from './lib/callgrind-window.js';
+import { median } from './lib/report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -91,28 +93,6 @@ if (!args['redis-only']) {
   }
 }
 
-/** callgrind's arguments: zeroing its counts when the child calls `getPriority()`, dumping them on `loadavg()`. */
-function valgrindArgs(outFile: string): string[] {
-  return [
-    '--tool=callgrind',
-    `--callgrind-out-file=${outFile}`,
-    '--zero-before=uv_os_getpriority',
-    '--dump-before=uv_loadavg',
-    '--dump-instr=no',
-    '--dump-line=no',
-    // V8 writes code it then runs: valgrind must check for it outside mapped files.
-    '--smc-check=all-non-file',
-    process.execPath,
-    '--single-threaded',
-    '--hash-seed=1',
-    '--random-seed=1',
-    // Heap growth, idle and memory-reducing GCs at fixed points, not by time.
-    '--predictable-gc-schedule',
-    // The child collects fully before its measured rounds (see bench/lib/observe-count-child.mjs).
-    '--expose-gc',
-  ];
-}
-
 /** The instructions of the measured Redis decisions of one configuration on `build`. */
 async function redisInstructions(build: string, exporter: string, url: string): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'fg-observe-instr-'));
@@ -121,7 +101,9 @@ async function redisInstructions(build: string, exporter: string, url: string): 
     const run = spawn(
       'valgrind',
       [
-        ...valgrindArgs(join(dir, 'out')),
+        ...callgrindWindowArgs(join(dir, 'out'), { predictableGc: true }),
+        // The child collects fully before its measured rounds (see bench/lib/observe-count-child.mjs).
+        '--expose-gc',
         child,
         build,
         'redis',
@@ -140,19 +122,12 @@ async function redisInstructions(build: string, exporter: string, url: string): 
     });
     const [code] = await once(run, 'exit');
     // Dump 1: from the zero to the dump; the last, at exit, the rest.
-    const dump = readdirSync(dir).find((name) => name.endsWith('.1'));
-    const match = dump === undefined ? null : /^summary:\s+(\d+)/m.exec(readFileSync(join(dir, dump), 'utf8'));
-    if (code !== 0 || !match) throw new Error(`redis ${exporter}: exit ${code}: ${err.slice(-2000)}`);
-    return Number(match[1]);
+    const count = windowInstructions(dir);
+    if (code !== 0 || count === undefined) throw new Error(`redis ${exporter}: exit ${code}: ${err.slice(-2000)}`);
+    return count;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 const loads = [`start ${load1()}`];
