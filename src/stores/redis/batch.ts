@@ -1,10 +1,11 @@
 import { StoreOverloadedError, StoreRequestError, StoreTimeoutError } from '../../failure.js';
-import { type Decision, decision } from '../../policies/decision.js';
+import type { Decision } from '../../policies/decision.js';
 import { combineDecisions, type LimitSpec } from '../../policies/limit-set.js';
 import type { ScriptRunner } from './client.js';
 import { keySlot } from './key-slot.js';
 import { algorithmTag } from './keys.js';
 import { unpackReply } from './packed-reply.js';
+import { COMPACT, COMPACT_DELAYED, FIELDS, LONE_ADMITTED, readAdmitted, readLimit } from './reply-fields.js';
 import { type Script, scriptFor } from './scripts.js';
 import type { ServerClock } from './server-clock.js';
 
@@ -26,19 +27,6 @@ export const PIPELINE_DEPTH = 2;
  * bursts stay one call (a second call would cost more than the overlap gains).
  */
 export const MIN_SPLIT = 8;
-
-/** Numbers per limit in the script's reply: see lua/prelude.lua.ts. */
-const FIELDS = 7;
-
-/**
- * The statuses of a compact admission: numbers per limit remaining, resetMs, and with
- * COMPACT_DELAYED delayMs (see lua/prelude.lua.ts). A status is its number of fields.
- */
-const COMPACT = 2;
-const COMPACT_DELAYED = 3;
-
-/** The length of the lone function's reply to a plain admission: server time, remaining, resetMs (see lua/lone.lua.ts). */
-const LONE_ADMITTED = 3;
 
 /** Whether two requests name the same Redis keys (KeyNamer hands a hot key's callers one string). */
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
@@ -310,7 +298,7 @@ export class Batcher {
     // Only a lone call can answer with three numbers: a reset or refund alone in a general call also has three.
     if (lone && answer.length === LONE_ADMITTED) {
       const request = requests[0] as Request;
-      const admitted = this.readAdmitted(answer, 1, 0, serverNowMs, Number(request.op), COMPACT);
+      const admitted = readAdmitted(answer, 1, this.limitOf(0), serverNowMs, Number(request.op), COMPACT);
       request.resolve(this.combine ? admitted : [admitted]);
       return;
     }
@@ -341,13 +329,19 @@ export class Batcher {
       const atMs = compact ? (request.nowMs === undefined ? serverNowMs : Number(request.nowMs)) : 0;
       const cost = compact ? Number(request.op) : 0;
       if (count === 1 && this.combine) {
-        request.resolve(compact ? this.readAdmitted(answer, at, 0, atMs, cost, status) : this.read(answer, at, 0));
+        request.resolve(
+          compact
+            ? readAdmitted(answer, at, this.limitOf(0), atMs, cost, status)
+            : readLimit(answer, at, this.limitOf(0)),
+        );
       } else {
         const decisions: Decision[] = [];
         for (let i = 0; i < count; i++) {
           const offset = at + fields * i;
           decisions.push(
-            compact ? this.readAdmitted(answer, offset, i, atMs, cost, status) : this.read(answer, offset, i),
+            compact
+              ? readAdmitted(answer, offset, this.limitOf(i), atMs, cost, status)
+              : readLimit(answer, offset, this.limitOf(i)),
           );
         }
         request.resolve(this.combine ? combineDecisions(this.specs, decisions) : decisions);
@@ -356,39 +350,9 @@ export class Batcher {
     }
   }
 
-  /** Reads limit `i`'s compact admission at `offset`: remaining, resetMs, and with COMPACT_DELAYED delayMs. */
-  private readAdmitted(
-    reply: unknown[],
-    offset: number,
-    i: number,
-    atMs: number,
-    cost: number,
-    status: number,
-  ): Decision {
-    return decision(
-      true,
-      (this.specs[i] as LimitSpec).policy.limit,
-      Number(reply[offset]),
-      Number(reply[offset + 1]),
-      0,
-      status === COMPACT_DELAYED ? Number(reply[offset + 2]) : 0,
-      atMs,
-      cost,
-    );
-  }
-
-  /** Reads limit `i`'s numbers at `offset`: allowed (1|0), remaining, resetMs, retryAfterMs, delayMs, atMs, spent. */
-  private read(reply: unknown[], offset: number, i: number): Decision {
-    return decision(
-      Number(reply[offset]) === 1,
-      (this.specs[i] as LimitSpec).policy.limit,
-      Number(reply[offset + 1]),
-      Number(reply[offset + 2]),
-      Number(reply[offset + 3]),
-      Number(reply[offset + 4]),
-      Number(reply[offset + 5]),
-      Number(reply[offset + 6]),
-    );
+  /** Limit `i`'s limit or capacity. */
+  private limitOf(i: number): number {
+    return (this.specs[i] as LimitSpec).policy.limit;
   }
 
   /**
