@@ -5,16 +5,8 @@
 // global each time, not keep the object it found when it was imported.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fixedWindow, RateLimiter, type Store } from '../src/index.js';
-
-const hangingStore: Store = {
-  bind: () => ({
-    limit: () => new Promise(() => {}),
-    peek: () => new Promise(() => {}),
-    refund: () => new Promise(() => {}),
-    reset: () => new Promise(() => {}),
-  }),
-};
+import { fixedWindow, RateLimiter } from '../src/index.js';
+import { hangingStore } from './support/hanging-store.js';
 
 test('fake timers that replace globalThis.performance time out a hung store call', async (t) => {
   const real = Object.getOwnPropertyDescriptor(globalThis, 'performance');

@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fixedWindow, RateLimiter, type Store, StoreTimeoutError } from '../src/index.js';
-
-// A store that never answers reset: a fault a real store shows when its server hangs.
-const hangingStore: Store = {
-  bind: () => ({
-    limit: () => new Promise(() => {}),
-    peek: () => new Promise(() => {}),
-    refund: () => new Promise(() => {}),
-    reset: () => new Promise(() => {}),
-  }),
-};
+import { hangingStore } from './support/hanging-store.js';
 
 test('reset gives up after timeoutMs with a StoreTimeoutError, on every shard', async () => {
   const limiter = new RateLimiter({
