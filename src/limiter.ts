@@ -15,6 +15,7 @@ import { RefundLedger } from './refund-ledger.js';
 import { RequestKeys } from './request-keys.js';
 import { ShardedGate } from './sharding.js';
 import { MemoryStore } from './stores/memory.js';
+import { turnNow } from './turn-clock.js';
 
 export type { LimitCost, LimiterDecision, LimiterKeys, LimitOptions, RefundOptions } from './call-types.js';
 
@@ -236,7 +237,7 @@ export class RateLimiter<Name extends string = never> {
     const deadline = this.askDeadlines === undefined ? Number.POSITIVE_INFINITY : this.askDeadlines.deadline();
     // A store call is timed from its deadline's clock reading; without a deadline, the clock is read for an
     // observer only, and never for a synchronous store, whose answers are not timed.
-    const now = observed && this.timeWithoutDeadline ? performance.now() : 0;
+    const now = observed && this.timeWithoutDeadline ? turnNow() : 0;
     let answer: Decision | Promise<Decision>;
     try {
       answer =
@@ -249,11 +250,7 @@ export class RateLimiter<Name extends string = never> {
     if (answer instanceof Promise) {
       // (A synchronous store that answers with a promise all the same is timed from here.)
       const started =
-        this.askDeadlines !== undefined
-          ? deadline - this.timeoutMs
-          : this.timeWithoutDeadline
-            ? now
-            : performance.now();
+        this.askDeadlines !== undefined ? deadline - this.timeoutMs : this.timeWithoutDeadline ? now : turnNow();
       // The reused one-key array must not outlive the call: a late answer may need the keys.
       // A synchronous store never answers with a promise; should one all the same, its timeout starts now.
       const settleBy =
@@ -297,7 +294,7 @@ export class RateLimiter<Name extends string = never> {
     if (this.outage.failing && !isCachedDenial(decided)) this.outage.succeeded();
     const result = this.reshape(decided);
     if (observed) {
-      const storeMs = Number.isNaN(started) ? undefined : performance.now() - started;
+      const storeMs = Number.isNaN(started) ? undefined : turnNow() - started;
       this.publish(operation, decided, result, cost, keys, storeMs);
     }
     return result;
