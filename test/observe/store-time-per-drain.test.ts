@@ -24,8 +24,8 @@ function heldStore(): { store: Store; answer: () => void } {
         return {
           limit: (keys, cost, deadline) => hold(bound.limit(keys, cost, deadline) as Decision),
           peek: (keys, deadline) => hold(bound.peek(keys, deadline) as Decision),
-          refund: (keys, refunds, deadline) => hold(bound.refund(keys, refunds, deadline)),
-          reset: (keys, deadline) => hold(bound.reset(keys, deadline)),
+          refund: (keys, refunds, deadline) => bound.refund(keys, refunds, deadline),
+          reset: (keys, deadline) => bound.reset(keys, deadline),
         };
       },
     },
