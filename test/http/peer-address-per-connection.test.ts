@@ -6,7 +6,8 @@
  * two sessions from different addresses each get their own limit. Behind a
  * trusted proxy, requests on one keep-alive connection from the proxy are
  * keyed by their own X-Forwarded-For: a header-derived client is never kept
- * with the connection.
+ * with the connection. A socket closed before its address was read (node's
+ * remoteAddress undefined) keeps nothing, and is asked again next time.
  */
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest } from 'node:http';
@@ -15,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import Fastify from 'fastify';
 import { rateLimit } from '../../src/http/fastify.js';
+import { peerAddress } from '../../src/http/peer-address.js';
 import { fixedWindow, RateLimiter } from '../../src/index.js';
 
 const limiterOf = (limit: number) =>
@@ -99,4 +101,19 @@ test('behind a trusted proxy, requests on one keep-alive connection are keyed by
     agent.destroy();
     await app.close();
   }
+});
+
+test('a socket whose address is unknown at first keeps nothing until node knows it, then keeps it', () => {
+  const answers = [undefined, undefined, '2001:db8::7', undefined];
+  let asked = 0;
+  const socket = {
+    get remoteAddress() {
+      return answers[asked++];
+    },
+  } as unknown as Parameters<typeof peerAddress>[0];
+  assert.deepEqual(
+    [peerAddress(socket), peerAddress(socket), peerAddress(socket), peerAddress(socket)],
+    [undefined, undefined, '2001:db8::7', '2001:db8::7'],
+  );
+  assert.equal(asked, 3, 'asked until known, then never again');
 });
