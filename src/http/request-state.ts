@@ -83,9 +83,23 @@ export function requestState(tag: object): RequestState {
   let state = bag[STATE];
   if (state === undefined) {
     state = new RequestState();
-    bag[STATE] = state;
+    try {
+      bag[STATE] = state;
+    } catch {
+      // A request that takes no property (frozen, sealed, not extensible): its state is kept aside.
+      // A try costs nothing until it throws, where Object.isExtensible would be a call per request.
+      return asideOf(tag, state);
+    }
   }
   return state;
+}
+
+/** The state kept aside for `tag`, or `fresh`, kept aside now. */
+function asideOf(tag: object, fresh: RequestState): RequestState {
+  const state = ASIDE.get(tag);
+  if (state !== undefined) return state;
+  ASIDE.set(tag, fresh);
+  return fresh;
 }
 
 /** The state of a request kept aside (see {@link keptAside}), if it has one; creates none. */

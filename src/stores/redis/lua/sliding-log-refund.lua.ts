@@ -31,6 +31,14 @@ end
 -- an entry it reads is not flowgate's or out of order.
 local function logRefund(key, s, p, nowMs, cost, atMs)
   if s.newest == -math.huge then return false end
+  -- The units the list holds: flowgate's are those of its window at its last admission (what left
+  -- the window is trimmed then), never fewer than none or more than a limit admits. The walk below
+  -- may stop before it reads the base (a refund of the newest entry): checked here, as decide does.
+  local units = s.newestCum - s.base
+  if units < 0 or units > MAX_LOG_UNITS then
+    logForeign(s)
+    return NOT_OURS
+  end
   -- Without an instant (nil), the admission is the key's latest: its newest entry.
   atMs = atMs or s.newest
   logOwn(s)
