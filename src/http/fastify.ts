@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { IssueList } from '../errors.js';
 import { HttpLimiter, isPromiseLike, type RouteSettings, type Verdict } from './core.js';
+import { FastifyRouteConfig } from './fastify-route-config.js';
 import { holdRequest } from './hold.js';
 import type { AnyRateLimiter, HttpOptions, MaybePromise, RateLimitInfo, RequestKeys } from './options.js';
 import { peerAddress } from './peer-address.js';
@@ -143,11 +144,13 @@ async function register(fastify: FastifyInstance, registered: FastifyRateLimitOp
     if (typeof config.rateLimit === 'object' && config.rateLimit !== null) routes.set(config.rateLimit, settings);
   });
 
+  const routeConfig = new FastifyRouteConfig();
+
   // A callback hook, not an async one: a denial replies without calling done(),
   // and a synchronous decision (memory store) passes the request on at once,
   // with no promise and no microtask.
   fastify.addHook('onRequest', function flowgateOnRequest(request, reply, done) {
-    const own = (request.routeOptions.config as { rateLimit?: unknown } | undefined)?.rateLimit;
+    const own = (routeConfig.of(request) as { rateLimit?: unknown } | undefined)?.rateLimit;
     let route: RouteSettings<FastifyRequest> | undefined;
     if (own !== undefined) {
       if (own === false) {
