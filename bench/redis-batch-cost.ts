@@ -57,6 +57,7 @@ const server = spawn(
     `--callgrind-out-file=${join(dir, 'cg.out')}`,
     'redis-server',
     ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--hz', '1'],
+    ...['--enable-debug-command', 'yes'],
   ],
   { stdio: 'ignore' },
 );
@@ -71,6 +72,9 @@ for (let attempt = 0; ; attempt++) {
 }
 const client = new Redis({ port, host: '127.0.0.1' });
 await client.call('FUNCTION', 'LOAD', 'REPLACE', LIBRARY.code);
+// No active expiry: the server's cron would sample the keys of earlier cases while a case is counted
+// (about ±1k a decision from run to run).
+await client.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
 
 /** One script call as RedisStore sends it on the server's TIME (see lua/prelude.lua.ts). */
 async function send(codes: string[], limits: string, keys: string[], repeats?: number): Promise<void> {
@@ -99,6 +103,7 @@ async function instructions(run: () => Promise<void>): Promise<number> {
 
 async function measure(label: string, calls: (() => Promise<void>)[]): Promise<void> {
   if (values.only !== undefined && !label.includes(values.only)) return;
+  await client.flushall();
   // Once before counting: every key exists (and EVALSHA's script is cached).
   for (const call of calls) await call();
   const ir = await instructions(async () => {
