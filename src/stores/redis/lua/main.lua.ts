@@ -147,15 +147,16 @@ else
       end
     end
   end
-end
 
--- A numeric loop: ipairs calls its C iterator once per key (about 400 instructions each).
-for i = 1, #written do
-  local key = written[i]
-  local s = states[key]
-  if s and s.dirty then
-    s.impl.save(key, s, s.p)
-    s.dirty = false
+  -- Every changed counter once (decidePlain saves its own). A numeric loop: ipairs calls its C
+  -- iterator once per key (about 400 instructions each).
+  for i = 1, #written do
+    local key = written[i]
+    local s = states[key]
+    if s and s.dirty then
+      s.impl.save(key, s, s.p)
+      s.dirty = false
+    end
   end
 end
 if packed then return cmsgpack.pack(reply) end

@@ -27,16 +27,13 @@ local function decidePlain(count)
   local n = #reply
   for r = 1, count do
     local key = keys[1 + step * (r - 1)]
-    -- stateOf (requests.lua.ts), inlined.
+    -- stateOf (requests.lua.ts), inlined; without s.impl and s.p, which only main.lua.ts's saving
+    -- loop reads (this one saves with the limit's own).
     local s = states[key]
     local err
     if not s then
       s, err = loadState(key, p)
-      if s then
-        s.impl = impl
-        s.p = p
-        states[key] = s
-      end
+      if s then states[key] = s end
     end
     if not s then
       reply[n + 1], reply[n + 2] = 0, err
@@ -62,6 +59,13 @@ local function decidePlain(count)
         n = n + 8
       end
     end
+  end
+  -- Every changed key once, in order, as main.lua.ts's loop saves them (here every key written
+  -- is changed: nothing is undone, no key reset), with the limit's own save and parameters.
+  local save = impl.save
+  for i = 1, #written do
+    local key = written[i]
+    save(key, states[key], p)
   end
 end
 `;
