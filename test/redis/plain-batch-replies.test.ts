@@ -156,6 +156,23 @@ for (const [command, run] of Object.entries(runs)) {
             if (round === 0) assert.ok(admitted > 0 && denied > 0, `${admitted} admitted, ${denied} denied`);
           }
           assert.equal(await db.admin.hget(plain[WRONG_TYPE] as string, 'field'), 'value');
+          // A hot key's batch sends its key once, with the request count after the encoding ('e6'):
+          // the same as the key sent six times, through the general loop.
+          for (let round = 0; round < 2; round++) {
+            const hot = `${prefix}:hot:p`;
+            const byPlain = await run([hot], ['', `${encoding}6`, '0', '', limit]);
+            const nowMs = byPlain[0] as number;
+            const hotTwin = `${prefix}:hot:g`;
+            const byGeneral = await general(run, encoding, limit, Array(6).fill(hotTwin), Array(6).fill(nowMs));
+            assert.deepEqual(byPlain.slice(1), byGeneral.slice(1), `hot round ${round}: replies`);
+            assert.deepEqual(
+              await stored(hot, encoding === 'e'),
+              await stored(hotTwin, encoding === 'e'),
+              `hot round ${round}`,
+            );
+            const { admitted, denied } = verdicts(byPlain);
+            assert.deepEqual([admitted, denied], round === 0 ? [3, 3] : [admitted, 6 - admitted]);
+          }
         });
       }
     }
