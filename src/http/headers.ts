@@ -1,6 +1,7 @@
 import type { Decision } from '../policies/decision.js';
 import type { LimitSpec, SetDecision } from '../policies/limit-set.js';
 import type { Policy } from '../policies/policy.js';
+import { decimal } from './decimal.js';
 import { type RequestState, requestState } from './request-state.js';
 
 /**
@@ -138,16 +139,29 @@ export function rateLimitValue(plan: HeaderPlan, decision: Decision, names?: rea
   const { items } = plan;
   // One limit, as most middlewares have: its decision is the decision itself.
   if (items.length === 1 && names === undefined) {
-    return `${(items[0] as HeaderItem).rateLimitPrefix}${decision.remaining};t=${resetSeconds(decision)}`;
+    return (items[0] as HeaderItem).rateLimitPrefix + decimal(decision.remaining) + resetParam(resetSeconds(decision));
   }
   let value = '';
   for (let i = 0; i < items.length; i++) {
     const item = items[i] as HeaderItem;
     const own = limitDecision(decision, item.limitName);
     const prefix = names === undefined ? item.rateLimitPrefix : `${sfString(names[i] as string)};r=`;
-    value += `${i === 0 ? '' : ', '}${prefix}${own.remaining};t=${resetSeconds(own)}`;
+    value += `${i === 0 ? '' : ', '}${prefix}${decimal(own.remaining)}${resetParam(resetSeconds(own))}`;
   }
   return value;
+}
+
+// The last `;t=` parameter built: a window's requests mostly share their reset second.
+let lastReset = Number.NaN;
+let lastResetParam = '';
+
+/** `;t=<seconds>`, the same string as the template literal would give. */
+function resetParam(seconds: number): string {
+  if (seconds !== lastReset) {
+    lastResetParam = `;t=${decimal(seconds)}`;
+    lastReset = seconds;
+  }
+  return lastResetParam;
 }
 
 /**
