@@ -37,6 +37,12 @@ export function decimal(n: number): string {
   return (groups[top] as string) + (padded[high - top * 1000] as string) + low;
 }
 
+/** `n` (0 to 999) in three digits, zero-padded: `'007'`. */
+export function threeDigits(n: number): string {
+  if (plain === undefined) tables();
+  return padded[n] as string;
+}
+
 function slowDecimal(n: number): string {
   if (plain === undefined) tables();
   return String(n);

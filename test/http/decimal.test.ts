@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decimal } from '../../src/http/decimal.js';
 import { planHeaders, rateLimitValue } from '../../src/http/headers.js';
+import { RateLimitText } from '../../src/http/rate-limit-text.js';
 import { type Decision, fixedWindow } from '../../src/index.js';
 
 test('decimal(n) is String(n) across every group boundary, zero padding, and what falls back to String', () => {
@@ -67,5 +68,19 @@ test('the RateLimit value is the same text as the template literal it replaces, 
   ] as const) {
     const decision = { ...base, remaining, resetMs };
     assert.equal(rateLimitValue(plan, decision), `"default";r=${remaining};t=${Math.ceil(resetMs / 1000)}`);
+  }
+});
+
+test('RateLimitText writes each item as the template literal would, through hot-key runs, other keys and odd values', () => {
+  const text = new RateLimitText('"api";r=');
+  const remainders: number[] = [];
+  // A hot key counting down across thousand and million boundaries, then other keys in between.
+  for (let r = 1_000_002; r >= 998_997; r--) remainders.push(r);
+  for (let r = 1_002; r >= 997; r--) remainders.push(r);
+  remainders.push(999_999_999, 999_999_998, 5_000, 4_999, 5_000, 123_456_789, 123_456_788, 1_000_000_000, 2 ** 31);
+  remainders.push(12.5, 1_000.5, -1, 0, -0, 1_000, 999_000, 999_001, 998_999);
+  for (const [i, remaining] of remainders.entries()) {
+    const seconds = i % 3 === 0 ? 60 : 59;
+    assert.equal(text.item(remaining, seconds), `"api";r=${remaining};t=${seconds}`, `remaining ${remaining}`);
   }
 });
