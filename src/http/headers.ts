@@ -1,6 +1,8 @@
 import type { Decision } from '../policies/decision.js';
 import type { LimitSpec, SetDecision } from '../policies/limit-set.js';
 import type { Policy } from '../policies/policy.js';
+import { decimal } from './decimal.js';
+import { RateLimitText, resetParam } from './rate-limit-text.js';
 import { type RequestState, requestState } from './request-state.js';
 
 /**
@@ -57,6 +59,8 @@ export interface HeaderItem {
   readonly params: string;
   /** The start of the item in `RateLimit`, `"name";r=`: serialised once, not per request. */
   readonly rateLimitPrefix: string;
+  /** Builds this item of `RateLimit` per request (see {@link RateLimitText}). */
+  readonly rateLimitText: RateLimitText;
 }
 
 /** Header values that do not depend on the request, computed once per middleware and limiter. */
@@ -101,11 +105,13 @@ export function planHeaders(
     if (spec.shadow) continue;
     const name = policyName === undefined ? spec.name : specs.length === 1 ? policyName : `${policyName}.${spec.name}`;
     const w = Math.max(1, Math.ceil(spec.policy.windowMs / 1000));
+    const prefix = `${sfString(name)};r=`;
     items.push({
       name,
       limitName: spec.name,
       params: `;q=${spec.policy.limit};w=${w}`,
-      rateLimitPrefix: `${sfString(name)};r=`,
+      rateLimitPrefix: prefix,
+      rateLimitText: new RateLimitText(prefix),
     });
   }
   return {
@@ -138,14 +144,14 @@ export function rateLimitValue(plan: HeaderPlan, decision: Decision, names?: rea
   const { items } = plan;
   // One limit, as most middlewares have: its decision is the decision itself.
   if (items.length === 1 && names === undefined) {
-    return `${(items[0] as HeaderItem).rateLimitPrefix}${decision.remaining};t=${resetSeconds(decision)}`;
+    return (items[0] as HeaderItem).rateLimitText.item(decision.remaining, resetSeconds(decision));
   }
   let value = '';
   for (let i = 0; i < items.length; i++) {
     const item = items[i] as HeaderItem;
     const own = limitDecision(decision, item.limitName);
     const prefix = names === undefined ? item.rateLimitPrefix : `${sfString(names[i] as string)};r=`;
-    value += `${i === 0 ? '' : ', '}${prefix}${own.remaining};t=${resetSeconds(own)}`;
+    value += `${i === 0 ? '' : ', '}${prefix}${decimal(own.remaining)}${resetParam(resetSeconds(own))}`;
   }
   return value;
 }
