@@ -4,6 +4,7 @@ import { FIXED_WINDOW_LUA } from './lua/fixed-window.lua.js';
 import { limitsLua } from './lua/limits.lua.js';
 import { LONE_LUA } from './lua/lone.lua.js';
 import { MAIN_LUA } from './lua/main.lua.js';
+import { PLAIN_LUA } from './lua/plain.lua.js';
 import { CALL_HEAD_LUA, PRELUDE_LUA } from './lua/prelude.lua.js';
 import { REQUESTS_LUA } from './lua/requests.lua.js';
 import { SLIDING_LOG_LUA } from './lua/sliding-log.lua.js';
@@ -37,12 +38,12 @@ function modulesFor(codes: ReadonlySet<string>): typeof MODULES {
 /**
  * The definitions (run once per library, or once per EVAL): the prelude, the
  * policies, their table, how a call reads its limits (kept across calls by a
- * library: `cache`) and how it decides a request.
+ * library: `cache`), how it decides a request and a plain batch.
  */
 function definitions(codes: ReadonlySet<string>, cache: boolean): string {
   const modules = modulesFor(codes);
   const entries = modules.flatMap((module) => module.codes.map((code) => `${code} = ${module.table}`));
-  return `${PRELUDE_LUA}${modules.map((module) => module.text).join('')}\nlocal ALGORITHMS = {${entries.join(', ')}}\n${limitsLua(cache)}${REQUESTS_LUA}`;
+  return `${PRELUDE_LUA}${modules.map((module) => module.text).join('')}\nlocal ALGORITHMS = {${entries.join(', ')}}\n${limitsLua(cache)}${REQUESTS_LUA}${PLAIN_LUA}`;
 }
 
 /** What every call runs: its head (arguments, clock, deadline), then the body. Reads KEYS and ARGV. */

@@ -296,7 +296,20 @@ function slidingLog.decide(key, s, p, nowMs, cost, commit)
     if commit then
       -- Only an admission drops what left the window: its entry becomes the newest,
       -- so no caller is decided before that instant again.
-      logAdmit(key, s, now, cost, count, live)
+      if live == 1 and count > 0 and newest ~= now and not s.stale then
+        -- logAdmit's usual case, inline (a spread key's admission; a Lua call costs Redis about 500
+        -- instructions): nothing has left the window and the entry is a new instant, pushed after the
+        -- newest, carrying its fields (logCarry: as read, unless a trim or refund changed them).
+        if now ~= instant then instant, instantText = now, fmt(now) end
+        local cum = s.newestCum + cost
+        local length = redis.call(
+          'RPUSH', key, instantText .. ':' .. (cum < 2147483648 and string.format('%d', cum) or fmt(cum)) .. (s.carry or logCarry(s))
+        )
+        s.size = length - 1
+        s.newest, s.newestCum = now, cum
+      else
+        logAdmit(key, s, now, cost, count, live)
+      end
       -- Its expiry is set once per script, when the log is saved: changed() in the prelude, inline.
       if not s.dirty then
         s.dirty = true
