@@ -202,6 +202,7 @@ export class RateLimiter<Name extends string = never> {
       } else {
         this.refunds.putBack(decision, refunds);
       }
+      if (isClockError(error)) throw error;
       this.outage.failed('refund', error);
       if (this.onStoreError === 'throw') throw error;
     }
@@ -217,7 +218,7 @@ export class RateLimiter<Name extends string = never> {
     try {
       await (this.deadlines === undefined ? done : this.deadlines.race(done, deadline));
     } catch (error) {
-      this.outage.failed('reset', error);
+      if (!isClockError(error)) this.outage.failed('reset', error);
       throw error;
     }
   }
@@ -308,6 +309,8 @@ export class RateLimiter<Name extends string = never> {
     keys: readonly string[],
     observed: boolean,
   ): Decision | Promise<Decision> {
+    // The caller's clock, not the store, is at fault: no failure policy answers for it.
+    if (isClockError(error)) return Promise.reject(error);
     this.outage.failed(operation, error);
     if (this.onStoreError === 'throw') return Promise.reject(error);
     const onStoreError = this.onStoreError;
@@ -370,4 +373,9 @@ export class RateLimiter<Name extends string = never> {
 /** A shadow limiter's decision: admitted, never held, and marked when the policy would have denied. */
 function shadowed(decided: Decision): Decision {
   return { ...decided, allowed: true, retryAfterMs: 0, delayMs: 0, shadowDenied: !decided.allowed };
+}
+
+/** A clock reading out of range (see clock-range.ts): the caller's mistake, not a store failure. */
+function isClockError(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'FG_CLOCK_OUT_OF_RANGE';
 }

@@ -3,6 +3,7 @@ import { nodeStyleMiddleware } from './node-middleware.js';
 import type { HttpOptions, RateLimitInfo } from './options.js';
 
 export * from './adapter-exports.js';
+export { rateLimitOf } from './rate-limit-of.js';
 
 /** Options of the Express middleware. */
 export interface ExpressRateLimitOptions extends HttpOptions<Request, Response> {

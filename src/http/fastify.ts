@@ -6,6 +6,7 @@ import { holdRequest } from './hold.js';
 import type { AnyRateLimiter, HttpOptions, MaybePromise, RateLimitInfo, RequestKeys } from './options.js';
 import { peerAddress } from './peer-address.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { assignDecision, keptDecision } from './request-decision.js';
 import { routeSettings } from './route-settings.js';
 import { isFastifyInstance, notAFastifyInstance, optionsMistake } from './wiring.js';
 
@@ -124,7 +125,7 @@ async function register(fastify: FastifyInstance, registered: FastifyRateLimitOp
       return;
     }
     const decision = verdict.decision;
-    request.rateLimit = decision;
+    assignDecision(request, decision, request);
     core.writeHeaders(verdict, reply, setHeader, request.raw);
     if (!decision.allowed) {
       deny(verdict, request, reply, done);
@@ -204,3 +205,15 @@ export const rateLimit = Object.assign(flowgateRateLimit, {
 });
 
 export default rateLimit;
+
+/**
+ * The decision of flowgate's `rateLimit` for `request`: `request.rateLimit`,
+ * or, on a request that takes no property (frozen, sealed, not extensible),
+ * where flowgate kept it instead. `undefined` for a request it did not decide.
+ *
+ * @example
+ * app.get('/', async (request) => `${rateLimitOf(request)?.remaining} left`);
+ */
+export function rateLimitOf(request: FastifyRequest): RateLimitInfo | undefined {
+  return keptDecision(request);
+}

@@ -5,6 +5,7 @@ import { HttpLimiter, type Verdict } from './core.js';
 import { holdRequest } from './hold.js';
 import type { HttpOptions, RateLimitInfo } from './options.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { assignDecision, keptDecision } from './request-decision.js';
 import { notARequest } from './wiring.js';
 
 export * from './adapter-exports.js';
@@ -94,7 +95,7 @@ export function rateLimit(options: KoaRateLimitOptions): Middleware {
   const proceed = (ctx: Context, next: Next, verdict: Verdict | undefined): Promise<void> => {
     if (verdict === undefined) return next();
     const decision = verdict.decision;
-    ctx.state.rateLimit = decision;
+    assignDecision(ctx.state, decision, ctx);
     core.writeHeaders(verdict, ctx.res, setHeader, ctx.req);
     if (!decision.allowed) return deny(ctx, verdict);
     if (core.countsResponses) core.settleWhenSent(verdict, ctx.res, ctx);
@@ -110,4 +111,19 @@ export function rateLimit(options: KoaRateLimitOptions): Middleware {
     if (pending instanceof Promise) return pending.then((verdict) => proceed(ctx, next, verdict));
     return proceed(ctx, next, pending);
   };
+}
+
+/**
+ * The decision of the last flowgate `rateLimit` that decided this request:
+ * `ctx.state.rateLimit`, or, when `ctx.state` took no property (frozen,
+ * sealed, not extensible, or not an object), where flowgate kept it instead.
+ * `undefined` for a request none decided.
+ *
+ * @example
+ * app.use((ctx) => {
+ *   ctx.body = `${rateLimitOf(ctx)?.remaining} left`;
+ * });
+ */
+export function rateLimitOf(ctx: Context): RateLimitInfo | undefined {
+  return keptDecision(ctx, ctx.state);
 }

@@ -6,6 +6,7 @@ export * from './adapter-exports.js';
 export { addressKey, normalizeIp } from './address.js';
 export type { HeaderBag } from './forwarded.js';
 export { clientAddress, clientKey } from './identity.js';
+export { rateLimitOf } from './rate-limit-of.js';
 
 declare module 'node:http' {
   interface IncomingMessage {

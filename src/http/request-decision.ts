@@ -1,5 +1,5 @@
 import type { RateLimitInfo } from './options.js';
-import { asideState, keptAside, type RequestState, requestState } from './request-state.js';
+import { asideState, keptAside, knownState, type RequestState, requestState } from './request-state.js';
 
 /** The request as the handler finds it: the decision on `rateLimit`. */
 interface Decided {
@@ -61,6 +61,38 @@ function defined(prototype: object): boolean {
  * assignment. `known` is the request's state if the caller has it.
  */
 export function publishDecision(req: object, decision: RateLimitInfo, known: RequestState | undefined): void {
-  if (accessorOn(req) && !Object.hasOwn(req, 'rateLimit')) (known ?? requestState(req)).decision = decision;
-  else (req as Decided).rateLimit = decision;
+  if (accessorOn(req)) {
+    const state = known ?? requestState(req);
+    state.decision = decision;
+    if (!Object.hasOwn(req, 'rateLimit')) return;
+  }
+  assignDecision(req, decision, req, known);
+}
+
+/**
+ * `holder.rateLimit = decision` (the request, Koa's `ctx.state`), or, where
+ * that throws (a frozen, sealed or non-extensible holder, a read-only
+ * `rateLimit`, a `ctx.state` that is not an object), the decision kept in
+ * the state of `tag`, where {@link keptDecision} finds it. A request the user
+ * froze is decided and served all the same: the assignment used to throw into
+ * the framework's error path (a 500), and with an asynchronous store out of a
+ * promise callback (an unhandled rejection). A try costs nothing until it throws.
+ */
+export function assignDecision(holder: unknown, decision: RateLimitInfo, tag: object, known?: RequestState): void {
+  try {
+    (holder as Decided).rateLimit = decision;
+  } catch {
+    (known ?? requestState(tag)).decision = decision;
+  }
+}
+
+/**
+ * The decision flowgate last published for the request `tag`: the one kept
+ * in its state (an Express request's, or one whose holder took no
+ * property: see {@link assignDecision}), else `holder.rateLimit`.
+ */
+export function keptDecision(tag: object, holder: unknown = tag): RateLimitInfo | undefined {
+  const kept = knownState(tag)?.decision as RateLimitInfo | undefined;
+  if (kept !== undefined) return kept;
+  return (holder as Decided | null | undefined)?.rateLimit;
 }

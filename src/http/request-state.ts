@@ -106,3 +106,8 @@ function asideOf(tag: object, fresh: RequestState): RequestState {
 export function asideState(tag: object): RequestState | undefined {
   return ASIDE.get(tag);
 }
+
+/** The state of `tag` if it has one, wherever it is kept; creates none. */
+export function knownState(tag: object): RequestState | undefined {
+  return (tag as { [STATE]?: RequestState })[STATE] ?? ASIDE.get(tag);
+}

@@ -1,3 +1,4 @@
+import { type ClockRange, clockRange, clockReading } from '../clock-range.js';
 import { costOf, type StoreCost } from '../costs.js';
 import { IssueList, isOptionsObject } from '../errors.js';
 import type { Decision } from '../policies/decision.js';
@@ -114,6 +115,8 @@ class MemoryBinding implements BoundStore {
   private readonly reclaimClock = new ReclaimClock();
   /** One spare state per limit, for peeks at keys the store does not hold. */
   private readonly scratch: StateVector[];
+  /** The clock readings the limits count exactly at (see clock-range.ts). */
+  private readonly clockRange: ClockRange;
 
   constructor(
     private readonly tables: readonly SlotTable[],
@@ -123,6 +126,7 @@ class MemoryBinding implements BoundStore {
     this.single = specs.length === 1;
     this.table = tables[0] as SlotTable;
     this.policy = (specs[0] as LimitSpec).policy;
+    this.clockRange = clockRange(specs);
     this.scratch = specs.map((spec) =>
       spec.policy.stateSize === 0 ? new LogState() : new Float64Array(spec.policy.stateSize),
     );
@@ -134,14 +138,14 @@ class MemoryBinding implements BoundStore {
   }
 
   peek(keys: readonly string[]): Decision {
-    const now = Math.floor(this.clock());
+    const now = clockReading(this.clock(), this.clockRange);
     if (this.single) return this.evaluate(0, keys[0] as string, now, 1);
     const decisions = this.specs.map((_, i) => this.evaluate(i, keys[i] as string, now, 1));
     return combineDecisions(this.specs, this.settle(decisions, keys, now));
   }
 
   refund(keys: readonly string[], refunds: readonly (Refund | undefined)[]): undefined {
-    const now = Math.floor(this.clock());
+    const now = clockReading(this.clock(), this.clockRange);
     for (let i = 0; i < this.specs.length; i++) {
       const refund = refunds[i];
       const table = this.tables[i] as SlotTable;
@@ -164,7 +168,7 @@ class MemoryBinding implements BoundStore {
 
   /** One limit: decide and commit in one step. */
   private limitOne(key: string, cost: number): Decision {
-    const now = Math.floor(this.clock());
+    const now = clockReading(this.clock(), this.clockRange);
     const { table } = this;
     let slot = table.use(key);
     if (slot < 0) slot = this.create(0, key);
@@ -176,7 +180,7 @@ class MemoryBinding implements BoundStore {
 
   /** Several limits, all or nothing: evaluate every one (each for its own cost), then commit to every one or to none. */
   private limitAll(keys: readonly string[], cost: StoreCost): Decision {
-    const now = Math.floor(this.clock());
+    const now = clockReading(this.clock(), this.clockRange);
     const decided = this.decideAll(keys, cost, now);
     const reclaimBy = this.reclaimClock.next(now) - RECLAIM_MARGIN_MS;
     for (const table of this.tables) table.reclaim(reclaimBy, RECLAIM_PER_WRITE);

@@ -15,6 +15,7 @@ import { HttpLimiter, isPromiseLike, type RouteSettings, type Verdict } from '..
 import { holdRequest } from '../hold.js';
 import type { HttpOptions, RateLimitInfo } from '../options.js';
 import { PROBLEM_CONTENT_TYPE } from '../problem.js';
+import { assignDecision } from '../request-decision.js';
 import { type EitherResponse, isSent, RateLimitExceededException } from './exception.js';
 
 /**
@@ -133,7 +134,7 @@ export class LimitGuard implements CanActivate {
   ): boolean | Promise<boolean> {
     const { core } = this.settings;
     const decision = verdict.decision;
-    req.rateLimit = decision;
+    assignDecision(req, decision, req);
     core.writeHeaders(verdict, res, setHeader, raw);
     if (!decision.allowed) return this.deny(verdict, req, res);
     const response = res.raw ?? (res as ServerResponse);

@@ -1,6 +1,7 @@
 import { createParamDecorator, type DynamicModule, type ExecutionContext, Module, SetMetadata } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { AnyRateLimiter, MaybePromise, RateLimitInfo, RequestKeys } from '../options.js';
+import { keptDecision } from '../request-decision.js';
 import { routeSettings } from '../route-settings.js';
 import { FlowgateExceptionFilter } from './exception.js';
 import {
@@ -55,8 +56,18 @@ export function SkipRateLimit(skip = true): MethodDecorator & ClassDecorator {
 /** The decision of the request, as a handler parameter: `@RateLimitDecision() decision: RateLimitInfo`. */
 export const RateLimitDecision = createParamDecorator(
   (_data: unknown, context: ExecutionContext): RateLimitInfo | undefined =>
-    context.switchToHttp().getRequest<{ rateLimit?: RateLimitInfo }>().rateLimit,
+    rateLimitOf(context.switchToHttp().getRequest<NestRequest>()),
 );
+
+/**
+ * The decision of the guards for `req` (Express's or Fastify's request): what
+ * `req.rateLimit` reads, also on a request that takes no property (frozen,
+ * sealed, not extensible), where flowgate keeps it aside instead. In a
+ * handler, {@link RateLimitDecision} reads the same.
+ */
+export function rateLimitOf(req: NestRequest): RateLimitInfo | undefined {
+  return keptDecision(req as object);
+}
 
 /**
  * The module: `FlowgateModule.forRoot({ limiter })` in the root module's

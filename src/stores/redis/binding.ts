@@ -1,3 +1,4 @@
+import { type ClockRange, clockRange, clockReading } from '../../clock-range.js';
 import type { StoreCost } from '../../costs.js';
 import type { Decision } from '../../policies/decision.js';
 import type { LimitSpec } from '../../policies/limit-set.js';
@@ -12,6 +13,8 @@ export class RedisBinding implements BoundStore {
   /** One limit: the last user key and its keys array, handed again to a hot key's callers (read only downstream). */
   private lastKey: string | undefined = undefined;
   private lastKeys: readonly string[] = [];
+  /** The clock readings the limits count exactly at (see clock-range.ts). */
+  private readonly clockRange: ClockRange;
 
   constructor(
     private readonly batcher: Batcher,
@@ -20,6 +23,7 @@ export class RedisBinding implements BoundStore {
     private readonly clock: (() => number) | undefined,
   ) {
     this.count = specs.length;
+    this.clockRange = clockRange(specs);
   }
 
   limit(keys: readonly string[], cost: StoreCost, deadline: number): Promise<Decision> {
@@ -43,7 +47,7 @@ export class RedisBinding implements BoundStore {
   }
 
   now(): string | undefined {
-    return this.clock === undefined ? undefined : String(Math.floor(this.clock()));
+    return this.clock === undefined ? undefined : String(clockReading(this.clock(), this.clockRange));
   }
 
   redisKeys(keys: readonly string[]): readonly string[] {

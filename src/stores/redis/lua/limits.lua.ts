@@ -36,13 +36,31 @@ local function limitOf(code, a, b, c, shadow)
   }
 end
 
--- Marks limits whose every policy can undo a tentative commit (see decideSet's one pass in requests.lua.ts).
+-- A limit's parameter: a whole number from 1 to below 2^53.
+local function positive(x)
+  return x ~= nil and x % 1 == 0 and x >= 1 and x < MAX_EXACT
+end
+
+-- Marks limits whose every policy can undo a tentative commit (see decideSet's one pass in
+-- requests.lua.ts), and limits a raw caller described wrong (an unknown algorithm, a parameter
+-- that is not a positive whole number, none at all) as malformed: the call fails before any
+-- request reads or writes anything, where a Lua error midway would leave the writes of the
+-- requests before it (and no limit at all would loop without end).
 local function undoable(limits)
   local all = true
+  local ok = limits.n >= 1
   for j = 1, limits.n do
-    if not limits[j].impl.undoable then all = false end
+    local limit = limits[j]
+    if not (limit.impl and positive(limit.p[1]) and positive(limit.p[2])) then
+      ok = false
+    elseif (limit.p.algorithm == 'tb' or limit.p.algorithm == 'lb') and not positive(limit.p[3]) then
+      ok = false
+    elseif not limit.impl.undoable then
+      all = false
+    end
   end
   limits.undoable = all
+  limits.malformed = not ok
   return limits
 end
 
@@ -63,6 +81,7 @@ local function readLimits(ARGV)
   if limits then return limits, 6, true end
   local L = tonumber(described)
   if L then
+    if not positive(L) or 5 + 5 * L > #ARGV then return {n = 0, malformed = true}, 6, false end
     limits = {n = L}
     for j = 1, L do
       local at = 5 + (j - 1) * 5

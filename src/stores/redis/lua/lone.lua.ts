@@ -31,7 +31,10 @@ local loneWritten = {}
 local function loneLimit(described)
   local limit = loneCache[described]
   if limit then return limit end
-  limit = parseLimits(string.sub(described, 2))[1]
+  local limits = parseLimits(string.sub(described, 2))
+  -- A raw caller's description of no valid limit fails before anything is read or written.
+  if limits.malformed then return nil end
+  limit = limits[1]
   -- Functions need Redis >= 7, where the expiry encoding is always available.
   limit.inExpiry = string.byte(described, 1) == 101
   if #described <= LIMIT_CACHE_KEY_MAX then
@@ -47,6 +50,7 @@ end
 
 local function decideLone(KEYS, ARGV)
   local limit = loneLimit(ARGV[1])
+  if not limit then return redis.error_reply('flowgate: malformed call arguments: ARGV[1] describes no valid limit') end
   local time = redis.call('TIME')
   -- Arithmetic reads the digits itself: tonumber reads a string twice (lua_isnumber, then lua_tonumber) and,
   -- like math.floor, is a C call from Lua. A whole count of microseconds below 10^6 divided by 1000 rounds
@@ -61,7 +65,12 @@ local function decideLone(KEYS, ARGV)
   local s, err = impl.load(key, p)
   if not s then return {nowMs, 1, 0, err} end
   local cost = 1
-  if ARGV[3] then cost = tonumber(ARGV[3]) end
+  if ARGV[3] then
+    cost = tonumber(ARGV[3])
+    if not (cost and cost % 1 == 0 and cost >= 0 and cost < MAX_EXACT) then
+      return {nowMs, 1, 0, 'flowgate: malformed request arguments: the cost is not a whole number'}
+    end
+  end
   local allowed, remaining, resetMs, retryAfterMs, delayMs, atMs, spent = impl.decide(key, s, p, nowMs, cost, true)
   -- A log's entry read while deciding was not flowgate's: failed before committing anything.
   if allowed == NOT_OURS then return {nowMs, 1, 0, NOT_OURS} end

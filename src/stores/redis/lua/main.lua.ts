@@ -13,6 +13,9 @@ export const MAIN_LUA = `
 callKeys, callArgv = KEYS, ARGV
 local cursor, compact
 limits, cursor, compact = readLimits(ARGV)
+if limits.malformed then
+  return redis.error_reply('flowgate: malformed call arguments: ARGV[5] describes no valid limits')
+end
 L = limits.n
 reply = {serverNowMs, 1}
 -- On the server's TIME a batch of cost-1 limits (the common case) comes without per-request arguments.
@@ -20,23 +23,44 @@ local plain = #ARGV < cursor
 
 -- The common batch (RedisStore's every limit() of a one-limit limiter on the server's TIME) takes
 -- its own loop (plain.lua.ts); every other batch, this one, which reads each request's op.
-if plain and compact and L == 1 then
+-- (An explicit clock with no per-request arguments is malformed: the general loop says so per request.)
+if plain and compact and L == 1 and not explicitClock then
   decidePlain(repeats or #KEYS)
 else
   -- repeats: every request on KEYS[1 .. L] (see CALL_HEAD_LUA).
   for r = 1, repeats or #KEYS / L do
     local op = '1'
     local nowMs = serverNowMs
-    if not plain then
+    -- A raw caller's missing or malformed arguments (see malformed in requests.lua.ts).
+    local bad
+    if plain then
+      -- An explicit clock comes with every request: without one, no instant to decide at.
+      if explicitClock then bad = malformed('no op and no clock') end
+    else
       op = ARGV[cursor]
       cursor = cursor + 1
       if explicitClock then
         nowMs = tonumber(ARGV[cursor])
         cursor = cursor + 1
+        if not (nowMs and nowMs % 1 == 0 and nowMs > -MAX_EXACT and nowMs < MAX_EXACT) then
+          bad = malformed('the clock is not a whole number of ms within 2^53')
+        end
       end
+      if op == nil then bad = malformed('no op') end
     end
     local first = repeats and 0 or (r - 1) * L
-    if op == 'd' then
+    if bad then
+      -- Its arguments, as far as its op says (an unknown op: the op alone).
+      if op == 'r' or op == 'R' then
+        cursor = cursor + 3 * L
+      elseif op == 'c' or op == 'E' then
+        cursor = cursor + L
+      elseif op == 'e' then
+        cursor = cursor + 1
+      end
+      reply[#reply + 1] = 0
+      reply[#reply + 1] = bad
+    elseif op == 'd' then
       for j = 1, L do
         local key = KEYS[first + j]
         redis.call('DEL', key)
@@ -46,7 +70,12 @@ else
     elseif op == 'r' or op == 'R' then
       local from = cursor
       cursor = from + 3 * L
-      local loaded, err = load(first)
+      local loaded, err
+      if refundArgsOk(from) then
+        loaded, err = load(first)
+      else
+        err = malformed('a refund takes 3 arguments per limit: atMs (a whole number, L or empty), resetMs, units')
+      end
       if loaded then
         local n = #reply + 1
         reply[n] = 1
@@ -63,14 +92,17 @@ else
       -- (a cost-0 evaluation). 'e' / 'E': a request denied elsewhere (another slot): each limit's
       -- verdict for its cost ('E': one per limit); a limit that would admit reports its state as it is.
       local cost
+      local loaded, err
       if op == 'E' then
         cost = costsAt(cursor)
         cursor = cursor + L
+        if not cost then err = malformed("'E' takes a whole cost per limit") end
       elseif op == 'e' then
-        cost = tonumber(ARGV[cursor])
+        cost = wholeArg(ARGV[cursor], 0)
         cursor = cursor + 1
+        if not cost then err = malformed("'e' takes a whole cost") end
       end
-      local loaded, err = load(first)
+      if not err then loaded, err = load(first) end
       if loaded then
         local n = #reply + 1
         reply[n] = 1
@@ -84,14 +116,20 @@ else
     else
       -- A limit: its cost ('c': one per limit, after the op), or a peek ('p').
       local cost = 1
+      local loaded, err
       if op == 'c' then
         cost = costsAt(cursor)
         cursor = cursor + L
+        if not cost then err = malformed("'c' takes a whole cost per limit") end
       elseif op ~= 'p' and op ~= '1' then
-        -- ('1', a plain batch's every request, needs no C call to read.)
+        -- ('1', a plain batch's every request, needs no C call to read.) wholeArg, inlined: a Lua
+        -- call costs Redis about 500 instructions.
         cost = tonumber(op)
+        if not (cost and cost % 1 == 0 and cost >= 0 and cost < MAX_EXACT) then
+          err = malformed('the op is none of d r R e E z c p, nor a whole cost')
+        end
       end
-      local loaded, err = load(first)
+      if not err then loaded, err = load(first) end
       if loaded then
         local commit = op ~= 'p'
         local status = decideSet(first, nowMs, cost, op == 'c', commit, compact)

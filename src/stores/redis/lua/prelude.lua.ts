@@ -148,6 +148,10 @@ export const CALL_HEAD_LUA = `
 explicitClock = ARGV[1] ~= ''
 expiryMarginMs = explicitClock and tonumber(ARGV[3]) or 0
 local deadline = ARGV[4]
+-- A fraction or a negative margin would fail the call's writes midway, after some were made.
+if not (expiryMarginMs and expiryMarginMs % 1 == 0 and expiryMarginMs >= 0 and expiryMarginMs < MAX_EXACT) then
+  return redis.error_reply('flowgate: malformed call arguments: ARGV[3], the expiry margin, is not a whole number of ms')
+end
 serverNowMs = 0
 if not explicitClock or deadline ~= '' then
   -- Redis < 5 needs effects replication before TIME in a writing script; a no-op since 7.0.

@@ -50,11 +50,46 @@ local function costOf(cost, j)
   return cost
 end
 
--- Reads the L costs of a 'c' or 'E' op from callArgv[from].
+-- A request argument that is a whole number from lo to below 2^53, as a number; else nil.
+local function wholeArg(x, lo)
+  local n = tonumber(x)
+  if n and n % 1 == 0 and n >= lo and n < MAX_EXACT then return n end
+  return nil
+end
+
+-- The error of a request whose own arguments are missing or malformed (only a raw caller's:
+-- flowgate's client sends none). Found before the request reads or writes anything, it fails
+-- that request alone: a Lua error would fail the whole call, after the requests before it
+-- had written (a reset's DEL, a sliding log's list).
+local function malformed(what)
+  return 'flowgate: malformed request arguments: ' .. what
+end
+
+-- Reads the L costs of a 'c' or 'E' op from callArgv[from]; nil if one is not a whole number.
 local function costsAt(from)
   local costs = {}
-  for j = 1, L do costs[j] = tonumber(callArgv[from + j - 1]) end
+  for j = 1, L do
+    -- wholeArg, inlined (per limit of every such request).
+    local cost = tonumber(callArgv[from + j - 1])
+    if not (cost and cost % 1 == 0 and cost >= 0 and cost < MAX_EXACT) then return nil end
+    costs[j] = cost
+  end
   return costs
+end
+
+-- Whether a refund's 3 arguments per limit from callArgv[from] are there and well formed:
+-- atMs '' (no refund in that limit), 'L' or a whole number, then resetMs and the units.
+local function refundArgsOk(from)
+  if from + 3 * L - 1 > #callArgv then return false end
+  for at = from, from + 3 * L - 3, 3 do
+    local atMs = callArgv[at]
+    if atMs ~= '' then
+      -- (An instant, like the clock, may lie before 1970: a clock that went back.)
+      if atMs ~= 'L' and not wholeArg(atMs, 1 - MAX_EXACT) then return false end
+      if not wholeArg(callArgv[at + 1], 0) or not wholeArg(callArgv[at + 2], 0) then return false end
+    end
+  end
+  return true
 end
 
 -- The request's decision in limit j, its 7 numbers (see the reply in the prelude) at
